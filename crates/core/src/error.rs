@@ -1,0 +1,65 @@
+//! The one error type the app and the command line see.
+//!
+//! Each module has its own error enum; this one wraps them so a caller handles one type, and
+//! every variant has a stable dotted `code()` that the UI switches on (messages may change,
+//! codes may not). No message ever carries a secret.
+
+use crate::export::ExportError;
+use crate::keychain::KeychainError;
+use crate::paths::PathError;
+use crate::remote::RemoteError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    #[error(transparent)]
+    Path(#[from] PathError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("Sign in to continue.")]
+    NotSignedIn,
+    #[error(
+        "This device has a saved Cleom history for this account, but its key is missing from \
+         the system keychain, so it cannot be opened."
+    )]
+    KeyMissing,
+    #[error("Cleom can't be reached and no price list has been saved yet.")]
+    PricingUnavailable,
+    #[error("Not enough credits: this needs {needed}, the balance is {balance}.")]
+    InsufficientCredits { needed: i64, balance: i64 },
+    #[error("A local file could not be written or read: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Store(e) => e.code(),
+            Error::Keychain(e) => e.code(),
+            Error::Remote(e) => e.code(),
+            Error::Path(e) => e.code(),
+            Error::Export(e) => e.code(),
+            Error::InvalidInput(_) => "request.invalid",
+            Error::NotSignedIn => "auth.not_signed_in",
+            Error::KeyMissing => "store.key_missing",
+            Error::PricingUnavailable => "pricing.unavailable",
+            Error::InsufficientCredits { .. } => "credits.insufficient",
+            Error::Io(_) => "io.failed",
+        }
+    }
+
+    /// True when the failure means "no connection", so the app can keep working offline.
+    pub fn is_offline(&self) -> bool {
+        matches!(self.code(), "network.unreachable" | "network.timeout")
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,320 @@
+//! Where Cleom Desktop keeps its files, and how it writes them so other users cannot read them.
+//!
+//! Everything lives under one data folder so that "remove this device's copy" is one folder
+//! away from complete, and so tests (and power users) can move it with `CLEOM_DATA_DIR`.
+//! The history database is encrypted anyway, but folder listings and small files (which account
+//! used the app last) still say something about the user: folders are 0700 and files 0600.
+//! An account id becomes a folder name, so it is checked to never climb out of the data folder.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The environment variable that moves the data folder.
+pub const DATA_DIR_ENV: &str = "CLEOM_DATA_DIR";
+
+/// Why a path could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PathError {
+    #[error("this account id cannot be used as a folder name (only letters, digits, '-' and '_', at most 128)")]
+    InvalidUid,
+    #[error("no folder for Cleom Desktop's data could be found (this user has no home folder); set {DATA_DIR_ENV} to choose one")]
+    NoHome,
+    #[error("could not use {}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+impl PathError {
+    /// A stable code the UI switches on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PathError::InvalidUid => "paths.invalid_uid",
+            PathError::NoHome => "paths.no_home",
+            PathError::Io { .. } => "paths.io",
+        }
+    }
+
+    fn io(path: &Path) -> impl FnOnce(io::Error) -> PathError + '_ {
+        move |source| PathError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The root of everything Cleom Desktop stores on this device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    /// `$CLEOM_DATA_DIR` if set and not empty, else the platform's data folder
+    /// (e.g. `~/.local/share/cleomdesktop` on Linux).
+    pub fn from_env_or_default() -> Result<DataDir, PathError> {
+        DataDir::from_env_value(std::env::var_os(DATA_DIR_ENV))
+    }
+
+    fn from_env_value(value: Option<OsString>) -> Result<DataDir, PathError> {
+        match value.filter(|v| !v.is_empty()) {
+            // Absolute, so that a later change of working directory cannot move the data.
+            Some(dir) => {
+                let dir = PathBuf::from(dir);
+                let root = std::path::absolute(&dir).map_err(PathError::io(&dir))?;
+                Ok(DataDir { root })
+            }
+            None => directories::ProjectDirs::from("com", "cleomai", "Cleom Desktop")
+                .map(|dirs| DataDir {
+                    root: dirs.data_dir().to_path_buf(),
+                })
+                .ok_or(PathError::NoHome),
+        }
+    }
+
+    /// A data folder at a chosen place (tests, portable installs).
+    pub fn at(path: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: path.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Creates the data folder if needed and makes it private to the user.
+    pub fn ensure(&self) -> Result<(), PathError> {
+        create_private_dir(&self.root)
+    }
+
+    /// The folder of one account: `<root>/accounts/<uid>`. Pure; see [`DataDir::ensure_account_dir`].
+    pub fn account_dir(&self, uid: &str) -> Result<PathBuf, PathError> {
+        validate_uid(uid)?;
+        Ok(self.root.join("accounts").join(uid))
+    }
+
+    /// Creates the account's folder (and the folders above it) as private folders.
+    pub fn ensure_account_dir(&self, uid: &str) -> Result<PathBuf, PathError> {
+        let dir = self.account_dir(uid)?;
+        self.ensure()?;
+        create_private_dir(&self.root.join("accounts"))?;
+        create_private_dir(&dir)?;
+        Ok(dir)
+    }
+
+    /// The account's encrypted history database.
+    pub fn database_path(&self, uid: &str) -> Result<PathBuf, PathError> {
+        Ok(self.account_dir(uid)?.join("history.db"))
+    }
+
+    /// The default folder for exports.
+    pub fn exports_dir(&self) -> PathBuf {
+        self.root.join("exports")
+    }
+}
+
+/// Checks that a uid is a plain folder name: 1 to 128 of `[A-Za-z0-9_-]`.
+/// (Firebase uids are 28 such characters.) No dots, slashes or empty names: it cannot escape.
+pub fn validate_uid(uid: &str) -> Result<(), PathError> {
+    let plain = uid
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if plain && (1..=128).contains(&uid.len()) {
+        Ok(())
+    } else {
+        Err(PathError::InvalidUid)
+    }
+}
+
+/// Creates `dir` and any missing parents with mode 0700, and sets 0700 on `dir` itself even if
+/// it already existed (a folder we own should not have been opened up).
+pub fn create_private_dir(dir: &Path) -> Result<(), PathError> {
+    make_private_dir(dir).map_err(PathError::io(dir))
+}
+
+pub(crate) fn make_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    set_mode(dir, 0o700)
+}
+
+/// Sets unix permission bits (a no-op elsewhere, where the user's profile folder is private).
+pub(crate) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// Replaces a small file atomically with mode 0600: readers see the old or the new content,
+/// never half of it, even after a crash. Not for secrets (those go to the keychain).
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), PathError> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| PathError::Io {
+        path: path.to_path_buf(),
+        source: io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
+    })?;
+    let mut temp_name = OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{}.tmp", hex::encode(rand::random::<[u8; 6]>())));
+    let temp = dir.join(temp_name);
+
+    let written = write_new_file(&temp, bytes).and_then(|()| fs::rename(&temp, path));
+    if let Err(source) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(PathError::Io {
+            path: path.to_path_buf(),
+            source,
+        });
+    }
+    sync_dir(dir).map_err(PathError::io(dir))
+}
+
+fn write_new_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Makes a rename durable: on unix the folder entry itself must be flushed.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn env_value_wins_over_the_platform_default() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::from_env_value(Some(tmp.path().as_os_str().to_owned())).unwrap();
+        assert_eq!(dir.root(), tmp.path());
+
+        let relative = DataDir::from_env_value(Some("relative/data".into())).unwrap();
+        assert!(relative.root().is_absolute());
+        assert!(relative.root().ends_with("relative/data"));
+
+        // Unset and empty both mean the platform default, which names the app.
+        for value in [None, Some(OsString::new())] {
+            if let Ok(default) = DataDir::from_env_value(value) {
+                assert!(
+                    default
+                        .root()
+                        .to_string_lossy()
+                        .to_lowercase()
+                        .contains("cleom"),
+                    "{default:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn uids_cannot_escape_the_data_folder() {
+        let dir = DataDir::at("/data");
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "a.b",
+            "a b",
+            "é",
+            "a\0b",
+            &"a".repeat(129),
+        ] {
+            let err = dir.account_dir(bad).unwrap_err();
+            assert_eq!(err.code(), "paths.invalid_uid", "{bad:?}");
+            assert!(dir.database_path(bad).is_err());
+        }
+        for good in [
+            "a",
+            "Xy9_-",
+            "dQw4w9WgXcQabcdefghijklmnop1",
+            &"a".repeat(128),
+        ] {
+            assert!(validate_uid(good).is_ok(), "{good:?}");
+        }
+        assert_eq!(
+            dir.database_path("u1").unwrap(),
+            Path::new("/data/accounts/u1/history.db")
+        );
+        assert_eq!(dir.exports_dir(), Path::new("/data/exports"));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn folders_are_private() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::at(tmp.path().join("cleom"));
+        let account = dir.ensure_account_dir("u1").unwrap();
+        assert!(account.is_dir());
+        assert_eq!(mode(dir.root()), 0o700);
+        assert_eq!(mode(&dir.root().join("accounts")), 0o700);
+        assert_eq!(mode(&account), 0o700);
+
+        // A folder that was opened up is made private again.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir.root(), fs::Permissions::from_mode(0o755)).unwrap();
+        dir.ensure().unwrap();
+        assert_eq!(mode(dir.root()), 0o700);
+    }
+
+    #[test]
+    fn private_files_are_replaced_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("last-account");
+        write_private_file(&path, b"first").unwrap();
+        write_private_file(&path, b"second").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        #[cfg(unix)]
+        assert_eq!(mode(&path), 0o600);
+        // No temporary files are left behind.
+        let names: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![OsString::from("last-account")]);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_litter() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("taken");
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("inside"), b"x").unwrap();
+        let err = write_private_file(&path, b"new").unwrap_err();
+        assert_eq!(err.code(), "paths.io");
+        let names: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![OsString::from("taken")]);
+    }
+}

@@ -1,0 +1,657 @@
+//! Firebase Auth over REST: accounts, sign-in and token refresh.
+//!
+//! The REST API is used rather than an SDK because there is no Firebase SDK for Rust, and
+//! because the same calls must work against production, the Auth emulator and the embedded
+//! local backend (they share paths and JSON). Tokens and passwords only ever travel inside
+//! [`SecretString`]s; the raw answers that carried them are zeroized once parsed, and
+//! [`AuthSession`]'s `Debug` shows no token.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Url;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use super::http::{Http, Replay};
+use super::{Endpoints, RemoteError};
+use crate::secret::{Secret, SecretString};
+
+/// A signed-in user's tokens. The ID token authorizes calls until `expires_at`; the refresh
+/// token gets a new one (see [`AuthClient::refresh`]).
+#[derive(Debug)]
+pub struct AuthSession {
+    pub uid: String,
+    /// Absent from a refresh answer.
+    pub email: Option<String>,
+    pub id_token: SecretString,
+    pub refresh_token: SecretString,
+    /// Computed from `expiresIn` and the moment the request was sent, so it errs early.
+    pub expires_at: Instant,
+}
+
+/// What `accounts:lookup` says about the signed-in user. Times are RFC 3339 (UTC).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountInfo {
+    pub uid: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub email_verified: bool,
+    pub created_at: Option<String>,
+    pub last_login_at: Option<String>,
+    pub password_updated_at: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthClient {
+    http: Http,
+    auth_base: String,
+    secure_token_base: String,
+    api_key: String,
+}
+
+impl AuthClient {
+    pub(crate) fn new(http: Http, endpoints: &Endpoints) -> AuthClient {
+        AuthClient {
+            http,
+            auth_base: endpoints.auth.clone(),
+            secure_token_base: endpoints.secure_token.clone(),
+            api_key: endpoints.api_key.clone(),
+        }
+    }
+
+    /// Creates an account and signs it in.
+    pub async fn sign_up(
+        &self,
+        email: &str,
+        password: &SecretString,
+    ) -> Result<AuthSession, RemoteError> {
+        let sent = Instant::now();
+        let body = Credentials {
+            email,
+            password: password.expose(),
+            return_secure_token: true,
+        };
+        // Replaying a sign-up that went through would answer EMAIL_EXISTS.
+        let answer: SignInAnswer = self
+            .call("signUp", &body, Replay::OnlyIfUnprocessed)
+            .await?;
+        answer.into_session(sent)
+    }
+
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &SecretString,
+    ) -> Result<AuthSession, RemoteError> {
+        let sent = Instant::now();
+        let body = Credentials {
+            email,
+            password: password.expose(),
+            return_secure_token: true,
+        };
+        let answer: SignInAnswer = self.call("signInWithPassword", &body, Replay::Safe).await?;
+        answer.into_session(sent)
+    }
+
+    /// Trades a refresh token for a new ID token (Secure Token service, form-encoded).
+    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<AuthSession, RemoteError> {
+        let sent = Instant::now();
+        let url = self.url(&self.secure_token_base, "token")?;
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose().as_str()),
+        ];
+        let request = self.http.client().post(url).form(&form);
+        let answer: RefreshAnswer = parse_secret_answer(
+            self.http.send_bytes(request, Replay::Safe).await?,
+            "token refresh",
+        )?;
+        Ok(AuthSession {
+            uid: answer.user_id,
+            email: None,
+            id_token: Secret::new(answer.id_token),
+            refresh_token: Secret::new(answer.refresh_token),
+            expires_at: sent + answer.expires_in.0,
+        })
+    }
+
+    pub async fn lookup(&self, id_token: &SecretString) -> Result<AccountInfo, RemoteError> {
+        let answer: LookupAnswer = self
+            .call(
+                "lookup",
+                &IdToken {
+                    id_token: id_token.expose(),
+                },
+                Replay::Safe,
+            )
+            .await?;
+        // An empty list means the token's user no longer exists.
+        let user = answer
+            .users
+            .into_iter()
+            .next()
+            .ok_or(RemoteError::SessionExpired)?;
+        Ok(AccountInfo {
+            uid: user.local_id,
+            email: user.email,
+            display_name: user.display_name,
+            email_verified: user.email_verified,
+            created_at: millis_to_rfc3339(user.created_at.as_ref(), "createdAt")?,
+            last_login_at: millis_to_rfc3339(user.last_login_at.as_ref(), "lastLoginAt")?,
+            password_updated_at: millis_to_rfc3339(
+                user.password_updated_at.as_ref(),
+                "passwordUpdatedAt",
+            )?,
+        })
+    }
+
+    pub async fn update_profile(
+        &self,
+        id_token: &SecretString,
+        display_name: &str,
+    ) -> Result<(), RemoteError> {
+        let body = Update {
+            id_token: id_token.expose(),
+            display_name: Some(display_name),
+            email: None,
+            password: None,
+            return_secure_token: false,
+        };
+        let _: serde_json::Value = self.call("update", &body, Replay::Safe).await?;
+        Ok(())
+    }
+
+    /// Changes the sign-in email. Firebase revokes the old tokens when it does, so the new
+    /// session is returned when the server sends one.
+    pub async fn update_email(
+        &self,
+        id_token: &SecretString,
+        email: &str,
+    ) -> Result<Option<AuthSession>, RemoteError> {
+        let body = Update {
+            id_token: id_token.expose(),
+            display_name: None,
+            email: Some(email),
+            password: None,
+            return_secure_token: true,
+        };
+        self.update_with_tokens(&body).await
+    }
+
+    /// Changes the password; like [`AuthClient::update_email`], returns the new session.
+    pub async fn update_password(
+        &self,
+        id_token: &SecretString,
+        password: &SecretString,
+    ) -> Result<Option<AuthSession>, RemoteError> {
+        let body = Update {
+            id_token: id_token.expose(),
+            display_name: None,
+            email: None,
+            password: Some(password.expose()),
+            return_secure_token: true,
+        };
+        self.update_with_tokens(&body).await
+    }
+
+    pub async fn send_password_reset(&self, email: &str) -> Result<(), RemoteError> {
+        let body = serde_json::json!({"requestType": "PASSWORD_RESET", "email": email});
+        // Not replayed after an unknown outcome: one reset email is enough.
+        let _: serde_json::Value = self
+            .call("sendOobCode", &body, Replay::OnlyIfUnprocessed)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the Auth user. Needs a recent sign-in (`auth.requires_recent_login` otherwise).
+    pub async fn delete(&self, id_token: &SecretString) -> Result<(), RemoteError> {
+        let body = IdToken {
+            id_token: id_token.expose(),
+        };
+        // A replay after success would fail with USER_NOT_FOUND.
+        let _: serde_json::Value = self
+            .call("delete", &body, Replay::OnlyIfUnprocessed)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_with_tokens(
+        &self,
+        body: &Update<'_>,
+    ) -> Result<Option<AuthSession>, RemoteError> {
+        let sent = Instant::now();
+        // Replaying after success would carry the now revoked ID token.
+        let answer: UpdateAnswer = self.call("update", body, Replay::OnlyIfUnprocessed).await?;
+        match (answer.id_token, answer.refresh_token) {
+            (Some(id_token), Some(refresh_token)) => Ok(Some(AuthSession {
+                uid: answer.local_id,
+                email: answer.email,
+                id_token: Secret::new(id_token),
+                refresh_token: Secret::new(refresh_token),
+                expires_at: sent + answer.expires_in.map_or(DEFAULT_LIFETIME, |s| s.0),
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// `POST {auth}/v1/accounts:{method}?key=…` with a JSON body.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        body: &impl Serialize,
+        replay: Replay,
+    ) -> Result<T, RemoteError> {
+        let url = self.url(&self.auth_base, &format!("accounts:{method}"))?;
+        let request = self.http.client().post(url).json(body);
+        parse_secret_answer(self.http.send_bytes(request, replay).await?, method)
+    }
+
+    fn url(&self, base: &str, last: &str) -> Result<Url, RemoteError> {
+        let mut url = Url::parse(base).map_err(|_| RemoteError::InvalidUrl)?;
+        url.path_segments_mut()
+            .map_err(|_| RemoteError::InvalidUrl)?
+            .pop_if_empty()
+            .extend(["v1", last]);
+        url.query_pairs_mut().append_pair("key", &self.api_key);
+        Ok(url)
+    }
+}
+
+/// Parses an answer that may hold tokens, then wipes the raw bytes.
+fn parse_secret_answer<T: DeserializeOwned>(
+    mut body: Vec<u8>,
+    what: &str,
+) -> Result<T, RemoteError> {
+    let parsed = serde_json::from_slice(&body)
+        .map_err(|e| RemoteError::bad_json(&format!("{what} answer"), &e));
+    body.zeroize();
+    parsed
+}
+
+/// Firebase's ID token lifetime, assumed when an update answer omits `expiresIn`.
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Credentials<'a> {
+    email: &'a str,
+    password: &'a str,
+    return_secure_token: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IdToken<'a> {
+    id_token: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Update<'a> {
+    id_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<&'a str>,
+    return_secure_token: bool,
+}
+
+/// `expiresIn` / `expires_in`: a string of seconds (`"3600"`), tolerated as a number too.
+#[derive(Debug, Clone, Copy)]
+struct Seconds(Duration);
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let seconds = match &value {
+            serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
+            serde_json::Value::Number(n) => n.as_u64(),
+            _ => None,
+        };
+        seconds
+            .map(|s| Seconds(Duration::from_secs(s)))
+            .ok_or_else(|| serde::de::Error::custom("expected a number of seconds"))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignInAnswer {
+    local_id: String,
+    #[serde(default)]
+    email: Option<String>,
+    id_token: String,
+    refresh_token: String,
+    expires_in: Seconds,
+}
+
+impl SignInAnswer {
+    fn into_session(self, sent: Instant) -> Result<AuthSession, RemoteError> {
+        if self.local_id.is_empty() || self.id_token.is_empty() || self.refresh_token.is_empty() {
+            return Err(RemoteError::MalformedResponse(
+                "sign-in answer without a user or tokens".into(),
+            ));
+        }
+        Ok(AuthSession {
+            uid: self.local_id,
+            email: self.email,
+            id_token: Secret::new(self.id_token),
+            refresh_token: Secret::new(self.refresh_token),
+            expires_at: sent + self.expires_in.0,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct RefreshAnswer {
+    user_id: String,
+    id_token: String,
+    refresh_token: String,
+    expires_in: Seconds,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateAnswer {
+    local_id: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    id_token: Option<String>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<Seconds>,
+}
+
+#[derive(Deserialize)]
+struct LookupAnswer {
+    #[serde(default)]
+    users: Vec<LookupUser>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LookupUser {
+    local_id: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    email_verified: bool,
+    #[serde(default)]
+    created_at: Option<serde_json::Value>,
+    #[serde(default)]
+    last_login_at: Option<serde_json::Value>,
+    #[serde(default)]
+    password_updated_at: Option<serde_json::Value>,
+}
+
+/// Firebase gives account times as milliseconds since the epoch, as a string or a number.
+fn millis_to_rfc3339(
+    value: Option<&serde_json::Value>,
+    field: &str,
+) -> Result<Option<String>, RemoteError> {
+    let millis = match value {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<i64>().ok(),
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(_) => None,
+    };
+    let bad = || RemoteError::MalformedResponse(format!("account field {field} is not a time"));
+    let millis = millis.ok_or_else(bad)?;
+    let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .map_err(|_| bad())?;
+    time.format(&time::format_description::well_known::Rfc3339)
+        .map(Some)
+        .map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::test_server::{fast_http, Canned, TestServer};
+
+    async fn client(answers: Vec<Canned>) -> (AuthClient, TestServer) {
+        let server = TestServer::start(answers).await;
+        let endpoints = Endpoints::local(server.base()).unwrap();
+        (AuthClient::new(fast_http(), &endpoints), server)
+    }
+
+    fn secret(s: &str) -> SecretString {
+        Secret::new(s.to_string())
+    }
+
+    const SIGN_IN: &str = r#"{
+        "kind": "identitytoolkit#VerifyPasswordResponse",
+        "localId": "u1", "email": "ada@example.com", "displayName": "",
+        "idToken": "id-token-abc", "registered": true,
+        "refreshToken": "refresh-token-xyz", "expiresIn": "3600"
+    }"#;
+
+    #[tokio::test]
+    async fn sign_in_posts_the_credentials_and_returns_a_session() {
+        let (auth, server) = client(vec![Canned::json(200, SIGN_IN)]).await;
+        let before = Instant::now();
+        let session = auth
+            .sign_in("ada@example.com", &secret("hunter22"))
+            .await
+            .unwrap();
+        assert_eq!(session.uid, "u1");
+        assert_eq!(session.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(session.id_token.expose(), "id-token-abc");
+        assert_eq!(session.refresh_token.expose(), "refresh-token-xyz");
+        assert!(session.expires_at >= before + Duration::from_secs(3599));
+        assert!(session.expires_at <= Instant::now() + Duration::from_secs(3600));
+
+        let request = &server.requests()[0];
+        assert_eq!(request.method, "POST");
+        assert_eq!(
+            request.target,
+            "/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=local"
+        );
+        assert_eq!(
+            request.json(),
+            serde_json::json!({"email": "ada@example.com", "password": "hunter22", "returnSecureToken": true})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_session_debug_shows_no_token() {
+        let (auth, _server) = client(vec![Canned::json(200, SIGN_IN)]).await;
+        let session = auth
+            .sign_up("ada@example.com", &secret("hunter22"))
+            .await
+            .unwrap();
+        let debug = format!("{session:?}");
+        assert!(debug.contains("u1"));
+        assert!(
+            !debug.contains("id-token-abc") && !debug.contains("refresh-token-xyz"),
+            "{debug}"
+        );
+    }
+
+    #[tokio::test]
+    async fn wrong_credentials_and_weak_passwords_have_their_codes() {
+        let (auth, _server) = client(vec![
+            Canned::json(400, r#"{"error":{"code":400,"message":"INVALID_LOGIN_CREDENTIALS","errors":[{"message":"INVALID_LOGIN_CREDENTIALS","domain":"global","reason":"invalid"}]}}"#),
+            Canned::json(400, r#"{"error":{"code":400,"message":"WEAK_PASSWORD : Password should be at least 6 characters","errors":[]}}"#),
+        ])
+        .await;
+        let e = auth
+            .sign_in("ada@example.com", &secret("nope"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "auth.invalid_credentials");
+        let e = auth
+            .sign_up("ada@example.com", &secret("123"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "auth.weak_password");
+        assert!(!e.to_string().contains("123"));
+    }
+
+    #[tokio::test]
+    async fn refresh_is_form_encoded_to_the_secure_token_service() {
+        let answer = r#"{"access_token":"new-id","expires_in":"3600","token_type":"Bearer",
+            "refresh_token":"refresh-2","id_token":"new-id","user_id":"u1","project_id":"demo-cleom"}"#;
+        let (auth, server) = client(vec![Canned::json(200, answer)]).await;
+        let session = auth.refresh(&secret("refresh-1")).await.unwrap();
+        assert_eq!(session.uid, "u1");
+        assert_eq!(session.email, None);
+        assert_eq!(session.id_token.expose(), "new-id");
+        assert_eq!(session.refresh_token.expose(), "refresh-2");
+
+        let request = &server.requests()[0];
+        assert_eq!(
+            request.target,
+            "/securetoken.googleapis.com/v1/token?key=local"
+        );
+        assert_eq!(
+            request.header("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&request.body),
+            "grant_type=refresh_token&refresh_token=refresh-1"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_revoked_refresh_token_means_the_session_expired() {
+        let (auth, _server) =
+            client(vec![Canned::json(400, r#"{"error":{"code":400,"message":"INVALID_REFRESH_TOKEN","status":"INVALID_ARGUMENT"}}"#)])
+                .await;
+        assert_eq!(
+            auth.refresh(&secret("old")).await.unwrap_err(),
+            RemoteError::SessionExpired
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_missing_its_tokens_is_malformed_not_a_panic() {
+        let (auth, _server) = client(vec![
+            Canned::json(200, r#"{"localId":"u1","expiresIn":"3600"}"#),
+            Canned::json(
+                200,
+                r#"{"localId":"u1","idToken":"t","refreshToken":"r","expiresIn":"soon"}"#,
+            ),
+            Canned::json(200, "not json"),
+        ])
+        .await;
+        for _ in 0..3 {
+            let e = auth.sign_in("a@b.c", &secret("pw")).await.unwrap_err();
+            assert_eq!(e.code(), "server.malformed_response");
+        }
+    }
+
+    #[tokio::test]
+    async fn lookup_reads_the_first_user_and_converts_times() {
+        let answer = r#"{"kind":"identitytoolkit#GetAccountInfoResponse","users":[{
+            "localId":"u1","email":"ada@example.com","displayName":"Ada","emailVerified":false,
+            "createdAt":"1700000000000","lastLoginAt":"1700000360000","passwordUpdatedAt":1700000000000,
+            "providerUserInfo":[]}]}"#;
+        let (auth, server) = client(vec![
+            Canned::json(200, answer),
+            Canned::json(200, r#"{"users":[]}"#),
+        ])
+        .await;
+        let info = auth.lookup(&secret("id")).await.unwrap();
+        assert_eq!(info.uid, "u1");
+        assert_eq!(info.display_name.as_deref(), Some("Ada"));
+        assert_eq!(info.created_at.as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert_eq!(info.last_login_at.as_deref(), Some("2023-11-14T22:19:20Z"));
+        assert_eq!(
+            info.password_updated_at.as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(
+            server.requests()[0].json(),
+            serde_json::json!({"idToken": "id"})
+        );
+        assert_eq!(
+            auth.lookup(&secret("id")).await.unwrap_err().code(),
+            "auth.session_expired"
+        );
+    }
+
+    #[tokio::test]
+    async fn updates_send_only_what_changes() {
+        let rotated = r#"{"localId":"u1","email":"new@example.com","idToken":"id-2","refreshToken":"r-2","expiresIn":"3600"}"#;
+        let (auth, server) = client(vec![
+            Canned::json(
+                200,
+                r#"{"localId":"u1","email":"ada@example.com","displayName":"Ada L."}"#,
+            ),
+            Canned::json(200, rotated),
+            Canned::json(200, r#"{"localId":"u1","email":"new@example.com"}"#),
+        ])
+        .await;
+        auth.update_profile(&secret("id"), "Ada L.").await.unwrap();
+        let session = auth
+            .update_email(&secret("id"), "new@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(session.id_token.expose(), "id-2");
+        assert!(auth
+            .update_password(&secret("id"), &secret("s3cret!!"))
+            .await
+            .unwrap()
+            .is_none());
+
+        let requests = server.requests();
+        assert_eq!(
+            requests[0].json(),
+            serde_json::json!({"idToken": "id", "displayName": "Ada L.", "returnSecureToken": false})
+        );
+        assert_eq!(
+            requests[1].json(),
+            serde_json::json!({"idToken": "id", "email": "new@example.com", "returnSecureToken": true})
+        );
+        assert_eq!(
+            requests[2].json(),
+            serde_json::json!({"idToken": "id", "password": "s3cret!!", "returnSecureToken": true})
+        );
+        assert!(requests
+            .iter()
+            .all(|r| r.target == "/identitytoolkit.googleapis.com/v1/accounts:update?key=local"));
+    }
+
+    #[tokio::test]
+    async fn reset_and_delete_hit_their_endpoints() {
+        let (auth, server) = client(vec![
+            Canned::json(200, r#"{"email":"ada@example.com"}"#),
+            Canned::json(
+                400,
+                r#"{"error":{"code":400,"message":"CREDENTIAL_TOO_OLD_LOGIN_AGAIN"}}"#,
+            ),
+            Canned::json(200, "{}"),
+        ])
+        .await;
+        auth.send_password_reset("ada@example.com").await.unwrap();
+        assert_eq!(
+            auth.delete(&secret("old")).await.unwrap_err().code(),
+            "auth.requires_recent_login"
+        );
+        auth.delete(&secret("fresh")).await.unwrap();
+        let requests = server.requests();
+        assert_eq!(
+            requests[0].target,
+            "/identitytoolkit.googleapis.com/v1/accounts:sendOobCode?key=local"
+        );
+        assert_eq!(
+            requests[0].json(),
+            serde_json::json!({"requestType": "PASSWORD_RESET", "email": "ada@example.com"})
+        );
+        assert_eq!(
+            requests[2].target,
+            "/identitytoolkit.googleapis.com/v1/accounts:delete?key=local"
+        );
+        assert_eq!(requests[2].json(), serde_json::json!({"idToken": "fresh"}));
+    }
+}

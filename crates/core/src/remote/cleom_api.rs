@@ -1,0 +1,623 @@
+//! The Cleom API: prices, generations, account deletion and media downloads.
+//!
+//! Everything that costs credits or must cascade on the server goes through this API rather
+//! than a Firestore write, so a client can never charge, refund or half-delete by itself.
+//! Creating a generation carries a client-chosen id, which is what makes the shared retry
+//! policy safe here: the server recognises a replayed id and charges nothing twice.
+//!
+//! Media (posters, clips) are fetched from signed URLs without sending the ID token: the URL
+//! is the credential, and a token must never leak to whatever host a URL names. Downloads
+//! resume a partial file with a `Range` request, so a large clip survives a dropped connection.
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+
+use super::endpoints::check_url;
+use super::error::from_transport;
+use super::http::{error_from, read_body, Http, Replay};
+use super::{Endpoints, RemoteError};
+use crate::model::{Generation, GenerationRequest};
+use crate::pricing::PricingTable;
+use crate::secret::SecretString;
+
+/// Thumbnails and posters fetched into memory are at most this large.
+pub const MAX_FETCH_BYTES: u64 = 5 * 1024 * 1024;
+
+/// A download may take this long in all (the usual request timeout would cut large files)...
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(6 * 60 * 60);
+/// ...but may not stall for longer than this between two chunks.
+const STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What `DELETE /v1/account` removed on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountRemoval {
+    pub generations: u64,
+    pub ledger_entries: u64,
+    pub purchases: u64,
+    pub media_files: u64,
+    pub auth_user: bool,
+}
+
+#[derive(Deserialize)]
+struct AccountRemovalAnswer {
+    removed: AccountRemoval,
+}
+
+#[derive(Debug, Clone)]
+pub struct CleomApi {
+    http: Http,
+    base: String,
+}
+
+impl CleomApi {
+    pub(crate) fn new(http: Http, endpoints: &Endpoints) -> CleomApi {
+        CleomApi {
+            http,
+            base: endpoints.api.clone(),
+        }
+    }
+
+    /// The served price list (no sign-in needed).
+    pub async fn pricing(&self) -> Result<PricingTable, RemoteError> {
+        let request = self.http.client().get(self.url(&["pricing"])?);
+        self.http.send_json(request, Replay::Safe, "pricing").await
+    }
+
+    /// Starts a generation. Sending the same request (same id) again returns the existing one.
+    pub async fn create_generation(
+        &self,
+        request: &GenerationRequest,
+        id_token: &SecretString,
+    ) -> Result<Generation, RemoteError> {
+        let request = self
+            .http
+            .client()
+            .post(self.url(&["generations"])?)
+            .bearer_auth(id_token.expose())
+            .json(request);
+        self.http
+            .send_json(request, Replay::Safe, "generation")
+            .await
+    }
+
+    pub async fn generation(
+        &self,
+        id: &str,
+        token: &SecretString,
+    ) -> Result<Generation, RemoteError> {
+        let request = self
+            .http
+            .client()
+            .get(self.url(&["generations", id])?)
+            .bearer_auth(token.expose());
+        self.http
+            .send_json(request, Replay::Safe, "generation")
+            .await
+    }
+
+    /// Cancels a queued or running generation; the answer is the refunded generation.
+    pub async fn cancel(&self, id: &str, token: &SecretString) -> Result<Generation, RemoteError> {
+        let url = self.url(&["generations", &format!("{id}:cancel")])?;
+        let request = self.http.client().post(url).bearer_auth(token.expose());
+        // A replay after success would answer NOT_CANCELABLE.
+        self.http
+            .send_json(request, Replay::OnlyIfUnprocessed, "generation")
+            .await
+    }
+
+    /// Tombstones the generation on the server and deletes its media.
+    pub async fn delete_generation(
+        &self,
+        id: &str,
+        token: &SecretString,
+    ) -> Result<(), RemoteError> {
+        let request = self
+            .http
+            .client()
+            .request(Method::DELETE, self.url(&["generations", id])?)
+            .bearer_auth(token.expose());
+        self.http
+            .send_bytes(request, Replay::OnlyIfUnprocessed)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the account on the server: profile, all subcollections, media and Auth user.
+    pub async fn delete_account(
+        &self,
+        id_token: &SecretString,
+    ) -> Result<AccountRemoval, RemoteError> {
+        let request = self
+            .http
+            .client()
+            .delete(self.url(&["account"])?)
+            .bearer_auth(id_token.expose());
+        // After success the token's user is gone, so a replay could only fail.
+        let answer: AccountRemovalAnswer = self
+            .http
+            .send_json(request, Replay::OnlyIfUnprocessed, "account deletion")
+            .await?;
+        Ok(answer.removed)
+    }
+
+    /// Downloads `url` into `dest`, resuming if `dest` already holds the start of the file
+    /// (`Range: bytes=N-`; a `200` answer restarts it from scratch). `on_progress(done, total)`
+    /// is called after every chunk. Returns the size of the complete file. Download into a
+    /// temporary name and rename when this returns: a file left by a failed call is partial.
+    pub async fn download(
+        &self,
+        url: &str,
+        dest: &Path,
+        mut on_progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<u64, RemoteError> {
+        let url = self.media_url(url)?;
+        let mut resume_from = match tokio::fs::metadata(dest).await {
+            Ok(meta) if meta.is_file() => meta.len(),
+            _ => 0,
+        };
+        loop {
+            let mut request = self
+                .http
+                .client()
+                .get(url.clone())
+                .timeout(DOWNLOAD_TIMEOUT);
+            if resume_from > 0 {
+                request = request.header(RANGE, format!("bytes={resume_from}-"));
+            }
+            let mut response = self.http.send_raw(request, Replay::Safe).await?;
+            let status = response.status();
+            let (append, total) = if resume_from > 0 && status == StatusCode::PARTIAL_CONTENT {
+                match parse_content_range(&response) {
+                    Some((start, total)) if start == resume_from => (true, total),
+                    _ => {
+                        return Err(RemoteError::MalformedResponse(
+                            "download: the resumed range does not match".into(),
+                        ))
+                    }
+                }
+            } else if resume_from > 0 && status == StatusCode::RANGE_NOT_SATISFIABLE {
+                // The range starts at or past the end: the file is complete, or not the same file.
+                if parse_unsatisfied_length(&response) == Some(resume_from) {
+                    on_progress(resume_from, Some(resume_from));
+                    return Ok(resume_from);
+                }
+                resume_from = 0;
+                continue;
+            } else if status == StatusCode::OK {
+                (false, response.content_length())
+            } else if status.is_success() {
+                return Err(RemoteError::MalformedResponse(format!(
+                    "download: unexpected HTTP {}",
+                    status.as_u16()
+                )));
+            } else {
+                return Err(error_from(response).await);
+            };
+
+            let mut file = tokio::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(append)
+                .truncate(!append)
+                .open(dest)
+                .await
+                .map_err(io_error)?;
+            let mut done = if append { resume_from } else { 0 };
+            on_progress(done, total);
+            loop {
+                let chunk = tokio::time::timeout(STALL_TIMEOUT, response.chunk())
+                    .await
+                    .map_err(|_| RemoteError::Timeout)?
+                    .map_err(|e| from_transport(&e))?;
+                let Some(chunk) = chunk else { break };
+                file.write_all(&chunk).await.map_err(io_error)?;
+                done += chunk.len() as u64;
+                on_progress(done, total);
+            }
+            file.flush().await.map_err(io_error)?;
+            file.sync_all().await.map_err(io_error)?;
+            if total.is_some_and(|total| done != total) {
+                return Err(RemoteError::Unreachable);
+            }
+            return Ok(done);
+        }
+    }
+
+    /// Fetches a small media file (a thumbnail) into memory: `(mime type, bytes)`, at most
+    /// [`MAX_FETCH_BYTES`].
+    pub async fn fetch_bytes(&self, url: &str) -> Result<(String, Vec<u8>), RemoteError> {
+        let request = self.http.client().get(self.media_url(url)?);
+        let response = self.http.send(request, Replay::Safe).await?;
+        let mime = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "application/octet-stream".to_string());
+        let bytes = read_body(response, MAX_FETCH_BYTES).await?;
+        Ok((mime, bytes))
+    }
+
+    /// `{api}/v1/{segments...}`, each segment percent-encoded.
+    fn url(&self, segments: &[&str]) -> Result<Url, RemoteError> {
+        if segments.iter().any(|s| s.is_empty()) {
+            return Err(RemoteError::InvalidRequest("empty id".into()));
+        }
+        let mut url = Url::parse(&self.base).map_err(|_| RemoteError::InvalidUrl)?;
+        url.path_segments_mut()
+            .map_err(|_| RemoteError::InvalidUrl)?
+            .pop_if_empty()
+            .push("v1")
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// A media URL from a generation: absolute, or relative to the API base. Held to the same
+    /// rule as the endpoints (https, or http to this computer only).
+    fn media_url(&self, url: &str) -> Result<Url, RemoteError> {
+        let base = Url::parse(&self.base).map_err(|_| RemoteError::InvalidUrl)?;
+        let joined = base.join(url).map_err(|_| RemoteError::InvalidUrl)?;
+        check_url(joined.as_str())
+    }
+}
+
+fn io_error(error: std::io::Error) -> RemoteError {
+    RemoteError::Io(error.kind().to_string())
+}
+
+/// `Content-Range: bytes START-END/TOTAL` → `(START, TOTAL)`; TOTAL may be `*`.
+fn parse_content_range(response: &reqwest::Response) -> Option<(u64, Option<u64>)> {
+    let value = response.headers().get(CONTENT_RANGE)?.to_str().ok()?;
+    let (range, total) = value.trim().strip_prefix("bytes ")?.split_once('/')?;
+    let (start, end) = range.split_once('-')?;
+    let start: u64 = start.trim().parse().ok()?;
+    let end: u64 = end.trim().parse().ok()?;
+    if end < start {
+        return None;
+    }
+    let total = match total.trim() {
+        "*" => None,
+        n => Some(n.parse::<u64>().ok()?),
+    };
+    Some((start, total))
+}
+
+/// `Content-Range: bytes */TOTAL` of a 416 answer → TOTAL.
+fn parse_unsatisfied_length(response: &reqwest::Response) -> Option<u64> {
+    let value = response.headers().get(CONTENT_RANGE)?.to_str().ok()?;
+    value.trim().strip_prefix("bytes */")?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Settings, Status};
+    use crate::remote::test_server::{fast_http, Canned, TestServer};
+    use crate::secret::Secret;
+    use serde_json::json;
+
+    async fn client(answers: Vec<Canned>) -> (CleomApi, TestServer) {
+        let server = TestServer::start(answers).await;
+        let endpoints = Endpoints::local(server.base()).unwrap();
+        (CleomApi::new(fast_http(), &endpoints), server)
+    }
+
+    fn token() -> SecretString {
+        Secret::new("id-token".to_string())
+    }
+
+    fn generation_json(id: &str, status: &str) -> String {
+        json!({
+            "id": id, "prompt": "a fox", "mode": "text_to_video",
+            "settings": {"durationSeconds": 10, "resolution": "1080p", "aspectRatio": "16:9"},
+            "references": [], "status": status, "progress": 0.0, "creditsCharged": 700,
+            "outputUrl": null, "thumbnailUrl": null, "error": null,
+            "createdAt": "2024-05-01T10:00:00Z", "updatedAt": "2024-05-01T10:00:00Z",
+            "deleted": false, "deletedAt": null
+        })
+        .to_string()
+    }
+
+    #[tokio::test]
+    async fn pricing_needs_no_token() {
+        let table = serde_json::to_string(&PricingTable::local_default()).unwrap();
+        let (api, server) = client(vec![Canned::json(200, &table)]).await;
+        assert_eq!(api.pricing().await.unwrap(), PricingTable::local_default());
+        let request = &server.requests()[0];
+        assert_eq!(request.target, "/api/v1/pricing");
+        assert_eq!(request.header("authorization"), None);
+    }
+
+    #[tokio::test]
+    async fn create_generation_is_retried_with_the_same_id_after_a_5xx() {
+        let (api, server) = client(vec![
+            Canned::json(502, "bad gateway"),
+            Canned::json(200, &generation_json("g1", "queued")),
+        ])
+        .await;
+        let request = GenerationRequest {
+            id: "g1".into(),
+            prompt: "a fox".into(),
+            settings: Settings::default(),
+            references: vec![],
+        };
+        let generation = api.create_generation(&request, &token()).await.unwrap();
+        assert_eq!(generation.id, "g1");
+        assert_eq!(generation.status, Status::Queued);
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2);
+        for r in &requests {
+            assert_eq!(r.target, "/api/v1/generations");
+            assert_eq!(r.header("authorization"), Some("Bearer id-token"));
+            assert_eq!(r.json()["id"], "g1");
+        }
+    }
+
+    #[tokio::test]
+    async fn api_errors_map_to_their_codes() {
+        let (api, _server) = client(vec![
+            Canned::json(402, r#"{"error":{"code":"INSUFFICIENT_CREDITS","message":"this needs 700 credits, the balance is 100"}}"#),
+            Canned::json(400, r#"{"error":{"code":"INVALID_SETTINGS","message":"duration must be between 5 and 60 seconds"}}"#),
+            Canned::json(404, r#"{"error":{"code":"NOT_FOUND","message":"no such generation"}}"#),
+            Canned::json(409, r#"{"error":{"code":"NOT_CANCELABLE","message":"the generation has finished"}}"#),
+        ])
+        .await;
+        let request = GenerationRequest {
+            id: "g1".into(),
+            prompt: "a fox".into(),
+            settings: Settings::default(),
+            references: vec![],
+        };
+        let e = api.create_generation(&request, &token()).await.unwrap_err();
+        assert_eq!(e.code(), "credits.insufficient");
+        let e = api.create_generation(&request, &token()).await.unwrap_err();
+        assert_eq!(
+            e,
+            RemoteError::InvalidRequest("duration must be between 5 and 60 seconds".into())
+        );
+        assert_eq!(
+            api.generation("nope", &token()).await.unwrap_err().code(),
+            "not_found"
+        );
+        assert_eq!(
+            api.cancel("g1", &token()).await.unwrap_err().code(),
+            "conflict"
+        );
+    }
+
+    #[tokio::test]
+    async fn generation_cancel_and_delete_use_their_paths() {
+        let (api, server) = client(vec![
+            Canned::json(200, &generation_json("g 1", "running")),
+            Canned::json(200, &generation_json("g1", "canceled")),
+            Canned::json(200, "{}"),
+        ])
+        .await;
+        assert_eq!(
+            api.generation("g 1", &token()).await.unwrap().status,
+            Status::Running
+        );
+        assert_eq!(
+            api.cancel("g1", &token()).await.unwrap().status,
+            Status::Canceled
+        );
+        api.delete_generation("g1", &token()).await.unwrap();
+        let requests = server.requests();
+        assert_eq!(
+            (requests[0].method.as_str(), requests[0].target.as_str()),
+            ("GET", "/api/v1/generations/g%201")
+        );
+        assert_eq!(
+            (requests[1].method.as_str(), requests[1].target.as_str()),
+            ("POST", "/api/v1/generations/g1:cancel")
+        );
+        assert_eq!(
+            (requests[2].method.as_str(), requests[2].target.as_str()),
+            ("DELETE", "/api/v1/generations/g1")
+        );
+        assert_eq!(
+            api.generation("", &token()).await.unwrap_err().code(),
+            "request.invalid"
+        );
+    }
+
+    #[tokio::test]
+    async fn delete_account_reads_the_removed_counts() {
+        let answer = r#"{"removed":{"generations":12,"ledgerEntries":14,"purchases":1,"mediaFiles":20,"authUser":true}}"#;
+        let (api, server) = client(vec![
+            Canned::json(200, answer),
+            Canned::json(200, r#"{"removed":{"generations":1}}"#),
+        ])
+        .await;
+        let removed = api.delete_account(&token()).await.unwrap();
+        assert_eq!(
+            removed,
+            AccountRemoval {
+                generations: 12,
+                ledger_entries: 14,
+                purchases: 1,
+                media_files: 20,
+                auth_user: true
+            }
+        );
+        assert_eq!(server.requests()[0].target, "/api/v1/account");
+        assert_eq!(server.requests()[0].method, "DELETE");
+        assert_eq!(
+            api.delete_account(&token()).await.unwrap_err().code(),
+            "server.malformed_response"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_generation_is_an_error_not_a_panic() {
+        let (api, _server) = client(vec![
+            Canned::json(200, r#"{"id":"g1","status":"exploded"}"#),
+            Canned::json(200, "<html>"),
+        ])
+        .await;
+        assert_eq!(
+            api.generation("g1", &token()).await.unwrap_err().code(),
+            "server.malformed_response"
+        );
+        assert_eq!(
+            api.generation("g1", &token()).await.unwrap_err().code(),
+            "server.malformed_response"
+        );
+    }
+
+    const CLIP: &[u8] = b"GIF89a-0123456789-abcdefghij";
+
+    #[tokio::test]
+    async fn a_partial_download_resumes_with_a_range_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("clip.gif.part");
+        std::fs::write(&dest, &CLIP[..10]).unwrap();
+        let rest = Canned::bytes(206, &CLIP[10..])
+            .header(
+                "Content-Range",
+                &format!("bytes 10-{}/{}", CLIP.len() - 1, CLIP.len()),
+            )
+            .header("Content-Type", "image/gif");
+        let (api, server) = client(vec![rest]).await;
+        let mut progress = Vec::new();
+        let url = format!("{}/api/v1/media/tok/clip.gif", server.base());
+        let size = api
+            .download(&url, &dest, |done, total| progress.push((done, total)))
+            .await
+            .unwrap();
+        assert_eq!(size, CLIP.len() as u64);
+        assert_eq!(std::fs::read(&dest).unwrap(), CLIP);
+        let request = &server.requests()[0];
+        assert_eq!(request.header("range"), Some("bytes=10-"));
+        assert_eq!(request.header("authorization"), None);
+        assert_eq!(progress.first(), Some(&(10, Some(CLIP.len() as u64))));
+        assert_eq!(
+            progress.last(),
+            Some(&(CLIP.len() as u64, Some(CLIP.len() as u64)))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_ignoring_the_range_restarts_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("clip.gif");
+        std::fs::write(
+            &dest,
+            b"stale bytes from another file, longer than the clip itself",
+        )
+        .unwrap();
+        let (api, _server) = client(vec![Canned::bytes(200, CLIP)]).await;
+        let url = format!("{}/api/v1/media/tok/clip.gif", _server.base());
+        assert_eq!(
+            api.download(&url, &dest, |_, _| {}).await.unwrap(),
+            CLIP.len() as u64
+        );
+        assert_eq!(std::fs::read(&dest).unwrap(), CLIP);
+    }
+
+    #[tokio::test]
+    async fn a_complete_file_is_recognised_and_a_mismatched_one_restarted() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("clip.gif");
+        std::fs::write(&dest, CLIP).unwrap();
+        let complete =
+            Canned::bytes(416, b"").header("Content-Range", &format!("bytes */{}", CLIP.len()));
+        let (api, server) = client(vec![complete]).await;
+        let url = format!("{}/m/clip.gif", server.base());
+        assert_eq!(
+            api.download(&url, &dest, |_, _| {}).await.unwrap(),
+            CLIP.len() as u64
+        );
+        assert_eq!(server.requests().len(), 1);
+
+        std::fs::write(&dest, b"a longer file than the one on the server now").unwrap();
+        let other =
+            Canned::bytes(416, b"").header("Content-Range", &format!("bytes */{}", CLIP.len()));
+        let (api, server) = client(vec![other, Canned::bytes(200, CLIP)]).await;
+        let url = format!("{}/m/clip.gif", server.base());
+        assert_eq!(
+            api.download(&url, &dest, |_, _| {}).await.unwrap(),
+            CLIP.len() as u64
+        );
+        assert_eq!(std::fs::read(&dest).unwrap(), CLIP);
+        let requests = server.requests();
+        assert_eq!(requests[1].header("range"), None);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_resumed_range_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("clip.gif");
+        std::fs::write(&dest, &CLIP[..10]).unwrap();
+        let wrong = Canned::bytes(206, &CLIP[5..]).header(
+            "Content-Range",
+            &format!("bytes 5-{}/{}", CLIP.len() - 1, CLIP.len()),
+        );
+        let (api, server) = client(vec![wrong]).await;
+        let url = format!("{}/m/clip.gif", server.base());
+        assert_eq!(
+            api.download(&url, &dest, |_, _| {})
+                .await
+                .unwrap_err()
+                .code(),
+            "server.malformed_response"
+        );
+        assert_eq!(std::fs::read(&dest).unwrap(), &CLIP[..10]);
+    }
+
+    #[tokio::test]
+    async fn media_urls_must_be_https_or_loopback() {
+        let (api, server) = client(vec![]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let e = api
+            .download(
+                "http://cdn.example.com/clip.gif",
+                &dir.path().join("x"),
+                |_, _| {},
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "config.insecure_url");
+        assert_eq!(
+            api.fetch_bytes("http://10.1.2.3/poster.png")
+                .await
+                .unwrap_err()
+                .code(),
+            "config.insecure_url"
+        );
+        assert!(server.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn fetch_bytes_returns_the_mime_type_and_caps_the_size() {
+        let png = b"\x89PNG\r\n\x1a\nrest";
+        let too_big = vec![0u8; MAX_FETCH_BYTES as usize + 1];
+        let (api, server) = client(vec![
+            Canned::bytes(200, png).header("Content-Type", "image/png; charset=binary"),
+            Canned::bytes(200, &too_big),
+            Canned::bytes(404, b""),
+        ])
+        .await;
+        // A relative URL is resolved against the API base.
+        let (mime, bytes) = api
+            .fetch_bytes("/api/v1/media/tok/poster.png")
+            .await
+            .unwrap();
+        assert_eq!((mime.as_str(), bytes.as_slice()), ("image/png", &png[..]));
+        let url = format!("{}/api/v1/media/tok/big.png", server.base());
+        assert_eq!(
+            api.fetch_bytes(&url).await.unwrap_err(),
+            RemoteError::TooLarge(MAX_FETCH_BYTES)
+        );
+        assert_eq!(api.fetch_bytes(&url).await.unwrap_err().code(), "not_found");
+        assert_eq!(server.requests()[0].target, "/api/v1/media/tok/poster.png");
+    }
+}

@@ -1,0 +1,618 @@
+//! The local copy of one account's history: a SQLCipher database, one per account.
+//!
+//! Why this shape:
+//! - Encrypted at rest with a random raw key that lives in the OS keychain, because prompts,
+//!   thumbnails and credit history are personal and laptops get lost. One database per account,
+//!   so wiping an account is deleting a file and two keychain entries, and accounts can never
+//!   see each other's rows.
+//! - [`Store::create`] refuses to run over an existing file and [`Store::open`] refuses a wrong
+//!   key without writing anything, so a keychain hiccup can never replace or damage a history:
+//!   a lost key is a typed error ([`StoreError::KeyRejected`]) with a recovery path (reset this
+//!   device's copy and download it again from Cleom).
+//! - Tombstoned generations are deleted, not flagged, with `secure_delete` on, so a prompt the
+//!   user deleted does not linger in the file.
+//! - Library pages are keyset-paged on an index, so the first page costs the same with 100 rows
+//!   or 100,000.
+//! - Migrations are embedded and append-only; `PRAGMA user_version` counts those applied, and a
+//!   database from a newer app version is refused rather than misread.
+//!
+//! The API is synchronous: SQLite calls take microseconds to milliseconds, and the caller owns
+//! the threading (a `Mutex<Store>` behind a blocking task).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{
+    params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior,
+};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::model::{Generation, LedgerEntry, Mode, Profile, Status};
+use crate::paths;
+use crate::secret::{DatabaseKey, SecretString};
+
+#[cfg(test)]
+mod tests;
+
+/// Why the local history could not be used. Messages never contain the key.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("this account already has a local history on this device; it was left untouched")]
+    AlreadyExists,
+    #[error("this account has no local history on this device yet")]
+    Missing,
+    #[error(
+        "the local history cannot be unlocked with the key saved in the keychain, or the file is \
+         damaged. Resetting this device's copy downloads your history again from Cleom."
+    )]
+    KeyRejected,
+    #[error(
+        "the local history was written by a newer version of Cleom Desktop (schema {found}, this \
+         version knows up to {known}); please update the app"
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("the local history database could not be encrypted: {0}")]
+    Encryption(&'static str),
+    #[error("the local history holds data this version cannot read: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("could not use {}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("the local history database reported an error: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+impl StoreError {
+    /// A stable code the UI switches on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::AlreadyExists => "store.already_exists",
+            StoreError::Missing => "store.missing",
+            StoreError::KeyRejected => "store.key_rejected",
+            StoreError::TooNew { .. } => "store.too_new",
+            StoreError::Encryption(_) => "store.encryption",
+            StoreError::Corrupt(_) => "store.corrupt",
+            StoreError::InvalidInput(_) => "store.invalid_input",
+            StoreError::Io { .. } => "store.io",
+            StoreError::Database(_) => "store.database",
+        }
+    }
+
+    fn io(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+        move |source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Schema migrations, in order. Append only: a shipped migration is never edited. The name's
+/// number must be its position (checked by a test); `PRAGMA user_version` = how many ran.
+const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations/0001_init.sql"))];
+
+/// Where a Library page ends; pass it back to get the next page. Serializable so the UI can
+/// hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageCursor {
+    pub created_at: String,
+    pub id: String,
+}
+
+/// One page of generations, newest first. `next` is `None` on the last page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page {
+    pub items: Vec<Generation>,
+    pub next: Option<PageCursor>,
+}
+
+/// An open, unlocked, migrated history database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Creates a new, empty database at `path`, encrypted with `key`. Fails with
+    /// [`StoreError::AlreadyExists`] if anything is at `path`: a new key must never be put over
+    /// an existing history. Creates a missing parent folder as a private (0700) folder.
+    pub fn create(path: &Path, key: &DatabaseKey) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.exists() {
+                paths::make_private_dir(parent).map_err(StoreError::io(parent))?;
+            }
+        }
+        // Creating the file ourselves, exclusively and 0600, closes the race with a second
+        // creator and means the file is never readable by others, not even for a moment.
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(StoreError::AlreadyExists)
+            }
+            Err(e) => return Err(StoreError::io(path)(e)),
+        }
+        Store::connect(path, key).inspect_err(|_| {
+            // Leave nothing half-made behind, so a retry is a clean create.
+            let _ = destroy(path);
+        })
+    }
+
+    /// Opens the existing database at `path`. Fails with [`StoreError::Missing`] if there is
+    /// none and [`StoreError::KeyRejected`] if `key` does not unlock it (nothing is written then).
+    pub fn open(path: &Path, key: &DatabaseKey) -> Result<Store> {
+        match path.try_exists() {
+            Ok(true) => Store::connect(path, key),
+            Ok(false) => Err(StoreError::Missing),
+            Err(e) => Err(StoreError::io(path)(e)),
+        }
+    }
+
+    fn connect(path: &Path, key: &DatabaseKey) -> Result<Store> {
+        // Never SQLITE_OPEN_CREATE: `create` made the file, and `open` must not invent one.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags)?;
+
+        // Without SQLCipher compiled in, `PRAGMA key` is silently ignored and the file would be
+        // plain text. Refuse instead.
+        let cipher: Option<String> = conn
+            .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+            .optional()?;
+        if cipher.is_none_or(|v| v.is_empty()) {
+            return Err(StoreError::Encryption(
+                "this build of Cleom Desktop has no database encryption",
+            ));
+        }
+        set_key(&conn, key)?;
+        // SQLCipher otherwise writes to stderr on every wrong key. A process-wide setting.
+        conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))?;
+
+        // A wrong key is only noticed when the first page is read.
+        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Ok(_) => {}
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
+                return Err(StoreError::KeyRejected)
+            }
+            Err(e) => return Err(e.into()),
+        }
+
+        let journal: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !journal.eq_ignore_ascii_case("wal") {
+            let source = io::Error::other(format!(
+                "the file system does not support write-ahead logging ({journal})"
+            ));
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA secure_delete = ON;",
+        )?;
+        migrate(&mut conn)?;
+
+        paths::set_mode(path, 0o600).map_err(StoreError::io(path))?;
+        for sidecar in sidecars(path) {
+            if sidecar.exists() {
+                paths::set_mode(&sidecar, 0o600).map_err(StoreError::io(&sidecar))?;
+            }
+        }
+        Ok(Store { conn })
+    }
+
+    /// Applies synced generations in one transaction; tombstoned ones (`deleted`) are removed
+    /// together with their thumbnail and search entry. Returns how many were applied.
+    /// The last write wins: callers apply server changes in `updatedAt` order.
+    pub fn upsert_generations(&mut self, generations: &[Generation]) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut remove = tx.prepare_cached("DELETE FROM generations WHERE id = ?1")?;
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO generations (id, prompt, mode, settings_json, references_json, status, progress,
+                     credits_charged, output_url, thumbnail_url, error, created_at, created_key, updated_at,
+                     deleted, deleted_at, duration_seconds, resolution, aspect_ratio, style_preset)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 0, NULL, ?15, ?16, ?17, ?18)
+                 ON CONFLICT (id) DO UPDATE SET
+                     prompt = excluded.prompt, mode = excluded.mode, settings_json = excluded.settings_json,
+                     references_json = excluded.references_json, status = excluded.status,
+                     progress = excluded.progress, credits_charged = excluded.credits_charged,
+                     output_url = excluded.output_url, thumbnail_url = excluded.thumbnail_url,
+                     error = excluded.error, created_at = excluded.created_at,
+                     created_key = excluded.created_key, updated_at = excluded.updated_at,
+                     duration_seconds = excluded.duration_seconds, resolution = excluded.resolution,
+                     aspect_ratio = excluded.aspect_ratio, style_preset = excluded.style_preset",
+            )?;
+            for g in generations {
+                if g.deleted {
+                    remove.execute([&g.id])?;
+                    continue;
+                }
+                let settings = serde_json::to_string(&g.settings).map_err(|e| invalid(&g.id, e))?;
+                let references =
+                    serde_json::to_string(&g.references).map_err(|e| invalid(&g.id, e))?;
+                upsert.execute(params![
+                    g.id,
+                    g.prompt,
+                    g.mode.as_str(),
+                    settings,
+                    references,
+                    g.status.as_str(),
+                    g.progress,
+                    g.credits_charged,
+                    g.output_url,
+                    g.thumbnail_url,
+                    g.error,
+                    g.created_at,
+                    time_key(&g.created_at).map_err(|e| invalid(&g.id, e))?,
+                    g.updated_at,
+                    g.settings.duration_seconds,
+                    g.settings.resolution.as_str(),
+                    g.settings.aspect_ratio.as_str(),
+                    g.settings.style_preset,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(generations.len())
+    }
+
+    pub fn generation(&self, id: &str) -> Result<Option<Generation>> {
+        let sql = format!("SELECT {GENERATION_COLUMNS} FROM generations WHERE id = ?1");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query([id])?;
+        rows.next()?.map(read_generation).transpose()
+    }
+
+    /// Up to `limit` generations, newest first (by creation time, then id), starting after
+    /// `before` (the previous page's `next`).
+    pub fn list_generations(&self, limit: usize, before: Option<&PageCursor>) -> Result<Page> {
+        if limit == 0 {
+            return Err(StoreError::InvalidInput(
+                "a page must hold at least one generation".to_string(),
+            ));
+        }
+        // One extra row says whether there is a next page without an empty last page.
+        let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+        let mut items = Vec::with_capacity(limit.min(1024) + 1);
+        match before {
+            None => {
+                let sql = format!(
+                    "SELECT {GENERATION_COLUMNS} FROM generations ORDER BY created_key DESC, id DESC LIMIT ?1"
+                );
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                let mut rows = stmt.query([fetch])?;
+                while let Some(row) = rows.next()? {
+                    items.push(read_generation(row)?);
+                }
+            }
+            Some(cursor) => {
+                let key = time_key(&cursor.created_at).map_err(|e| {
+                    StoreError::InvalidInput(format!("this page cursor is not valid: {e}"))
+                })?;
+                let sql = format!(
+                    "SELECT {GENERATION_COLUMNS} FROM generations WHERE (created_key, id) < (?1, ?2)
+                     ORDER BY created_key DESC, id DESC LIMIT ?3"
+                );
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                let mut rows = stmt.query(params![key, cursor.id, fetch])?;
+                while let Some(row) = rows.next()? {
+                    items.push(read_generation(row)?);
+                }
+            }
+        }
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|g| PageCursor {
+                created_at: g.created_at.clone(),
+                id: g.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    pub fn count_generations(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM generations", [], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
+    }
+
+    /// Finished generations that have a thumbnail URL but no stored thumbnail yet, newest first:
+    /// `(id, thumbnail_url)`, for the thumbnail fetcher.
+    pub fn generations_missing_thumbnail(&self, limit: usize) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT g.id, g.thumbnail_url FROM generations g
+             WHERE g.status = 'succeeded' AND g.deleted = 0 AND g.thumbnail_url IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.generation_id = g.id)
+             ORDER BY g.created_key DESC, g.id DESC LIMIT ?1",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores a generation's thumbnail. Returns `false` (and stores nothing) if the generation is
+    /// no longer there, e.g. a sync removed it while the image was downloading.
+    pub fn put_thumbnail(&self, id: &str, mime: &str, bytes: &[u8]) -> Result<bool> {
+        let fetched_at = OffsetDateTime::now_utc().format(&Rfc3339).map_err(|e| {
+            StoreError::InvalidInput(format!("the clock gave an unusable time: {e}"))
+        })?;
+        let changed = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO thumbnails (generation_id, mime, bytes, fetched_at)
+             SELECT id, ?2, ?3, ?4 FROM generations WHERE id = ?1
+             ON CONFLICT (generation_id) DO UPDATE SET
+                 mime = excluded.mime, bytes = excluded.bytes, fetched_at = excluded.fetched_at",
+            )?
+            .execute(params![id, mime, bytes, fetched_at])?;
+        Ok(changed > 0)
+    }
+
+    /// A stored thumbnail: `(mime type, bytes)`.
+    pub fn thumbnail(&self, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT mime, bytes FROM thumbnails WHERE generation_id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Saves the account's profile. A profile of another account is refused: one database
+    /// belongs to one account.
+    pub fn put_profile(&self, profile: &Profile) -> Result<()> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO profile (singleton, uid, email, display_name, credit_balance, analytics_opt_in,
+                     created_at, updated_at)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (singleton) DO UPDATE SET
+                     email = excluded.email, display_name = excluded.display_name,
+                     credit_balance = excluded.credit_balance, analytics_opt_in = excluded.analytics_opt_in,
+                     created_at = excluded.created_at, updated_at = excluded.updated_at
+                 WHERE profile.uid = excluded.uid",
+            )?
+            .execute(params![
+                profile.uid,
+                profile.email,
+                profile.display_name,
+                profile.credit_balance,
+                profile.analytics_opt_in,
+                profile.created_at,
+                profile.updated_at,
+            ])?;
+        if changed == 0 {
+            return Err(StoreError::InvalidInput(
+                "this profile belongs to a different account than this local history".to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn profile(&self) -> Result<Option<Profile>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT uid, email, display_name, credit_balance, analytics_opt_in, created_at, updated_at
+                 FROM profile",
+            )?
+            .query_row([], |r| {
+                Ok(Profile {
+                    uid: r.get(0)?,
+                    email: r.get(1)?,
+                    display_name: r.get(2)?,
+                    credit_balance: r.get(3)?,
+                    analytics_opt_in: r.get(4)?,
+                    created_at: r.get(5)?,
+                    updated_at: r.get(6)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Applies synced ledger entries in one transaction. Returns how many were applied.
+    pub fn upsert_ledger(&mut self, entries: &[LedgerEntry]) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO credit_ledger (id, amount, reason, generation_id, balance_after, created_at,
+                     created_key, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET
+                     amount = excluded.amount, reason = excluded.reason, generation_id = excluded.generation_id,
+                     balance_after = excluded.balance_after, created_at = excluded.created_at,
+                     created_key = excluded.created_key, updated_at = excluded.updated_at",
+            )?;
+            for e in entries {
+                upsert.execute(params![
+                    e.id,
+                    e.amount,
+                    e.reason,
+                    e.generation_id,
+                    e.balance_after,
+                    e.created_at,
+                    time_key(&e.created_at).map_err(|err| invalid(&e.id, err))?,
+                    e.updated_at,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(entries.len())
+    }
+
+    /// The whole credit ledger, oldest first, so `balance_after` reads like a statement.
+    pub fn ledger(&self) -> Result<Vec<LedgerEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, amount, reason, generation_id, balance_after, created_at, updated_at
+             FROM credit_ledger ORDER BY created_key, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(LedgerEntry {
+                id: r.get(0)?,
+                amount: r.get(1)?,
+                reason: r.get(2)?,
+                generation_id: r.get(3)?,
+                balance_after: r.get(4)?,
+                created_at: r.get(5)?,
+                updated_at: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A named sync cursor, if one was saved.
+    pub fn cursor(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM sync_state WHERE key = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_cursor(&self, name: &str, value: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute([name, value])?;
+        Ok(())
+    }
+
+    /// Calls `f` with every generation, oldest first, one row at a time (constant memory, for
+    /// export). Stops at the first error `f` returns and passes it on.
+    pub fn for_each_generation<E, F>(&self, mut f: F) -> Result<(), E>
+    where
+        E: From<StoreError>,
+        F: FnMut(Generation) -> Result<(), E>,
+    {
+        let sql = format!("SELECT {GENERATION_COLUMNS} FROM generations ORDER BY created_key, id");
+        let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
+        let mut rows = stmt.query([]).map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            f(read_generation(row)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// Deletes a database and its -wal/-shm/-journal files. Missing files are fine, so an
+/// interrupted wipe can simply be run again. Close the [`Store`] first.
+pub fn destroy(path: &Path) -> Result<()> {
+    for file in std::iter::once(path.to_path_buf()).chain(sidecars(path)) {
+        match fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io(&file)(e)),
+        }
+    }
+    Ok(())
+}
+
+/// The files SQLite keeps next to a database.
+fn sidecars(path: &Path) -> [PathBuf; 3] {
+    ["-wal", "-shm", "-journal"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
+fn set_key(conn: &Connection, key: &DatabaseKey) -> Result<()> {
+    let pragma = key.to_pragma();
+    const HEAD: &str = "PRAGMA key = \"";
+    const TAIL: &str = "\";";
+    // Sized up front so the statement, which contains the key, is never reallocated.
+    let mut sql = String::with_capacity(HEAD.len() + pragma.expose().len() + TAIL.len());
+    sql.push_str(HEAD);
+    sql.push_str(pragma.expose());
+    sql.push_str(TAIL);
+    let sql = SecretString::new(sql);
+    // The error text could quote the statement, and so the key: report only that it failed.
+    conn.execute_batch(sql.expose())
+        .map_err(|_| StoreError::Encryption("SQLCipher did not accept the key"))
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let applied: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if applied > known {
+        return Err(StoreError::TooNew {
+            found: applied,
+            known,
+        });
+    }
+    for (number, (_, sql)) in (1..)
+        .zip(MIGRATIONS)
+        .skip(usize::try_from(applied).unwrap_or(0))
+    {
+        // IMMEDIATE: a second app instance migrating at the same time waits instead of racing.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", number)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// An RFC 3339 time as Unix nanoseconds, the sort key of creation times.
+fn time_key(rfc3339: &str) -> Result<i64, String> {
+    let time = OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .map_err(|_| format!("{rfc3339:?} is not an RFC 3339 time"))?;
+    i64::try_from(time.unix_timestamp_nanos()).map_err(|_| format!("{rfc3339:?} is out of range"))
+}
+
+fn invalid(id: &str, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::InvalidInput(format!("item {id:?} cannot be stored: {reason}"))
+}
+
+const GENERATION_COLUMNS: &str = "id, prompt, mode, settings_json, references_json, status, progress, \
+     credits_charged, output_url, thumbnail_url, error, created_at, updated_at, deleted, deleted_at";
+
+fn read_generation(row: &Row<'_>) -> Result<Generation> {
+    let id: String = row.get(0)?;
+    let corrupt =
+        |what: &str| StoreError::Corrupt(format!("generation {id:?} has an unreadable {what}"));
+    let mode: String = row.get(2)?;
+    let settings: String = row.get(3)?;
+    let references: String = row.get(4)?;
+    let status: String = row.get(5)?;
+    Ok(Generation {
+        prompt: row.get(1)?,
+        mode: Mode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
+        settings: serde_json::from_str(&settings).map_err(|_| corrupt("settings"))?,
+        references: serde_json::from_str(&references).map_err(|_| corrupt("reference list"))?,
+        status: Status::parse(&status).ok_or_else(|| corrupt("status"))?,
+        progress: row.get(6)?,
+        credits_charged: row.get(7)?,
+        output_url: row.get(8)?,
+        thumbnail_url: row.get(9)?,
+        error: row.get(10)?,
+        created_at: row.get(11)?,
+        updated_at: row.get(12)?,
+        deleted: row.get(13)?,
+        deleted_at: row.get(14)?,
+        id,
+    })
+}

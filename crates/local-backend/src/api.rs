@@ -1,0 +1,338 @@
+//! The Cleom API under `/api/v1`: pricing, generations (create with a client-chosen id so a
+//! retry never charges twice, read, cancel, delete), the account-deletion cascade, and media
+//! downloads. Errors are `{"error": {"code": "INSUFFICIENT_CREDITS", "message": …}}`; the app
+//! switches on `code`.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use cleom_core::model::{validate_prompt, Generation, GenerationRequest, Mode, Settings};
+use cleom_core::pricing::PricingTable;
+use serde_json::json;
+
+use crate::account;
+use crate::auth::{self, BearerError, Principal};
+use crate::error::StoreError;
+use crate::generations::{self, GenerationError};
+use crate::ids;
+use crate::media::{self, ByteRange};
+use crate::AppState;
+
+/// Longest client-chosen generation id.
+const MAX_ID_CHARS: usize = 128;
+
+/// An error in the Cleom API's shape.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn invalid_argument(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message)
+    }
+
+    fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "not found")
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        tracing::error!(%error, "api request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "internal error",
+        )
+    }
+}
+
+impl From<GenerationError> for ApiError {
+    fn from(error: GenerationError) -> ApiError {
+        let message = error.to_string();
+        match error {
+            GenerationError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+            }
+            GenerationError::IdConflict(_) => {
+                ApiError::new(StatusCode::CONFLICT, "ID_CONFLICT", message)
+            }
+            GenerationError::InsufficientCredits { .. } => ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "INSUFFICIENT_CREDITS",
+                message,
+            ),
+            GenerationError::NotCancelable(_) => {
+                ApiError::new(StatusCode::CONFLICT, "NOT_CANCELABLE", message)
+            }
+            GenerationError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": { "code": self.code, "message": self.message } })),
+        )
+            .into_response()
+    }
+}
+
+/// The signed-in user making the request.
+async fn user(app: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let unauthenticated =
+        |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+    match auth::principal(&app.store, headers).await {
+        Ok(Some(Principal::User(uid))) => Ok(uid),
+        Ok(Some(Principal::Admin)) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            "the Cleom API acts for a signed-in user, not the admin token",
+        )),
+        Ok(None) => Err(unauthenticated("sign in first: no Authorization header")),
+        Err(BearerError::Invalid) => Err(unauthenticated("the ID token is not valid")),
+        Err(BearerError::Expired) => Err(unauthenticated("the ID token has expired")),
+        Err(BearerError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// `GET /api/v1/pricing`.
+pub(crate) async fn pricing() -> Json<PricingTable> {
+    Json(PricingTable::local_default())
+}
+
+fn is_valid_generation_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_CHARS
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && !(id.starts_with("__") && id.ends_with("__"))
+}
+
+/// Parses the body, telling apart broken JSON, bad settings and other malformed members.
+fn parse_request(body: &Bytes) -> Result<GenerationRequest, ApiError> {
+    let json: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid_argument(format!("malformed JSON: {e}")))?;
+    match serde_json::from_value::<GenerationRequest>(json.clone()) {
+        Ok(request) => Ok(request),
+        Err(error) => {
+            if let Some(settings) = json.get("settings") {
+                if let Err(e) = serde_json::from_value::<Settings>(settings.clone()) {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "INVALID_SETTINGS",
+                        e.to_string(),
+                    ));
+                }
+            }
+            Err(ApiError::invalid_argument(format!(
+                "invalid generation request: {error}"
+            )))
+        }
+    }
+}
+
+/// `POST /api/v1/generations`.
+pub(crate) async fn create_generation(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Generation>, ApiError> {
+    let uid = user(&app, &headers).await?;
+    let request = parse_request(&body)?;
+    if !is_valid_generation_id(&request.id) {
+        return Err(ApiError::invalid_argument(
+            "id must be 1 to 128 characters of letters, digits, '-' and '_'",
+        ));
+    }
+    validate_prompt(&request.prompt)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "INVALID_PROMPT", e.to_string()))?;
+    let invalid_settings =
+        |message: String| ApiError::new(StatusCode::BAD_REQUEST, "INVALID_SETTINGS", message);
+    request
+        .settings
+        .validate()
+        .map_err(|e| invalid_settings(e.to_string()))?;
+    let mode = Mode::detect(&request.references).map_err(|e| invalid_settings(e.to_string()))?;
+    let estimate = PricingTable::local_default()
+        .estimate(mode, &request.settings)
+        .map_err(|e| invalid_settings(e.to_string()))?;
+    let generation = app
+        .store
+        .run(move |db| db.write(|tx| generations::create(tx, &uid, &request, mode, estimate.total)))
+        .await?;
+    app.jobs.notify_one();
+    Ok(Json(generation))
+}
+
+/// `GET /api/v1/generations/{id}`.
+pub(crate) async fn get_generation(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Generation>, ApiError> {
+    let uid = user(&app, &headers).await?;
+    let generation = app
+        .store
+        .run(move |db| generations::get(db.conn(), &uid, &id))
+        .await?;
+    generation.map(Json).ok_or_else(ApiError::not_found)
+}
+
+/// `POST /api/v1/generations/{id}:cancel` (the only action; the colon is part of the segment).
+pub(crate) async fn generation_action(
+    State(app): State<AppState>,
+    Path(segment): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Generation>, ApiError> {
+    let uid = user(&app, &headers).await?;
+    let Some(id) = segment.strip_suffix(":cancel").map(str::to_string) else {
+        return Err(ApiError::not_found());
+    };
+    let generation = app
+        .store
+        .run(move |db| db.write(|tx| generations::cancel(tx, &uid, &id)))
+        .await?;
+    Ok(Json(generation))
+}
+
+/// `DELETE /api/v1/generations/{id}`.
+pub(crate) async fn delete_generation(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let uid = user(&app, &headers).await?;
+    let tokens = app
+        .store
+        .run(move |db| db.write(|tx| generations::tombstone(tx, &uid, &id)))
+        .await?;
+    let media_root = app.media_root.clone();
+    tokio::task::spawn_blocking(move || account::remove_media(&media_root, &tokens))
+        .await
+        .map_err(|e| ApiError::from(StoreError::Task(e.to_string())))?;
+    Ok(Json(json!({})))
+}
+
+/// `DELETE /api/v1/account`: the server-side cascade.
+pub(crate) async fn delete_account(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let uid = user(&app, &headers).await?;
+    let removal = app
+        .store
+        .run(move |db| db.write(|tx| account::delete_account(tx, &uid)))
+        .await?;
+    let media_root = app.media_root.clone();
+    let tokens = removal.media_tokens.clone();
+    let media_files =
+        tokio::task::spawn_blocking(move || account::remove_media(&media_root, &tokens))
+            .await
+            .map_err(|e| ApiError::from(StoreError::Task(e.to_string())))?;
+    // Empty the WAL so no page image with the deleted rows remains on disk.
+    app.store.run(|db| db.checkpoint()).await?;
+    Ok(Json(json!({ "removed": {
+        "generations": removal.generations,
+        "ledgerEntries": removal.ledger_entries,
+        "purchases": removal.purchases,
+        "mediaFiles": media_files,
+        "authUser": removal.auth_user,
+    }})))
+}
+
+/// `GET /api/v1/media/{token}/{file}`: no auth (the token is the signature), `Range` honoured.
+pub(crate) async fn media(
+    State(app): State<AppState>,
+    Path((token, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(content_type) = media::content_type(&file).filter(|_| ids::is_media_token(&token))
+    else {
+        return Err(ApiError::not_found());
+    };
+    let bytes = match tokio::fs::read(app.media_root.join(&token).join(&file)).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found()),
+        Err(e) => return Err(StoreError::Task(format!("reading media: {e}")).into()),
+    };
+    let len = bytes.len() as u64;
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let mut response = match media::parse_range(range, len) {
+        ByteRange::Full => (StatusCode::OK, Body::from(bytes)).into_response(),
+        ByteRange::Partial { start, end } => {
+            let mut response = (
+                StatusCode::PARTIAL_CONTENT,
+                Body::from(bytes[start as usize..=end as usize].to_vec()),
+            )
+                .into_response();
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+                response.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            response
+        }
+        ByteRange::Unsatisfiable => {
+            let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                response.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            return Ok(response);
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_ids_are_url_and_document_safe() {
+        assert!(is_valid_generation_id(
+            "0b5c2f3e-9a1d-4c2e-8f00-123456789abc"
+        ));
+        assert!(is_valid_generation_id("gen_1"));
+        for bad in ["", "a/b", "a:cancel", "..", "__x__", "ü", &"x".repeat(129)] {
+            assert!(!is_valid_generation_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_settings_are_told_apart_from_broken_json() {
+        let broken = parse_request(&Bytes::from_static(b"{not json")).unwrap_err();
+        assert_eq!(broken.code, "INVALID_ARGUMENT");
+        let bad_settings = parse_request(&Bytes::from_static(
+            br#"{"id":"a","prompt":"p","settings":{"durationSeconds":10,"resolution":"8k"}}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(bad_settings.code, "INVALID_SETTINGS");
+        let missing_prompt = parse_request(&Bytes::from_static(
+            br#"{"id":"a","settings":{"durationSeconds":10,"resolution":"4k"}}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(missing_prompt.code, "INVALID_ARGUMENT");
+    }
+}

@@ -1,0 +1,717 @@
+//! The Firebase Auth REST subset (`/identitytoolkit.googleapis.com/v1/accounts:*`) and the
+//! Secure Token refresh (`/securetoken.googleapis.com/v1/token`), with Firebase's JSON shapes
+//! and error messages, so the app's Auth client needs no special case for the local backend.
+//!
+//! Tokens are opaque random strings; only their SHA-256 digests are stored. ID tokens live an
+//! hour; refresh tokens until the password or email changes or the account is deleted (refresh
+//! returns the same refresh token, as Firebase does). Passwords are stored as an iterated,
+//! salted SHA-256 — a placeholder for a real KDF that is still never plaintext.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json as JsonResponse;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Value as Json};
+use sha2::{Digest as _, Sha256};
+
+use crate::account;
+use crate::db::{Store, Tx};
+use crate::error::StoreError;
+use crate::firestore::value::{Timestamp, Value};
+use crate::ids;
+use crate::AppState;
+
+/// ID token lifetime, in seconds (`expiresIn`).
+pub(crate) const ID_TOKEN_SECONDS: i64 = 3600;
+/// Deleting the account or changing its email or password needs a sign-in this recent.
+const RECENT_LOGIN_SECONDS: i64 = 300;
+/// Expired ID tokens are remembered this long, to answer TOKEN_EXPIRED rather than
+/// INVALID_ID_TOKEN, then forgotten.
+const EXPIRED_TOKEN_MEMORY_SECONDS: i64 = 86_400;
+const PASSWORD_ROUNDS: u32 = 10_000;
+const MIN_PASSWORD_CHARS: usize = 6;
+/// The admin token of Google's emulators, accepted the same way here.
+const ADMIN_TOKEN: &str = "owner";
+const PROJECT_ID: &str = "demo-cleom";
+
+/// Who a bearer token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Principal {
+    Admin,
+    User(String),
+}
+
+/// Why a bearer token was not accepted.
+#[derive(Debug)]
+pub(crate) enum BearerError {
+    Invalid,
+    Expired,
+    Store(StoreError),
+}
+
+impl From<StoreError> for BearerError {
+    fn from(e: StoreError) -> BearerError {
+        BearerError::Store(e)
+    }
+}
+
+fn now_ms() -> i64 {
+    Timestamp::now().millis()
+}
+
+/// The caller named by an `Authorization: Bearer …` header; `None` without the header.
+pub(crate) async fn principal(
+    store: &Arc<Store>,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, BearerError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(BearerError::Invalid)?;
+    if token == ADMIN_TOKEN {
+        return Ok(Some(Principal::Admin));
+    }
+    let token = token.to_string();
+    let session = store
+        .run(move |db| Ok::<_, StoreError>(resolve_id_token(db.conn(), &token, now_ms())))
+        .await?;
+    match session? {
+        IdToken::Valid { uid, .. } => Ok(Some(Principal::User(uid))),
+        IdToken::Expired => Err(BearerError::Expired),
+        IdToken::Unknown => Err(BearerError::Invalid),
+    }
+}
+
+enum IdToken {
+    Valid { uid: String, auth_time_ms: i64 },
+    Expired,
+    Unknown,
+}
+
+fn resolve_id_token(conn: &Connection, token: &str, now_ms: i64) -> Result<IdToken, StoreError> {
+    let row: Option<(String, i64, i64)> = conn
+        .query_row(
+            "SELECT uid, expires_at_ms, auth_time_ms FROM auth_tokens WHERE token_digest = ?1 AND kind = 'id'",
+            [ids::token_digest(token)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(match row {
+        None => IdToken::Unknown,
+        Some((_, expires, _)) if expires <= now_ms => IdToken::Expired,
+        Some((uid, _, auth_time_ms)) => IdToken::Valid { uid, auth_time_ms },
+    })
+}
+
+/// A fresh pair of tokens.
+struct Session {
+    id_token: String,
+    refresh_token: String,
+}
+
+fn issue_id_token(conn: &Connection, uid: &str, auth_time_ms: i64) -> Result<String, StoreError> {
+    let token = ids::new_secret();
+    conn.execute(
+        "INSERT INTO auth_tokens (token_digest, kind, uid, expires_at_ms, auth_time_ms) VALUES (?1, 'id', ?2, ?3, ?4)",
+        params![ids::token_digest(&token), uid, now_ms() + ID_TOKEN_SECONDS * 1000, auth_time_ms],
+    )?;
+    conn.execute(
+        "DELETE FROM auth_tokens WHERE kind = 'id' AND expires_at_ms < ?1",
+        [now_ms() - EXPIRED_TOKEN_MEMORY_SECONDS * 1000],
+    )?;
+    Ok(token)
+}
+
+/// Signs `uid` in: a new refresh token and ID token, with the sign-in time as auth time.
+fn issue_session(conn: &Connection, uid: &str) -> Result<Session, StoreError> {
+    let refresh_token = ids::new_secret();
+    let auth_time_ms = now_ms();
+    conn.execute(
+        "INSERT INTO auth_tokens (token_digest, kind, uid, expires_at_ms, auth_time_ms) VALUES (?1, 'refresh', ?2, NULL, ?3)",
+        params![ids::token_digest(&refresh_token), uid, auth_time_ms],
+    )?;
+    let id_token = issue_id_token(conn, uid, auth_time_ms)?;
+    Ok(Session {
+        id_token,
+        refresh_token,
+    })
+}
+
+/// Forgets every token of `uid` (signs it out everywhere).
+pub(crate) fn revoke_tokens(conn: &Connection, uid: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM auth_tokens WHERE uid = ?1", [uid])?;
+    Ok(())
+}
+
+fn hash_password(salt: &[u8], password: &str) -> [u8; 32] {
+    let mut digest: [u8; 32] = Sha256::new()
+        .chain_update(salt)
+        .chain_update(password.as_bytes())
+        .finalize()
+        .into();
+    for _ in 0..PASSWORD_ROUNDS {
+        digest = Sha256::new()
+            .chain_update(digest)
+            .chain_update(salt)
+            .chain_update(password.as_bytes())
+            .finalize()
+            .into();
+    }
+    digest
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Salts and hashes off the async runtime (it takes a few milliseconds on purpose).
+async fn hash_new_password(password: String) -> Result<([u8; 16], [u8; 32]), AuthError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = ids::random_bytes::<16>();
+        (salt, hash_password(&salt, &password))
+    })
+    .await
+    .map_err(|e| AuthError::from(StoreError::Task(e.to_string())))
+}
+
+/// A plausible email address: one `@`, something before it, a dotted domain after it.
+pub(crate) fn is_valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// An error in Firebase Auth's shape.
+#[derive(Debug)]
+pub(crate) struct AuthError {
+    http: StatusCode,
+    message: String,
+}
+
+impl AuthError {
+    fn bad(message: impl Into<String>) -> AuthError {
+        AuthError {
+            http: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for AuthError {
+    fn from(error: StoreError) -> AuthError {
+        tracing::error!(%error, "auth request failed");
+        AuthError {
+            http: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "INTERNAL_ERROR".into(),
+        }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": {
+            "code": self.http.as_u16(),
+            "message": self.message,
+            "errors": [{ "message": self.message, "domain": "global", "reason": "invalid" }],
+        }});
+        (self.http, JsonResponse(body)).into_response()
+    }
+}
+
+struct AuthUser {
+    uid: String,
+    email: String,
+    display_name: Option<String>,
+    created_at_ms: i64,
+    last_login_at_ms: i64,
+    password_updated_at_ms: i64,
+    valid_since_s: i64,
+}
+
+fn user_by_uid(conn: &Connection, uid: &str) -> Result<Option<AuthUser>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT uid, email, display_name, created_at_ms, last_login_at_ms, password_updated_at_ms, valid_since_s
+             FROM auth_users WHERE uid = ?1",
+            [uid],
+            |r| {
+                Ok(AuthUser {
+                    uid: r.get(0)?,
+                    email: r.get(1)?,
+                    display_name: r.get(2)?,
+                    created_at_ms: r.get(3)?,
+                    last_login_at_ms: r.get(4)?,
+                    password_updated_at_ms: r.get(5)?,
+                    valid_since_s: r.get(6)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The email of an Auth user, for creating their profile.
+pub(crate) fn email_of(conn: &Connection, uid: &str) -> Result<Option<String>, StoreError> {
+    Ok(user_by_uid(conn, uid)?.map(|u| u.email))
+}
+
+/// Deletes the Auth user and its tokens; answers whether there was one.
+pub(crate) fn delete_user(conn: &Connection, uid: &str) -> Result<bool, StoreError> {
+    revoke_tokens(conn, uid)?;
+    Ok(conn.execute("DELETE FROM auth_users WHERE uid = ?1", [uid])? > 0)
+}
+
+fn email_taken(conn: &Connection, email: &str) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM auth_users WHERE email = ?1",
+        [email],
+        |r| r.get::<_, i64>(0),
+    )? > 0)
+}
+
+/// A string member of the request body (absent or null → `None`).
+fn text<'a>(body: &'a Json, key: &str) -> Result<Option<&'a str>, AuthError> {
+    match body.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s)),
+        Some(_) => Err(AuthError::bad(format!(
+            "INVALID_ARGUMENT : {key} must be a string"
+        ))),
+    }
+}
+
+fn parse_json(body: &Bytes) -> Result<Json, AuthError> {
+    let json: Json = serde_json::from_slice(body)
+        .map_err(|_| AuthError::bad("INVALID_ARGUMENT : Invalid JSON payload received."))?;
+    if json.is_object() {
+        Ok(json)
+    } else {
+        Err(AuthError::bad(
+            "INVALID_ARGUMENT : Invalid JSON payload received.",
+        ))
+    }
+}
+
+fn checked_email(body: &Json) -> Result<String, AuthError> {
+    let email = text(body, "email")?.ok_or_else(|| AuthError::bad("MISSING_EMAIL"))?;
+    let email = email.trim().to_lowercase();
+    if !is_valid_email(&email) {
+        return Err(AuthError::bad("INVALID_EMAIL"));
+    }
+    Ok(email)
+}
+
+fn checked_new_password(password: Option<&str>) -> Result<String, AuthError> {
+    let password = password.ok_or_else(|| AuthError::bad("MISSING_PASSWORD"))?;
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AuthError::bad(
+            "WEAK_PASSWORD : Password should be at least 6 characters",
+        ));
+    }
+    Ok(password.to_string())
+}
+
+/// The user behind an `idToken` member, or Firebase's error for it.
+fn user_for_id_token(conn: &Connection, body: &Json) -> Result<(AuthUser, i64), AuthError> {
+    let token = text(body, "idToken")?.ok_or_else(|| AuthError::bad("MISSING_ID_TOKEN"))?;
+    match resolve_id_token(conn, token, now_ms())? {
+        IdToken::Unknown => Err(AuthError::bad("INVALID_ID_TOKEN")),
+        IdToken::Expired => Err(AuthError::bad("TOKEN_EXPIRED")),
+        IdToken::Valid { uid, auth_time_ms } => match user_by_uid(conn, &uid)? {
+            Some(user) => Ok((user, auth_time_ms)),
+            None => Err(AuthError::bad("USER_NOT_FOUND")),
+        },
+    }
+}
+
+fn require_recent_login(auth_time_ms: i64) -> Result<(), AuthError> {
+    if now_ms() - auth_time_ms > RECENT_LOGIN_SECONDS * 1000 {
+        Err(AuthError::bad("CREDENTIAL_TOO_OLD_LOGIN_AGAIN"))
+    } else {
+        Ok(())
+    }
+}
+
+/// `POST /identitytoolkit.googleapis.com/v1/{action}` (`accounts:signUp`, …).
+pub(crate) async fn identity_toolkit(
+    State(app): State<AppState>,
+    Path(action): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = match parse_json(&body) {
+        Err(e) => Err(e),
+        Ok(body) => match action.as_str() {
+            "accounts:signUp" => sign_up(&app, body).await,
+            "accounts:signInWithPassword" => sign_in(&app, body).await,
+            "accounts:lookup" => lookup(&app, body).await,
+            "accounts:update" => update(&app, body).await,
+            "accounts:sendOobCode" => send_oob_code(body),
+            "accounts:delete" => delete(&app, body).await,
+            _ => Err(AuthError {
+                http: StatusCode::NOT_FOUND,
+                message: "NOT_FOUND".into(),
+            }),
+        },
+    };
+    match result {
+        Ok(json) => JsonResponse(json).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn sign_up(app: &AppState, body: Json) -> Result<Json, AuthError> {
+    let email = checked_email(&body)?;
+    let password = checked_new_password(text(&body, "password")?)?;
+    let display_name = text(&body, "displayName")?
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let (salt, hash) = hash_new_password(password).await?;
+    app.store
+        .run(move |db| {
+            db.write(|tx: &Tx<'_>| {
+                if email_taken(tx.conn, &email)? {
+                    return Err(AuthError::bad("EMAIL_EXISTS"));
+                }
+                let uid = ids::new_uid();
+                let now = now_ms();
+                tx.conn
+                    .execute(
+                        "INSERT INTO auth_users (uid, email, password_salt, password_hash, display_name,
+                             created_at_ms, last_login_at_ms, password_updated_at_ms, valid_since_s)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6, ?7)",
+                        params![uid, email, &salt[..], &hash[..], display_name, now, now / 1000],
+                    )
+                    .map_err(StoreError::from)?;
+                account::create_profile(tx, &uid, &email, display_name.as_deref())?;
+                let session = issue_session(tx.conn, &uid)?;
+                Ok(json!({
+                    "kind": "identitytoolkit#SignupNewUserResponse",
+                    "idToken": session.id_token,
+                    "email": email,
+                    "refreshToken": session.refresh_token,
+                    "expiresIn": ID_TOKEN_SECONDS.to_string(),
+                    "localId": uid,
+                }))
+            })
+        })
+        .await
+}
+
+async fn sign_in(app: &AppState, body: Json) -> Result<Json, AuthError> {
+    let email = checked_email(&body)?;
+    let password = text(&body, "password")?
+        .ok_or_else(|| AuthError::bad("MISSING_PASSWORD"))?
+        .to_string();
+    let lookup_email = email.clone();
+    let stored: Option<(String, Vec<u8>, Vec<u8>)> = app
+        .store
+        .run(move |db| {
+            db.conn()
+                .query_row(
+                    "SELECT uid, password_salt, password_hash FROM auth_users WHERE email = ?1",
+                    [&lookup_email],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(StoreError::from)
+        })
+        .await?;
+    // Unknown email and wrong password answer alike, as Firebase does with email enumeration
+    // protection on.
+    let (uid, salt, expected) =
+        stored.ok_or_else(|| AuthError::bad("INVALID_LOGIN_CREDENTIALS"))?;
+    let matches = tokio::task::spawn_blocking(move || {
+        constant_time_eq(&hash_password(&salt, &password), &expected)
+    })
+    .await
+    .map_err(|e| AuthError::from(StoreError::Task(e.to_string())))?;
+    if !matches {
+        return Err(AuthError::bad("INVALID_LOGIN_CREDENTIALS"));
+    }
+    app.store
+        .run(move |db| {
+            db.write(|tx| {
+                tx.conn
+                    .execute(
+                        "UPDATE auth_users SET last_login_at_ms = ?1 WHERE uid = ?2",
+                        params![now_ms(), uid],
+                    )
+                    .map_err(StoreError::from)?;
+                let user = user_by_uid(tx.conn, &uid)?
+                    .ok_or_else(|| AuthError::bad("INVALID_LOGIN_CREDENTIALS"))?;
+                let session = issue_session(tx.conn, &uid)?;
+                Ok(json!({
+                    "kind": "identitytoolkit#VerifyPasswordResponse",
+                    "localId": user.uid,
+                    "email": user.email,
+                    "displayName": user.display_name.unwrap_or_default(),
+                    "idToken": session.id_token,
+                    "registered": true,
+                    "refreshToken": session.refresh_token,
+                    "expiresIn": ID_TOKEN_SECONDS.to_string(),
+                }))
+            })
+        })
+        .await
+}
+
+fn user_json(user: &AuthUser) -> Json {
+    let mut provider = json!({
+        "providerId": "password",
+        "federatedId": user.email,
+        "email": user.email,
+        "rawId": user.email,
+    });
+    let mut out = json!({
+        "localId": user.uid,
+        "email": user.email,
+        "emailVerified": false,
+        "providerUserInfo": [],
+        "passwordUpdatedAt": user.password_updated_at_ms,
+        "validSince": user.valid_since_s.to_string(),
+        "createdAt": user.created_at_ms.to_string(),
+        "lastLoginAt": user.last_login_at_ms.to_string(),
+    });
+    if let Some(name) = &user.display_name {
+        out["displayName"] = json!(name);
+        provider["displayName"] = json!(name);
+    }
+    out["providerUserInfo"] = json!([provider]);
+    out
+}
+
+async fn lookup(app: &AppState, body: Json) -> Result<Json, AuthError> {
+    app.store
+        .run(move |db| {
+            let (user, _) = user_for_id_token(db.conn(), &body)?;
+            Ok(json!({ "kind": "identitytoolkit#GetAccountInfoResponse", "users": [user_json(&user)] }))
+        })
+        .await
+}
+
+async fn update(app: &AppState, body: Json) -> Result<Json, AuthError> {
+    let new_email = match text(&body, "email")? {
+        None => None,
+        Some(_) => Some(checked_email(&body)?),
+    };
+    let new_password = match text(&body, "password")? {
+        None => None,
+        Some(p) => Some(checked_new_password(Some(p))?),
+    };
+    let delete_display_name = body
+        .get("deleteAttribute")
+        .and_then(Json::as_array)
+        .is_some_and(|attrs| attrs.iter().any(|a| a == "DISPLAY_NAME"));
+    let new_display_name: Option<Option<String>> = if delete_display_name {
+        Some(None)
+    } else {
+        text(&body, "displayName")?.map(|n| (!n.is_empty()).then(|| n.to_string()))
+    };
+    let password_hash = match new_password {
+        Some(p) => Some(hash_new_password(p).await?),
+        None => None,
+    };
+    app.store
+        .run(move |db| {
+            db.write(|tx| {
+                let (user, auth_time_ms) = user_for_id_token(tx.conn, &body)?;
+                let credentials_change = new_email.as_ref().is_some_and(|e| *e != user.email) || password_hash.is_some();
+                if credentials_change {
+                    require_recent_login(auth_time_ms)?;
+                }
+                let uid = user.uid.clone();
+                let mut profile_changes: Vec<(&str, Value)> = Vec::new();
+                if let Some(email) = &new_email {
+                    if *email != user.email {
+                        if email_taken(tx.conn, email)? {
+                            return Err(AuthError::bad("EMAIL_EXISTS"));
+                        }
+                        tx.conn
+                            .execute("UPDATE auth_users SET email = ?1 WHERE uid = ?2", params![email, uid])
+                            .map_err(StoreError::from)?;
+                        profile_changes.push(("email", Value::String(email.clone())));
+                    }
+                }
+                if let Some(name) = &new_display_name {
+                    tx.conn
+                        .execute("UPDATE auth_users SET display_name = ?1 WHERE uid = ?2", params![name, uid])
+                        .map_err(StoreError::from)?;
+                    profile_changes.push((
+                        "displayName",
+                        name.as_ref().map_or(Value::Null, |n| Value::String(n.clone())),
+                    ));
+                }
+                if let Some((salt, hash)) = &password_hash {
+                    tx.conn
+                        .execute(
+                            "UPDATE auth_users SET password_salt = ?1, password_hash = ?2, password_updated_at_ms = ?3
+                             WHERE uid = ?4",
+                            params![&salt[..], &hash[..], now_ms(), uid],
+                        )
+                        .map_err(StoreError::from)?;
+                }
+                if !profile_changes.is_empty() {
+                    account::update_profile(tx, &uid, profile_changes)?;
+                }
+                let session = if credentials_change {
+                    // A new email or password signs every other session out.
+                    revoke_tokens(tx.conn, &uid)?;
+                    tx.conn
+                        .execute(
+                            "UPDATE auth_users SET valid_since_s = ?1 WHERE uid = ?2",
+                            params![now_ms() / 1000, uid],
+                        )
+                        .map_err(StoreError::from)?;
+                    Some(issue_session(tx.conn, &uid)?)
+                } else {
+                    None
+                };
+                let user = user_by_uid(tx.conn, &uid)?.ok_or_else(|| AuthError::bad("USER_NOT_FOUND"))?;
+                let mut out = user_json(&user);
+                out["kind"] = json!("identitytoolkit#SetAccountInfoResponse");
+                if let Some(session) = session {
+                    out["idToken"] = json!(session.id_token);
+                    out["refreshToken"] = json!(session.refresh_token);
+                    out["expiresIn"] = json!(ID_TOKEN_SECONDS.to_string());
+                }
+                Ok(out)
+            })
+        })
+        .await
+}
+
+fn send_oob_code(body: Json) -> Result<Json, AuthError> {
+    // No mail is sent locally; the answer is the same whether or not the account exists.
+    let email = checked_email(&body)?;
+    Ok(json!({ "kind": "identitytoolkit#GetOobConfirmationCodeResponse", "email": email }))
+}
+
+async fn delete(app: &AppState, body: Json) -> Result<Json, AuthError> {
+    app.store
+        .run(move |db| {
+            db.write(|tx| {
+                let (user, auth_time_ms) = user_for_id_token(tx.conn, &body)?;
+                require_recent_login(auth_time_ms)?;
+                delete_user(tx.conn, &user.uid)?;
+                Ok(json!({ "kind": "identitytoolkit#DeleteAccountResponse" }))
+            })
+        })
+        .await
+}
+
+/// `POST /securetoken.googleapis.com/v1/token`: a new ID token for a refresh token.
+pub(crate) async fn secure_token(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match refresh(&app, &headers, &body).await {
+        Ok(json) => JsonResponse(json).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn refresh(app: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<Json, AuthError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let (grant_type, refresh_token) = if is_json {
+        let body = parse_json(body)?;
+        (
+            text(&body, "grant_type")?.map(str::to_string),
+            text(&body, "refresh_token")?.map(str::to_string),
+        )
+    } else {
+        let mut grant_type = None;
+        let mut refresh_token = None;
+        for (key, value) in form_urlencoded::parse(body) {
+            match key.as_ref() {
+                "grant_type" => grant_type = Some(value.into_owned()),
+                "refresh_token" => refresh_token = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        (grant_type, refresh_token)
+    };
+    if grant_type.as_deref() != Some("refresh_token") {
+        return Err(AuthError::bad("INVALID_GRANT_TYPE"));
+    }
+    let refresh_token = refresh_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AuthError::bad("MISSING_REFRESH_TOKEN"))?;
+    app.store
+        .run(move |db| {
+            db.write(|tx| {
+                let row: Option<(String, i64)> = tx
+                    .conn
+                    .query_row(
+                        "SELECT uid, auth_time_ms FROM auth_tokens WHERE token_digest = ?1 AND kind = 'refresh'",
+                        [ids::token_digest(&refresh_token)],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(StoreError::from)?;
+                let (uid, auth_time_ms) = row.ok_or_else(|| AuthError::bad("INVALID_REFRESH_TOKEN"))?;
+                if user_by_uid(tx.conn, &uid)?.is_none() {
+                    return Err(AuthError::bad("USER_NOT_FOUND"));
+                }
+                let id_token = issue_id_token(tx.conn, &uid, auth_time_ms)?;
+                Ok(json!({
+                    "access_token": id_token,
+                    "expires_in": ID_TOKEN_SECONDS.to_string(),
+                    "token_type": "Bearer",
+                    "refresh_token": refresh_token,
+                    "id_token": id_token,
+                    "user_id": uid,
+                    "project_id": PROJECT_ID,
+                }))
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain() {
+        for good in ["a@b.co", "first.last+tag@mail.example.org"] {
+            assert!(is_valid_email(good), "{good}");
+        }
+        for bad in [
+            "", "a", "a@", "@b.co", "a@b", "a@@b.co", "a b@c.de", "a@.b", "a@b.", "a@b..c",
+        ] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn password_hashes_depend_on_salt_and_password() {
+        let a = hash_password(b"salt-one", "secret1");
+        assert_eq!(a, hash_password(b"salt-one", "secret1"));
+        assert_ne!(a, hash_password(b"salt-two", "secret1"));
+        assert_ne!(a, hash_password(b"salt-one", "secret2"));
+        assert!(constant_time_eq(&a, &a));
+        assert!(!constant_time_eq(&a, &a[..31]));
+    }
+}

@@ -1,0 +1,57 @@
+# Shared set-up for scripts/run-app.sh and scripts/test-all.sh: installs what is missing on a
+# fresh Debian 12 machine (as root) and skips what is already there. Sourced, not run.
+
+# The cargo target dir: $CARGO_TARGET_DIR when set, else the repository's target/.
+target_dir() {
+  echo "${CARGO_TARGET_DIR:-$PWD/target}"
+}
+
+apt_install_missing() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> apt-get install ${missing[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# What building and opening the Tauri window needs.
+ensure_app_packages() {
+  apt_install_missing libwebkit2gtk-4.1-dev build-essential curl file libxdo-dev libssl-dev \
+    pkg-config libayatana-appindicator3-dev librsvg2-dev xvfb xauth dbus gnome-keyring
+}
+
+# Runs "$@" inside a D-Bus session with an unlocked gnome-keyring (the Secret Service), for
+# machines with no desktop session. The keyring password comes from $CLEOM_KEYRING_PASSWORD.
+with_secret_service() {
+  dbus-run-session -- sh -c 'printf "%s" "$CLEOM_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"' sh "$@"
+}
+
+ensure_toolchains() {
+  command -v cargo >/dev/null || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install_missing nodejs npm
+  fi
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$major" -lt 20 ]; then
+    echo "Node.js $major is too old for Vite 7: Node 20.19 or newer is needed" >&2
+    exit 1
+  fi
+}
+
+# Installs the UI's locked npm packages unless node_modules already matches the lock file.
+ensure_ui_packages() {
+  if [ ! -f ui/node_modules/.package-lock.json ] || ! cmp -s ui/package-lock.json ui/node_modules/.cleom-lock; then
+    echo "==> npm ci (ui)"
+    (cd ui && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.cleom-lock)
+  fi
+}
+
+build_ui() {
+  echo "==> building the UI"
+  (cd ui && npm run build)
+}

@@ -1,0 +1,51 @@
+//! Cleom Desktop's Tauri shell.
+//!
+//! All behaviour lives in `cleom-core`; this crate only wires it to a window: it picks the
+//! backend (embedded or remote) and the keychain at start-up, exposes thin commands, and runs
+//! the background sync that keeps the Library live.
+
+mod commands;
+mod config;
+mod error;
+mod live;
+mod state;
+
+use tauri::Manager;
+
+use crate::config::AppConfig;
+use crate::state::AppState;
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tao=warn,wry=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    tauri::Builder::default()
+        .setup(|app| {
+            let config = AppConfig::from_env();
+            let state = tauri::async_runtime::block_on(AppState::start(config))?;
+            app.manage(state);
+            live::spawn(app.handle().clone());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::session::app_status,
+            commands::session::sign_up,
+            commands::session::sign_in,
+            commands::session::sign_out,
+            commands::studio::estimate,
+            commands::studio::generate,
+            commands::library::library,
+            commands::library::thumbnail,
+            commands::library::sync_now,
+            commands::privacy::export_data,
+            commands::privacy::show_in_folder,
+            commands::privacy::delete_account,
+        ])
+        .run(tauri::generate_context!())
+        .expect("Cleom Desktop could not start");
+}

@@ -1,0 +1,108 @@
+//! What the app holds while it runs: the device, the signed-in account, the embedded backend,
+//! and the sync state the UI shows.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cleom_core::device::Device;
+use cleom_core::keychain::{Channel, OsKeychain};
+use cleom_core::paths::DataDir;
+use cleom_core::remote::{Endpoints, Remote};
+use cleom_core::Account;
+use cleom_local_backend::{BackendConfig, RunningBackend};
+use serde::Serialize;
+use tokio::sync::{Notify, RwLock};
+
+use crate::config::AppConfig;
+use crate::error::CommandError;
+
+pub struct AppState {
+    pub device: Device,
+    pub backend: BackendInfo,
+    pub export_dir: std::path::PathBuf,
+    pub account: RwLock<Option<Arc<Account>>>,
+    pub sync: Mutex<SyncState>,
+    /// Wakes the background sync at once (after a sign-in or a new generation).
+    pub sync_now: Notify,
+    /// One sync at a time, whether started by the timer or the user.
+    pub sync_running: tokio::sync::Mutex<()>,
+    /// Kept alive for as long as the app runs.
+    _embedded: Option<RunningBackend>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendInfo {
+    pub kind: &'static str,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncState {
+    pub state: &'static str,
+    pub last_sync_at: Option<String>,
+    pub error: Option<CommandError>,
+    pub pending: u32,
+}
+
+impl Default for SyncState {
+    fn default() -> Self {
+        SyncState { state: "idle", last_sync_at: None, error: None, pending: 0 }
+    }
+}
+
+impl AppState {
+    pub async fn start(config: AppConfig) -> Result<AppState, Box<dyn std::error::Error>> {
+        let data = DataDir::from_env_or_default()?;
+        let (backend, embedded) = match config.backend_url {
+            Some(url) => (BackendInfo { kind: "remote", url }, None),
+            None => {
+                let running = cleom_local_backend::start(BackendConfig {
+                    data_dir: data.root().join("local-backend"),
+                    port: 0,
+                    job_duration: Duration::from_secs_f64(config.embedded_job_seconds),
+                })
+                .await?;
+                (BackendInfo { kind: "embedded", url: running.base_url() }, Some(running))
+            }
+        };
+        let remote = Remote::new(Endpoints::local(&backend.url)?)?;
+        let keychain = Arc::new(OsKeychain::new(Channel::current()));
+        let device = Device::new(data, keychain, remote)?;
+        let account = match device.resume() {
+            Ok(account) => account.map(Arc::new),
+            Err(e) => {
+                tracing::warn!(code = e.code(), "could not resume the last session");
+                None
+            }
+        };
+        Ok(AppState {
+            device,
+            backend,
+            export_dir: config.export_dir,
+            account: RwLock::new(account),
+            sync: Mutex::new(SyncState::default()),
+            sync_now: Notify::new(),
+            sync_running: tokio::sync::Mutex::new(()),
+            _embedded: embedded,
+        })
+    }
+
+    pub async fn account(&self) -> Result<Arc<Account>, CommandError> {
+        self.account
+            .read()
+            .await
+            .clone()
+            .ok_or_else(|| cleom_core::Error::NotSignedIn.into())
+    }
+
+    pub fn sync_state(&self) -> SyncState {
+        self.sync.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set_sync_state(&self, f: impl FnOnce(&mut SyncState)) -> SyncState {
+        let mut guard = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard);
+        guard.clone()
+    }
+}

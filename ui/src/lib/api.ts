@@ -1,0 +1,79 @@
+// The ONLY module that talks to Rust. Every command is a typed wrapper around `invoke`;
+// every event a typed wrapper around `listen`. Rejections are normalised to AppError.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import { toAppError } from './errors';
+import type {
+  AccountView,
+  AppStatus,
+  DeletionReceipt,
+  Estimate,
+  ExportResult,
+  GenerationView,
+  LibraryCursor,
+  LibraryPage,
+  Settings,
+  SignedOutPayload,
+  SyncState,
+} from './types';
+
+async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw toAppError(error);
+  }
+}
+
+export const api = {
+  appStatus: () => call<AppStatus>('app_status'),
+  signUp: (email: string, password: string) => call<AccountView>('sign_up', { email, password }),
+  signIn: (email: string, password: string) => call<AccountView>('sign_in', { email, password }),
+  signOut: () => call<null>('sign_out'),
+  estimate: (settings: Settings) => call<Estimate>('estimate', { settings }),
+  generate: (prompt: string, settings: Settings) =>
+    call<GenerationView>('generate', { prompt, settings }),
+  library: (limit: number, before: LibraryCursor | null) =>
+    call<LibraryPage>('library', { limit, before }),
+  thumbnail: (id: string) => call<string | null>('thumbnail', { id }),
+  syncNow: () => call<SyncState>('sync_now'),
+  exportData: () => call<ExportResult>('export_data'),
+  showInFolder: (path: string) => call<null>('show_in_folder', { path }),
+  deleteAccount: (password: string) => call<DeletionReceipt>('delete_account', { password }),
+};
+
+/**
+ * Subscribe to a backend event. Returns a synchronous unsubscribe function (safe to call
+ * before `listen` has resolved), which suits Svelte's `onMount`/`$effect` cleanups.
+ */
+function subscribe<T>(event: string, handler: (payload: T) => void): () => void {
+  let unlisten: (() => unknown) | null = null;
+  let disposed = false;
+  // Tauri's unlisten is async; a failure to unregister is harmless, so it is swallowed.
+  const stop = (fn: () => unknown) => Promise.resolve().then(fn).catch(() => {});
+  listen<T>(event, (e) => handler(e.payload)).then(
+    (fn) => {
+      if (disposed) void stop(fn);
+      else unlisten = fn;
+    },
+    (error: unknown) => console.error(`cannot listen to ${event}`, error),
+  );
+  return () => {
+    disposed = true;
+    if (unlisten) void stop(unlisten);
+    unlisten = null;
+  };
+}
+
+export const events = {
+  /** The local library changed: reload the visible page and missing thumbnails. */
+  onLibraryChanged: (handler: () => void) => subscribe<null>('library-changed', () => handler()),
+  /** The account changed (e.g. a new credit balance). */
+  onAccountChanged: (handler: (account: AccountView) => void) =>
+    subscribe<AccountView>('account-changed', handler),
+  onSyncState: (handler: (state: SyncState) => void) => subscribe<SyncState>('sync-state', handler),
+  /** The session ended outside the UI's control: back to sign-in, showing the reason. */
+  onSignedOut: (handler: (payload: SignedOutPayload) => void) =>
+    subscribe<SignedOutPayload>('signed-out', handler),
+};
