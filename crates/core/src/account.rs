@@ -19,7 +19,7 @@ use crate::paths::DataDir;
 use crate::pricing::{Estimate, PricingTable};
 use crate::remote::{auth::AuthSession, Remote};
 use crate::secret::{Secret, SecretString};
-use crate::store::{self, Page, PageCursor, Store};
+use crate::store::{Page, PageCursor, Store};
 use crate::sync::{self, SyncReport};
 
 /// The store's `sync_state` key under which the last pricing table served is kept, so estimates
@@ -206,7 +206,7 @@ impl Account {
         let (local_files, keychain_entries) = self.wipe_local()?;
         removed.local_files = local_files;
         removed.keychain_entries = keychain_entries;
-        Ok(DeletionReceipt { email, deleted_at: now_rfc3339(), removed })
+        Ok(DeletionReceipt { email, deleted_at: crate::now_rfc3339(), removed })
     }
 
     /// Removes this account's database, its folder and its keychain entries from this device.
@@ -215,7 +215,7 @@ impl Account {
     pub fn wipe_local(&self) -> Result<(u64, u64)> {
         let store = self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         drop(store);
-        let local_files = store::destroy_account_dir(&self.data.account_dir(&self.uid)?)?;
+        let local_files = remove_dir_counting(&self.data.account_dir(&self.uid)?)?;
         let mut keychain_entries = 0;
         for entry in keychain::account_entries(&self.uid) {
             if self.keychain.get(&entry)?.is_some() {
@@ -255,8 +255,14 @@ impl Account {
     }
 }
 
-pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+/// Removes `dir` and everything in it; returns how many files were removed. A missing folder is
+/// fine, so an interrupted wipe can be run again.
+fn remove_dir_counting(dir: &std::path::Path) -> Result<u64> {
+    let files = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.flatten().filter(|e| e.path().is_file()).count() as u64,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    std::fs::remove_dir_all(dir)?;
+    Ok(files)
 }

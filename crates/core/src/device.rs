@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
 use crate::error::{Error, Result};
-use crate::keychain::{self, Keychain, KeychainState};
+use crate::keychain::{self, Keychain, KeychainError, KeychainState};
 use crate::paths::{self, DataDir};
 use crate::remote::{auth::AuthSession, Remote};
 use crate::secret::{DatabaseKey, SecretString};
@@ -46,13 +46,25 @@ impl Device {
     }
 
     pub async fn sign_up(&self, email: &str, password: &SecretString) -> Result<Account> {
+        self.require_keychain()?;
         let session = self.remote.auth.sign_up(email, password).await?;
         self.start_session(email, session)
     }
 
     pub async fn sign_in(&self, email: &str, password: &SecretString) -> Result<Account> {
+        self.require_keychain()?;
         let session = self.remote.auth.sign_in(email, password).await?;
         self.start_session(email, session)
+    }
+
+    /// A session cannot be kept without the keychain, so this is checked before the backend is
+    /// asked to create or open one.
+    fn require_keychain(&self) -> Result<()> {
+        match self.keychain_state() {
+            KeychainState::Available => Ok(()),
+            KeychainState::Locked => Err(KeychainError::Locked.into()),
+            KeychainState::Unavailable { reason } => Err(KeychainError::Unavailable(reason).into()),
+        }
     }
 
     /// The account signed in when the app last ran, opened from this device alone (no network):
@@ -100,7 +112,7 @@ impl Device {
     fn open_store(&self, uid: &str) -> Result<Store> {
         let path = self.data.database_path(uid)?;
         let key = self.keychain.get(&keychain::database_key_entry(uid))?;
-        let key = key.as_ref().and_then(DatabaseKey::from_hex).ok_or(Error::KeyMissing)?;
+        let key = DatabaseKey::from_hex(&key.ok_or(Error::KeyMissing)?)?;
         Ok(Store::open(&path, &key)?)
     }
 
@@ -112,9 +124,9 @@ impl Device {
         let entry = keychain::database_key_entry(uid);
         let key = match self.keychain.get(&entry)? {
             // A key without a database: a first sign-in that stopped half way. Reuse it.
-            Some(hex) => DatabaseKey::from_hex(&hex).ok_or(Error::KeyMissing)?,
+            Some(hex) => DatabaseKey::from_hex(&hex)?,
             None => {
-                let key = DatabaseKey::generate();
+                let key = DatabaseKey::generate()?;
                 self.keychain.set(&entry, &key.to_hex())?;
                 key
             }

@@ -8,6 +8,7 @@ use crate::export::ExportError;
 use crate::keychain::KeychainError;
 use crate::paths::PathError;
 use crate::remote::RemoteError;
+use crate::secret::SecretError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,8 @@ pub enum Error {
     Path(#[from] PathError),
     #[error(transparent)]
     Export(#[from] ExportError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
     #[error("{0}")]
     InvalidInput(String),
     #[error("Sign in to continue.")]
@@ -47,6 +50,7 @@ impl Error {
             Error::Remote(e) => e.code(),
             Error::Path(e) => e.code(),
             Error::Export(e) => e.code(),
+            Error::Secret(e) => e.code(),
             Error::InvalidInput(_) => "request.invalid",
             Error::NotSignedIn => "auth.not_signed_in",
             Error::KeyMissing => "store.key_missing",

@@ -104,11 +104,11 @@ fn write_to(store: &Store, part: &Path) -> Result<usize, ExportError> {
     zip.start("generations.json")?;
     zip.write_all(b"[\n")?;
     let mut ids_with_thumbnails = Vec::new();
-    store.for_each_generation(|g| {
+    store.for_each_generation(|g: Generation| -> Result<(), ExportError> {
         if generations > 0 {
             zip.write_all(b",\n")?;
         }
-        serde_json::to_writer_pretty(&mut zip, g).map_err(io::Error::from)?;
+        serde_json::to_writer_pretty(&mut zip, &g).map_err(io::Error::from)?;
         generations += 1;
         if g.thumbnail_url.is_some() {
             ids_with_thumbnails.push(g.id.clone());
@@ -121,7 +121,9 @@ fn write_to(store: &Store, part: &Path) -> Result<usize, ExportError> {
     zip.start("generations.csv")?;
     zip.write_all(GENERATION_COLUMNS.as_bytes())?;
     zip.write_all(b"\r\n")?;
-    store.for_each_generation(|g| Ok(write_generation_row(&mut zip, g)?))?;
+    store.for_each_generation(|g: Generation| -> Result<(), ExportError> {
+        Ok(write_generation_row(&mut zip, &g)?)
+    })?;
     zip.finish_file();
 
     let ledger = store.ledger()?;
@@ -154,7 +156,7 @@ fn write_to(store: &Store, part: &Path) -> Result<usize, ExportError> {
 
     let manifest = serde_json::json!({
         "schemaVersion": EXPORT_SCHEMA_VERSION,
-        "exportedAt": crate::account::now_rfc3339(),
+        "exportedAt": crate::now_rfc3339(),
         "counts": {
             "generations": generations,
             "creditLedgerEntries": ledger.len(),

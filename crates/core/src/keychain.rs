@@ -155,11 +155,13 @@ fn classify(entry: &str, error: keyring::Error) -> KeychainError {
             entry: entry.to_string(),
             reason: format!("{attribute} {reason}"),
         },
+        // `get` and `delete` handle a missing entry themselves; elsewhere it means a race.
+        keyring::Error::NoEntry => KeychainError::Unavailable(format!(
+            "the keychain item {entry:?} disappeared while it was being used"
+        )),
         // Only reached if a future keyring adds a variant; we do not know whether it could
         // carry secret data, so its text is not shown.
-        keyring::Error::NoEntry | _ => {
-            KeychainError::Unavailable("the keychain reported an unexpected error".to_string())
-        }
+        _ => KeychainError::Unavailable("the keychain reported an unexpected error".to_string()),
     }
 }
 
@@ -408,6 +410,10 @@ mod tests {
                 keyring::Error::PlatformFailure(std::io::Error::other("x").into())
             )
             .code(),
+            "keychain.unavailable"
+        );
+        assert_eq!(
+            classify("e", keyring::Error::NoEntry).code(),
             "keychain.unavailable"
         );
         assert_eq!(

@@ -1,12 +1,28 @@
 //! Cleom Desktop's core: everything the app does, with no GUI and no Tauri.
 //!
-//! The desktop app (`src-tauri/`) and the `cleom` command line are thin shells over this crate,
-//! so every flow can be tested here, against the embedded backend, without a window.
+//! The desktop app (`src-tauri/`) is a thin shell over this crate, so every flow can be tested
+//! here, against the local backend, without a window. Start at [`device::Device`] (sign in,
+//! resume offline) and [`Account`] (everything a signed-in user does).
 
-pub mod model;
-pub mod pricing;
-pub mod secret;
+pub mod account;
+pub mod device;
+pub mod error;
+pub mod export;
 pub mod keychain;
-pub mod store;
+pub mod model;
 pub mod paths;
+pub mod pricing;
 pub mod remote;
+pub mod secret;
+pub mod store;
+pub mod sync;
+
+pub use account::Account;
+pub use error::{Error, Result};
+
+/// The current time as Firestore writes it (RFC 3339, UTC).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

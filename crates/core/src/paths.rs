@@ -105,11 +105,6 @@ impl DataDir {
     pub fn database_path(&self, uid: &str) -> Result<PathBuf, PathError> {
         Ok(self.account_dir(uid)?.join("history.db"))
     }
-
-    /// The default folder for exports.
-    pub fn exports_dir(&self) -> PathBuf {
-        self.root.join("exports")
-    }
 }
 
 /// Checks that a uid is a plain folder name: 1 to 128 of `[A-Za-z0-9_-]`.
@@ -265,7 +260,6 @@ mod tests {
             dir.database_path("u1").unwrap(),
             Path::new("/data/accounts/u1/history.db")
         );
-        assert_eq!(dir.exports_dir(), Path::new("/data/exports"));
     }
 
     #[test]

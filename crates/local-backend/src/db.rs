@@ -20,7 +20,7 @@ use crate::error::{BackendError, StoreError};
 use crate::firestore::value::{fields_from_json, fields_to_json, Fields, Timestamp, Value};
 
 /// Bumped (with a new step in [`migrate`]) whenever the schema changes.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE docs (
@@ -72,6 +72,14 @@ CREATE TABLE media (
     generation_id TEXT NOT NULL
 );
 CREATE INDEX media_by_generation ON media (uid, generation_id);
+";
+
+const SCHEMA_V2: &str = "
+-- Small settings of the backend itself (e.g. the port it last listened on).
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+);
 ";
 
 /// The database, shared by request handlers and the worker.
@@ -199,6 +207,20 @@ impl Db {
         Ok(out)
     }
 
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<String>, rusqlite::Error> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+    }
+
+    pub(crate) fn set_meta(&self, key: &str, value: &str) -> Result<(), rusqlite::Error> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
     /// Moves everything in the WAL into the main file and empties the WAL, so deleted content
     /// does not linger in old WAL frames.
     pub(crate) fn checkpoint(&self) -> Result<(), StoreError> {
@@ -243,10 +265,13 @@ fn migrate(conn: &Connection) -> Result<(), BackendError> {
             known: SCHEMA_VERSION,
         });
     }
-    if version < 1 {
-        conn.execute_batch(&format!(
-            "BEGIN; {SCHEMA_V1} PRAGMA user_version = 1; COMMIT;"
-        ))?;
+    // Append-only: each step takes the schema from `target - 1` to `target`.
+    for (target, sql) in [(1, SCHEMA_V1), (2, SCHEMA_V2)] {
+        if version < target {
+            conn.execute_batch(&format!(
+                "BEGIN; {sql} PRAGMA user_version = {target}; COMMIT;"
+            ))?;
+        }
     }
     Ok(())
 }

@@ -17,8 +17,8 @@
 //! ```
 //!
 //! Layout on the one port: `/identitytoolkit.googleapis.com/v1/accounts:*` and
-//! `/securetoken.googleapis.com/v1/token` ([`auth`]), `/v1/projects/{p}/databases/(default)/…`
-//! ([`firestore`]), `/api/v1/…` ([`api`]).
+//! `/securetoken.googleapis.com/v1/token` (module `auth`), `/v1/projects/{p}/databases/(default)/…`
+//! (module `firestore`), `/api/v1/…` (module `api`).
 
 mod account;
 mod api;
@@ -55,6 +55,8 @@ use db::Store;
 const DATABASE_FILE: &str = "backend.sqlite3";
 /// The media folder inside the data directory.
 const MEDIA_DIR: &str = "media";
+/// The `meta` key remembering the port.
+const LAST_PORT_KEY: &str = "last_port";
 /// How long `shutdown` waits for open requests before cutting them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -63,7 +65,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub struct BackendConfig {
     /// Holds the database and the media; created (owner-only) if missing.
     pub data_dir: PathBuf,
-    /// The loopback port; 0 picks any free one.
+    /// The loopback port; 0 picks a free one (preferring the one this data directory used
+    /// last, so stored media URLs stay valid).
     pub port: u16,
     /// How long a generation takes from queued to succeeded.
     pub job_duration: Duration,
@@ -176,16 +179,13 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError
         source: std::io::Error::other(e),
     })??;
 
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
-        .await
-        .map_err(|source| BackendError::Bind {
-            port: config.port,
-            source,
-        })?;
+    let listener = bind(&store, config.port).await?;
     let addr = listener.local_addr().map_err(|source| BackendError::Bind {
         port: config.port,
         source,
     })?;
+    let port = addr.port().to_string();
+    store.run_blocking(|db| db.set_meta(LAST_PORT_KEY, &port))?;
 
     let app = AppState {
         store: Arc::new(store),
@@ -214,6 +214,27 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError
         server,
         worker,
     })
+}
+
+/// Binds `127.0.0.1:port`. For port 0, the port used last time with this data directory is
+/// tried first: media URLs stored in documents name the port, so keeping it keeps them working
+/// across restarts.
+async fn bind(store: &Store, port: u16) -> Result<tokio::net::TcpListener, BackendError> {
+    if port == 0 {
+        let last = store.run_blocking(|db| db.meta(LAST_PORT_KEY))?;
+        if let Some(last) = last.and_then(|p| p.parse::<u16>().ok()).filter(|p| *p != 0) {
+            if let Ok(listener) = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, last)).await {
+                return Ok(listener);
+            }
+            tracing::warn!(
+                port = last,
+                "the previous port is taken; media URLs from before will not resolve"
+            );
+        }
+    }
+    tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .await
+        .map_err(|source| BackendError::Bind { port, source })
 }
 
 fn router(app: AppState, requests: Arc<AtomicU64>) -> Router {

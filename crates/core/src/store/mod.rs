@@ -24,7 +24,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{
-    params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior,
+    params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transaction,
+    TransactionBehavior,
 };
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
@@ -109,8 +110,18 @@ pub struct PageCursor {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Page {
-    pub items: Vec<Generation>,
+    pub items: Vec<LibraryItem>,
     pub next: Option<PageCursor>,
+}
+
+/// A generation as the Library lists it: whether its thumbnail is stored tells the UI whether
+/// to ask for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryItem {
+    #[serde(flatten)]
+    pub generation: Generation,
+    pub has_thumbnail: bool,
 }
 
 /// An open, unlocked, migrated history database.
@@ -221,55 +232,35 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut remove = tx.prepare_cached("DELETE FROM generations WHERE id = ?1")?;
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO generations (id, prompt, mode, settings_json, references_json, status, progress,
-                     credits_charged, output_url, thumbnail_url, error, created_at, created_key, updated_at,
-                     deleted, deleted_at, duration_seconds, resolution, aspect_ratio, style_preset)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 0, NULL, ?15, ?16, ?17, ?18)
-                 ON CONFLICT (id) DO UPDATE SET
-                     prompt = excluded.prompt, mode = excluded.mode, settings_json = excluded.settings_json,
-                     references_json = excluded.references_json, status = excluded.status,
-                     progress = excluded.progress, credits_charged = excluded.credits_charged,
-                     output_url = excluded.output_url, thumbnail_url = excluded.thumbnail_url,
-                     error = excluded.error, created_at = excluded.created_at,
-                     created_key = excluded.created_key, updated_at = excluded.updated_at,
-                     duration_seconds = excluded.duration_seconds, resolution = excluded.resolution,
-                     aspect_ratio = excluded.aspect_ratio, style_preset = excluded.style_preset",
-            )?;
-            for g in generations {
-                if g.deleted {
-                    remove.execute([&g.id])?;
-                    continue;
-                }
-                let settings = serde_json::to_string(&g.settings).map_err(|e| invalid(&g.id, e))?;
-                let references =
-                    serde_json::to_string(&g.references).map_err(|e| invalid(&g.id, e))?;
-                upsert.execute(params![
-                    g.id,
-                    g.prompt,
-                    g.mode.as_str(),
-                    settings,
-                    references,
-                    g.status.as_str(),
-                    g.progress,
-                    g.credits_charged,
-                    g.output_url,
-                    g.thumbnail_url,
-                    g.error,
-                    g.created_at,
-                    time_key(&g.created_at).map_err(|e| invalid(&g.id, e))?,
-                    g.updated_at,
-                    g.settings.duration_seconds,
-                    g.settings.resolution.as_str(),
-                    g.settings.aspect_ratio.as_str(),
-                    g.settings.style_preset,
-                ])?;
-            }
-        }
+        write_generations(&tx, generations)?;
         tx.commit()?;
         Ok(generations.len())
+    }
+
+    /// Applies one synced page and saves the sync cursor that follows it in the same
+    /// transaction, so an interrupted sync never skips or repeats a page.
+    pub fn apply_generations_page(
+        &mut self,
+        generations: &[Generation],
+        cursor_name: &str,
+        cursor: &str,
+    ) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        write_generations(&tx, generations)?;
+        write_cursor(&tx, cursor_name, cursor)?;
+        tx.commit()?;
+        Ok(generations.len())
+    }
+
+    /// True while any generation is queued or running.
+    pub fn has_active_generations(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM generations WHERE status IN ('queued', 'running'))",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     pub fn generation(&self, id: &str) -> Result<Option<Generation>> {
@@ -293,12 +284,12 @@ impl Store {
         match before {
             None => {
                 let sql = format!(
-                    "SELECT {GENERATION_COLUMNS} FROM generations ORDER BY created_key DESC, id DESC LIMIT ?1"
+                    "SELECT {GENERATION_COLUMNS}, {HAS_THUMBNAIL} FROM generations ORDER BY created_key DESC, id DESC LIMIT ?1"
                 );
                 let mut stmt = self.conn.prepare_cached(&sql)?;
                 let mut rows = stmt.query([fetch])?;
                 while let Some(row) = rows.next()? {
-                    items.push(read_generation(row)?);
+                    items.push(read_library_item(row)?);
                 }
             }
             Some(cursor) => {
@@ -306,21 +297,21 @@ impl Store {
                     StoreError::InvalidInput(format!("this page cursor is not valid: {e}"))
                 })?;
                 let sql = format!(
-                    "SELECT {GENERATION_COLUMNS} FROM generations WHERE (created_key, id) < (?1, ?2)
+                    "SELECT {GENERATION_COLUMNS}, {HAS_THUMBNAIL} FROM generations WHERE (created_key, id) < (?1, ?2)
                      ORDER BY created_key DESC, id DESC LIMIT ?3"
                 );
                 let mut stmt = self.conn.prepare_cached(&sql)?;
                 let mut rows = stmt.query(params![key, cursor.id, fetch])?;
                 while let Some(row) = rows.next()? {
-                    items.push(read_generation(row)?);
+                    items.push(read_library_item(row)?);
                 }
             }
         }
         let next = if items.len() > limit {
             items.truncate(limit);
-            items.last().map(|g| PageCursor {
-                created_at: g.created_at.clone(),
-                id: g.id.clone(),
+            items.last().map(|item| PageCursor {
+                created_at: item.generation.created_at.clone(),
+                id: item.generation.id.clone(),
             })
         } else {
             None
@@ -434,29 +425,18 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO credit_ledger (id, amount, reason, generation_id, balance_after, created_at,
-                     created_key, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (id) DO UPDATE SET
-                     amount = excluded.amount, reason = excluded.reason, generation_id = excluded.generation_id,
-                     balance_after = excluded.balance_after, created_at = excluded.created_at,
-                     created_key = excluded.created_key, updated_at = excluded.updated_at",
-            )?;
-            for e in entries {
-                upsert.execute(params![
-                    e.id,
-                    e.amount,
-                    e.reason,
-                    e.generation_id,
-                    e.balance_after,
-                    e.created_at,
-                    time_key(&e.created_at).map_err(|err| invalid(&e.id, err))?,
-                    e.updated_at,
-                ])?;
-            }
-        }
+        write_ledger(&tx, entries)?;
+        tx.commit()?;
+        Ok(entries.len())
+    }
+
+    /// Applies one synced page of ledger entries and the cursor after it in one transaction.
+    pub fn apply_ledger_page(&mut self, entries: &[LedgerEntry], cursor_name: &str, cursor: &str) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        write_ledger(&tx, entries)?;
+        write_cursor(&tx, cursor_name, cursor)?;
         tx.commit()?;
         Ok(entries.len())
     }
@@ -491,13 +471,7 @@ impl Store {
     }
 
     pub fn set_cursor(&self, name: &str, value: &str) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute([name, value])?;
-        Ok(())
+        write_cursor(&self.conn, name, value)
     }
 
     /// Calls `f` with every generation, oldest first, one row at a time (constant memory, for
@@ -515,6 +489,91 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Writes synced generations inside `tx`; tombstones remove the row (its thumbnail and search
+/// entry go with it).
+fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result<()> {
+    let mut remove = tx.prepare_cached("DELETE FROM generations WHERE id = ?1")?;
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO generations (id, prompt, mode, settings_json, references_json, status, progress,
+             credits_charged, output_url, thumbnail_url, error, created_at, created_key, updated_at,
+             deleted, deleted_at, duration_seconds, resolution, aspect_ratio, style_preset)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 0, NULL, ?15, ?16, ?17, ?18)
+         ON CONFLICT (id) DO UPDATE SET
+             prompt = excluded.prompt, mode = excluded.mode, settings_json = excluded.settings_json,
+             references_json = excluded.references_json, status = excluded.status,
+             progress = excluded.progress, credits_charged = excluded.credits_charged,
+             output_url = excluded.output_url, thumbnail_url = excluded.thumbnail_url,
+             error = excluded.error, created_at = excluded.created_at,
+             created_key = excluded.created_key, updated_at = excluded.updated_at,
+             duration_seconds = excluded.duration_seconds, resolution = excluded.resolution,
+             aspect_ratio = excluded.aspect_ratio, style_preset = excluded.style_preset",
+    )?;
+    for g in generations {
+        if g.deleted {
+            remove.execute([&g.id])?;
+            continue;
+        }
+        let settings = serde_json::to_string(&g.settings).map_err(|e| invalid(&g.id, e))?;
+        let references =
+            serde_json::to_string(&g.references).map_err(|e| invalid(&g.id, e))?;
+        upsert.execute(params![
+            g.id,
+            g.prompt,
+            g.mode.as_str(),
+            settings,
+            references,
+            g.status.as_str(),
+            g.progress,
+            g.credits_charged,
+            g.output_url,
+            g.thumbnail_url,
+            g.error,
+            g.created_at,
+            time_key(&g.created_at).map_err(|e| invalid(&g.id, e))?,
+            g.updated_at,
+            g.settings.duration_seconds,
+            g.settings.resolution.as_str(),
+            g.settings.aspect_ratio.as_str(),
+            g.settings.style_preset,
+        ])?;
+    }
+    Ok(())
+}
+
+fn write_ledger(tx: &Transaction<'_>, entries: &[LedgerEntry]) -> Result<()> {
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO credit_ledger (id, amount, reason, generation_id, balance_after, created_at,
+             created_key, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET
+             amount = excluded.amount, reason = excluded.reason, generation_id = excluded.generation_id,
+             balance_after = excluded.balance_after, created_at = excluded.created_at,
+             created_key = excluded.created_key, updated_at = excluded.updated_at",
+    )?;
+    for e in entries {
+        upsert.execute(params![
+            e.id,
+            e.amount,
+            e.reason,
+            e.generation_id,
+            e.balance_after,
+            e.created_at,
+            time_key(&e.created_at).map_err(|err| invalid(&e.id, err))?,
+            e.updated_at,
+        ])?;
+    }
+    Ok(())
+}
+
+fn write_cursor(conn: &Connection, name: &str, value: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([name, value])?;
+    Ok(())
 }
 
 /// Deletes a database and its -wal/-shm/-journal files. Missing files are fine, so an
@@ -589,6 +648,17 @@ fn invalid(id: &str, reason: impl std::fmt::Display) -> StoreError {
 
 const GENERATION_COLUMNS: &str = "id, prompt, mode, settings_json, references_json, status, progress, \
      credits_charged, output_url, thumbnail_url, error, created_at, updated_at, deleted, deleted_at";
+
+/// Whether a generation's thumbnail is stored, as a column after GENERATION_COLUMNS.
+const HAS_THUMBNAIL: &str =
+    "EXISTS (SELECT 1 FROM thumbnails t WHERE t.generation_id = generations.id)";
+
+fn read_library_item(row: &Row<'_>) -> Result<LibraryItem> {
+    Ok(LibraryItem {
+        generation: read_generation(row)?,
+        has_thumbnail: row.get(15)?,
+    })
+}
 
 fn read_generation(row: &Row<'_>) -> Result<Generation> {
     let id: String = row.get(0)?;

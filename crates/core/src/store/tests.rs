@@ -296,7 +296,7 @@ fn pages_return_every_generation_once_newest_first() {
         loop {
             let page = store.list_generations(page_size, cursor.as_ref()).unwrap();
             assert!(page.items.len() <= page_size);
-            seen.extend(page.items.iter().map(|g| g.id.clone()));
+            seen.extend(page.items.iter().map(|item| item.generation.id.clone()));
             match page.next {
                 Some(next) => {
                     // The cursor survives a trip through the UI.

@@ -32,7 +32,10 @@ async fn creating_a_generation_charges_exactly_the_estimate_with_a_ledger_entry(
         "references": [{ "name": "boat.png", "kind": "image", "sizeBytes": 1234 }]
     });
     let settings: Settings = serde_json::from_value(request["settings"].clone()).unwrap();
-    let cost = PricingTable::local_default().estimate(Mode::ImageToVideo, &settings).unwrap().total;
+    let cost = PricingTable::local_default()
+        .estimate(Mode::ImageToVideo, &settings)
+        .unwrap()
+        .total;
     assert_eq!(cost, 12 * (70 + 20 + 5 + 10 + 5 + 2));
 
     let (status, body) = h.create_generation(&me.id_token, request.clone()).await;
@@ -58,18 +61,30 @@ async fn creating_a_generation_charges_exactly_the_estimate_with_a_ledger_entry(
     let entry = &charges[0]["fields"];
     assert_eq!(entry["amount"]["integerValue"], (-cost).to_string());
     assert_eq!(entry["generationId"]["stringValue"], "gen-1");
-    assert_eq!(entry["balanceAfter"]["integerValue"], (2000 - cost).to_string());
+    assert_eq!(
+        entry["balanceAfter"]["integerValue"],
+        (2000 - cost).to_string()
+    );
 
     // The Firestore document has the contract's fields and types.
-    let (status, doc) = h.get_doc(&me.id_token, &format!("users/{}/generations/gen-1", me.uid)).await;
+    let (status, doc) = h
+        .get_doc(&me.id_token, &format!("users/{}/generations/gen-1", me.uid))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let f = &doc["fields"];
     assert_eq!(f["status"]["stringValue"], "queued");
     assert_eq!(f["mode"]["stringValue"], "image_to_video");
     assert_eq!(f["creditsCharged"]["integerValue"], cost.to_string());
     assert!(f["progress"].get("doubleValue").is_some());
-    assert_eq!(f["settings"]["mapValue"]["fields"]["durationSeconds"]["integerValue"], "12");
-    assert_eq!(f["references"]["arrayValue"]["values"][0]["mapValue"]["fields"]["sizeBytes"]["integerValue"], "1234");
+    assert_eq!(
+        f["settings"]["mapValue"]["fields"]["durationSeconds"]["integerValue"],
+        "12"
+    );
+    assert_eq!(
+        f["references"]["arrayValue"]["values"][0]["mapValue"]["fields"]["sizeBytes"]
+            ["integerValue"],
+        "1234"
+    );
     assert_eq!(f["outputUrl"], json!({ "nullValue": null }));
     assert_eq!(f["deleted"]["booleanValue"], false);
     assert_eq!(f["deletedAt"], json!({ "nullValue": null }));
@@ -90,7 +105,12 @@ async fn a_retried_request_is_not_charged_twice_and_a_reused_id_conflicts() {
     assert_eq!(h.balance(&me).await, 2000 - 700);
     assert_eq!(h.ledger(&me).await.len(), 2, "the grant and one charge");
 
-    let (status, body) = h.create_generation(&me.id_token, generation_request("same-id", "a different prompt")).await;
+    let (status, body) = h
+        .create_generation(
+            &me.id_token,
+            generation_request("same-id", "a different prompt"),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "ID_CONFLICT");
     assert_eq!(h.balance(&me).await, 2000 - 700);
@@ -113,7 +133,14 @@ async fn insufficient_credits_is_402_and_changes_nothing() {
     assert!(body["error"]["message"].as_str().unwrap().contains("7200"));
     assert_eq!(h.balance(&me).await, 2000);
     assert_eq!(h.ledger(&me).await.len(), 1);
-    let (status, _) = h.call(Method::GET, "/api/v1/generations/too-big", Some(&me.id_token), None).await;
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/api/v1/generations/too-big",
+            Some(&me.id_token),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     h.shutdown().await;
 }
@@ -125,8 +152,14 @@ async fn invalid_requests_are_rejected_with_their_codes() {
     let cases = [
         (generation_request("a", "   "), "INVALID_PROMPT"),
         (generation_request("a", &"x".repeat(4001)), "INVALID_PROMPT"),
-        (json!({ "id": "a", "prompt": "p", "settings": { "durationSeconds": 3, "resolution": "1080p" } }), "INVALID_SETTINGS"),
-        (json!({ "id": "a", "prompt": "p", "settings": { "durationSeconds": 10, "resolution": "8k" } }), "INVALID_SETTINGS"),
+        (
+            json!({ "id": "a", "prompt": "p", "settings": { "durationSeconds": 3, "resolution": "1080p" } }),
+            "INVALID_SETTINGS",
+        ),
+        (
+            json!({ "id": "a", "prompt": "p", "settings": { "durationSeconds": 10, "resolution": "8k" } }),
+            "INVALID_SETTINGS",
+        ),
         (
             json!({ "id": "a", "prompt": "p", "settings": { "durationSeconds": 10, "resolution": "1080p", "stylePreset": "Baroque" } }),
             "INVALID_SETTINGS",
@@ -144,14 +177,25 @@ async fn invalid_requests_are_rejected_with_their_codes() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{request} → {body}");
         assert_eq!(body["error"]["code"], code, "{request}");
     }
-    let (status, body) = h.raw_post("/api/v1/generations", Some(&me.id_token), "{\"id\": ").await;
+    let (status, body) = h
+        .raw_post("/api/v1/generations", Some(&me.id_token), "{\"id\": ")
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "INVALID_ARGUMENT");
 
-    let (status, body) = h.create_generation("forged-token", generation_request("b", "p")).await;
+    let (status, body) = h
+        .create_generation("forged-token", generation_request("b", "p"))
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "UNAUTHENTICATED");
-    let (status, _) = h.call(Method::POST, "/api/v1/generations", None, Some(generation_request("b", "p"))).await;
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/api/v1/generations",
+            None,
+            Some(generation_request("b", "p")),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(h.balance(&me).await, 2000);
     h.shutdown().await;
@@ -161,29 +205,62 @@ async fn invalid_requests_are_rejected_with_their_codes() {
 async fn cancel_refunds_and_only_works_while_active() {
     let h = Harness::start_with(Duration::from_secs(30)).await;
     let me = h.sign_up("changed-mind@example.com").await;
-    h.create_generation(&me.id_token, generation_request("c1", "a slow sunset")).await;
+    h.create_generation(&me.id_token, generation_request("c1", "a slow sunset"))
+        .await;
     assert_eq!(h.balance(&me).await, 1300);
-    let (status, body) = h.call(Method::POST, "/api/v1/generations/c1:cancel", Some(&me.id_token), None).await;
+    let (status, body) = h
+        .call(
+            Method::POST,
+            "/api/v1/generations/c1:cancel",
+            Some(&me.id_token),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "canceled");
     assert_eq!(h.balance(&me).await, 2000);
-    let refunds: Vec<Value> =
-        h.ledger(&me).await.into_iter().filter(|e| e["fields"]["reason"]["stringValue"] == "refund").collect();
+    let refunds: Vec<Value> = h
+        .ledger(&me)
+        .await
+        .into_iter()
+        .filter(|e| e["fields"]["reason"]["stringValue"] == "refund")
+        .collect();
     assert_eq!(refunds.len(), 1);
     assert_eq!(refunds[0]["fields"]["amount"]["integerValue"], "700");
     assert_eq!(refunds[0]["fields"]["balanceAfter"]["integerValue"], "2000");
 
-    let (status, body) = h.call(Method::POST, "/api/v1/generations/c1:cancel", Some(&me.id_token), None).await;
+    let (status, body) = h
+        .call(
+            Method::POST,
+            "/api/v1/generations/c1:cancel",
+            Some(&me.id_token),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "NOT_CANCELABLE");
     assert_eq!(h.balance(&me).await, 2000, "no second refund");
-    let (status, body) = h.call(Method::POST, "/api/v1/generations/nope:cancel", Some(&me.id_token), None).await;
+    let (status, body) = h
+        .call(
+            Method::POST,
+            "/api/v1/generations/nope:cancel",
+            Some(&me.id_token),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "NOT_FOUND");
 
     // Another user cannot see or cancel it.
     let other = h.sign_up("nosy@example.com").await;
-    let (status, _) = h.call(Method::GET, "/api/v1/generations/c1", Some(&other.id_token), None).await;
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/api/v1/generations/c1",
+            Some(&other.id_token),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     h.shutdown().await;
 }
@@ -192,23 +269,58 @@ async fn cancel_refunds_and_only_works_while_active() {
 async fn deleting_a_generation_leaves_a_tombstone_and_removes_its_media() {
     let h = Harness::start().await;
     let me = h.sign_up("tidy@example.com").await;
-    h.create_generation(&me.id_token, generation_request("d1", "a tidy room")).await;
-    let done = h.wait_for(&me.id_token, "d1", |g| g["status"] == "succeeded").await;
+    h.create_generation(&me.id_token, generation_request("d1", "a tidy room"))
+        .await;
+    let done = h
+        .wait_for(&me.id_token, "d1", |g| g["status"] == "succeeded")
+        .await;
     let poster = done["thumbnailUrl"].as_str().unwrap().to_string();
     assert_eq!(h.download(&poster, None).await.0, StatusCode::OK);
 
-    let (status, body) = h.call(Method::DELETE, "/api/v1/generations/d1", Some(&me.id_token), None).await;
+    let (status, body) = h
+        .call(
+            Method::DELETE,
+            "/api/v1/generations/d1",
+            Some(&me.id_token),
+            None,
+        )
+        .await;
     assert_eq!((status, body), (StatusCode::OK, json!({})));
-    let (_, tombstone) = h.call(Method::GET, "/api/v1/generations/d1", Some(&me.id_token), None).await;
+    let (_, tombstone) = h
+        .call(
+            Method::GET,
+            "/api/v1/generations/d1",
+            Some(&me.id_token),
+            None,
+        )
+        .await;
     assert_eq!(tombstone["deleted"], true);
     assert!(tombstone["deletedAt"].is_string());
     assert!(tombstone["updatedAt"].as_str().unwrap() > done["updatedAt"].as_str().unwrap());
     assert_eq!(h.download(&poster, None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(h.balance(&me).await, 1300, "a finished generation is not refunded on delete");
+    assert_eq!(
+        h.balance(&me).await,
+        1300,
+        "a finished generation is not refunded on delete"
+    );
 
-    let (status, _) = h.call(Method::DELETE, "/api/v1/generations/d1", Some(&me.id_token), None).await;
+    let (status, _) = h
+        .call(
+            Method::DELETE,
+            "/api/v1/generations/d1",
+            Some(&me.id_token),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "deleting twice is fine");
-    let (status, _) = h.call(Method::DELETE, "/api/v1/generations/never", Some(&me.id_token), None).await;
+    let (status, _) = h
+        .call(
+            Method::DELETE,
+            "/api/v1/generations/never",
+            Some(&me.id_token),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     h.shutdown().await;
 }

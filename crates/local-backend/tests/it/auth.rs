@@ -8,8 +8,12 @@ use crate::common::{Harness, PASSWORD};
 #[tokio::test]
 async fn sign_up_answers_firebase_shapes_and_creates_the_profile_with_the_grant() {
     let h = Harness::start().await;
-    let (status, body) =
-        h.auth("signUp", json!({ "email": "Ada@Example.com", "password": PASSWORD, "returnSecureToken": true })).await;
+    let (status, body) = h
+        .auth(
+            "signUp",
+            json!({ "email": "Ada@Example.com", "password": PASSWORD, "returnSecureToken": true }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["kind"], "identitytoolkit#SignupNewUserResponse");
     assert_eq!(body["email"], "ada@example.com");
@@ -27,7 +31,10 @@ async fn sign_up_answers_firebase_shapes_and_creates_the_profile_with_the_grant(
     assert_eq!(fields["displayName"], json!({ "nullValue": null }));
     assert_eq!(fields["creditBalance"]["integerValue"], "2000");
     assert_eq!(fields["analyticsOptIn"]["booleanValue"], false);
-    assert!(fields["createdAt"]["timestampValue"].as_str().unwrap().ends_with('Z'));
+    assert!(fields["createdAt"]["timestampValue"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
 
     let ledger = h.list(token, &format!("users/{uid}"), "creditLedger").await;
     assert_eq!(ledger.len(), 1);
@@ -43,9 +50,18 @@ async fn sign_up_rejects_taken_emails_weak_passwords_and_bad_addresses() {
     let h = Harness::start().await;
     h.sign_up("taken@example.com").await;
     let cases = [
-        (json!({ "email": "TAKEN@example.com", "password": PASSWORD }), "EMAIL_EXISTS"),
-        (json!({ "email": "new@example.com", "password": "12345" }), "WEAK_PASSWORD : Password should be at least 6 characters"),
-        (json!({ "email": "not-an-email", "password": PASSWORD }), "INVALID_EMAIL"),
+        (
+            json!({ "email": "TAKEN@example.com", "password": PASSWORD }),
+            "EMAIL_EXISTS",
+        ),
+        (
+            json!({ "email": "new@example.com", "password": "12345" }),
+            "WEAK_PASSWORD : Password should be at least 6 characters",
+        ),
+        (
+            json!({ "email": "not-an-email", "password": PASSWORD }),
+            "INVALID_EMAIL",
+        ),
         (json!({ "email": "new@example.com" }), "MISSING_PASSWORD"),
         (json!({ "password": PASSWORD }), "MISSING_EMAIL"),
     ];
@@ -63,19 +79,37 @@ async fn sign_up_rejects_taken_emails_weak_passwords_and_bad_addresses() {
 async fn sign_in_accepts_the_password_and_answers_invalid_login_credentials_otherwise() {
     let h = Harness::start().await;
     let account = h.sign_up("grace@example.com").await;
-    let (status, body) = h.auth("signInWithPassword", json!({ "email": "grace@example.com", "password": PASSWORD })).await;
+    let (status, body) = h
+        .auth(
+            "signInWithPassword",
+            json!({ "email": "grace@example.com", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["localId"], account.uid.as_str());
     assert_eq!(body["registered"], true);
     assert_eq!(body["displayName"], "");
     assert_eq!(body["expiresIn"], "3600");
 
-    for (email, password) in [("grace@example.com", "wrong password"), ("nobody@example.com", PASSWORD)] {
-        let (status, body) = h.auth("signInWithPassword", json!({ "email": email, "password": password })).await;
+    for (email, password) in [
+        ("grace@example.com", "wrong password"),
+        ("nobody@example.com", PASSWORD),
+    ] {
+        let (status, body) = h
+            .auth(
+                "signInWithPassword",
+                json!({ "email": email, "password": password }),
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["error"]["message"], "INVALID_LOGIN_CREDENTIALS");
     }
-    let (status, body) = h.auth("signInWithPassword", json!({ "email": "grace@", "password": PASSWORD })).await;
+    let (status, body) = h
+        .auth(
+            "signInWithPassword",
+            json!({ "email": "grace@", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["message"], "INVALID_EMAIL");
     h.shutdown().await;
@@ -87,9 +121,15 @@ async fn refresh_gives_a_new_id_token_and_keeps_the_refresh_token() {
     let account = h.sign_up("refresh@example.com").await;
     let response = h
         .http
-        .post(format!("{}/securetoken.googleapis.com/v1/token?key=fake", h.base))
+        .post(format!(
+            "{}/securetoken.googleapis.com/v1/token?key=fake",
+            h.base
+        ))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("grant_type=refresh_token&refresh_token={}", account.refresh_token))
+        .body(format!(
+            "grant_type=refresh_token&refresh_token={}",
+            account.refresh_token
+        ))
         .send()
         .await
         .unwrap();
@@ -125,7 +165,9 @@ async fn refresh_gives_a_new_id_token_and_keeps_the_refresh_token() {
 async fn lookup_describes_the_user_and_rejects_unknown_tokens() {
     let h = Harness::start().await;
     let account = h.sign_up("lookup@example.com").await;
-    let (status, body) = h.auth("lookup", json!({ "idToken": account.id_token })).await;
+    let (status, body) = h
+        .auth("lookup", json!({ "idToken": account.id_token }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let user = &body["users"][0];
     assert_eq!(user["localId"], account.uid.as_str());
@@ -144,31 +186,58 @@ async fn lookup_describes_the_user_and_rejects_unknown_tokens() {
 async fn update_changes_the_profile_and_a_new_password_signs_other_sessions_out() {
     let h = Harness::start().await;
     let account = h.sign_up("update@example.com").await;
-    let (status, body) =
-        h.auth("update", json!({ "idToken": account.id_token, "displayName": "Ada", "returnSecureToken": true })).await;
+    let (status, body) = h
+        .auth(
+            "update",
+            json!({ "idToken": account.id_token, "displayName": "Ada", "returnSecureToken": true }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["displayName"], "Ada");
-    let (_, profile) = h.get_doc(&account.id_token, &format!("users/{}", account.uid)).await;
+    let (_, profile) = h
+        .get_doc(&account.id_token, &format!("users/{}", account.uid))
+        .await;
     assert_eq!(profile["fields"]["displayName"]["stringValue"], "Ada");
 
     let (status, body) = h
         .auth("update", json!({ "idToken": account.id_token, "password": "a brand new one", "returnSecureToken": true }))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let new_token = body["idToken"].as_str().expect("new tokens after a password change");
+    let new_token = body["idToken"]
+        .as_str()
+        .expect("new tokens after a password change");
     let (status, _) = h.auth("lookup", json!({ "idToken": new_token })).await;
     assert_eq!(status, StatusCode::OK);
-    let (_, body) = h.auth("lookup", json!({ "idToken": account.id_token })).await;
+    let (_, body) = h
+        .auth("lookup", json!({ "idToken": account.id_token }))
+        .await;
     assert_eq!(body["error"]["message"], "INVALID_ID_TOKEN");
 
-    let (_, body) = h.auth("signInWithPassword", json!({ "email": "update@example.com", "password": PASSWORD })).await;
+    let (_, body) = h
+        .auth(
+            "signInWithPassword",
+            json!({ "email": "update@example.com", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(body["error"]["message"], "INVALID_LOGIN_CREDENTIALS");
-    let (status, _) =
-        h.auth("signInWithPassword", json!({ "email": "update@example.com", "password": "a brand new one" })).await;
+    let (status, _) = h
+        .auth(
+            "signInWithPassword",
+            json!({ "email": "update@example.com", "password": "a brand new one" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
 
-    let (_, body) = h.auth("update", json!({ "idToken": new_token, "password": "short" })).await;
-    assert_eq!(body["error"]["message"], "WEAK_PASSWORD : Password should be at least 6 characters");
+    let (_, body) = h
+        .auth(
+            "update",
+            json!({ "idToken": new_token, "password": "short" }),
+        )
+        .await;
+    assert_eq!(
+        body["error"]["message"],
+        "WEAK_PASSWORD : Password should be at least 6 characters"
+    );
     h.shutdown().await;
 }
 
@@ -176,17 +245,29 @@ async fn update_changes_the_profile_and_a_new_password_signs_other_sessions_out(
 async fn send_oob_code_and_delete() {
     let h = Harness::start().await;
     let account = h.sign_up("forgetful@example.com").await;
-    let (status, body) =
-        h.auth("sendOobCode", json!({ "requestType": "PASSWORD_RESET", "email": "forgetful@example.com" })).await;
+    let (status, body) = h
+        .auth(
+            "sendOobCode",
+            json!({ "requestType": "PASSWORD_RESET", "email": "forgetful@example.com" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["email"], "forgetful@example.com");
 
-    let (status, body) = h.auth("delete", json!({ "idToken": account.id_token })).await;
+    let (status, body) = h
+        .auth("delete", json!({ "idToken": account.id_token }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, body) = h.auth("lookup", json!({ "idToken": account.id_token })).await;
+    let (_, body) = h
+        .auth("lookup", json!({ "idToken": account.id_token }))
+        .await;
     assert_eq!(body["error"]["message"], "INVALID_ID_TOKEN");
-    let (_, body) =
-        h.auth("signInWithPassword", json!({ "email": "forgetful@example.com", "password": PASSWORD })).await;
+    let (_, body) = h
+        .auth(
+            "signInWithPassword",
+            json!({ "email": "forgetful@example.com", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(body["error"]["message"], "INVALID_LOGIN_CREDENTIALS");
     h.shutdown().await;
 }
@@ -194,16 +275,37 @@ async fn send_oob_code_and_delete() {
 #[tokio::test]
 async fn malformed_bodies_and_unknown_actions_are_errors_not_crashes() {
     let h = Harness::start().await;
-    let (status, body) = h.raw_post("/identitytoolkit.googleapis.com/v1/accounts:signUp", None, "{oops").await;
+    let (status, body) = h
+        .raw_post(
+            "/identitytoolkit.googleapis.com/v1/accounts:signUp",
+            None,
+            "{oops",
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], 400);
-    let (status, _) = h.raw_post("/identitytoolkit.googleapis.com/v1/accounts:signUp", None, "[1,2]").await;
+    let (status, _) = h
+        .raw_post(
+            "/identitytoolkit.googleapis.com/v1/accounts:signUp",
+            None,
+            "[1,2]",
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, body) = h.auth("signUp", json!({ "email": 42, "password": PASSWORD })).await;
+    let (status, body) = h
+        .auth("signUp", json!({ "email": 42, "password": PASSWORD }))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, _) = h.auth("frobnicate", json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = h.call(Method::GET, "/identitytoolkit.googleapis.com/v1/accounts:lookup", None, None).await;
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/identitytoolkit.googleapis.com/v1/accounts:lookup",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     // Still serving.
     h.sign_up("after-garbage@example.com").await;

@@ -34,11 +34,20 @@ impl Harness {
 
     pub async fn start_with(job_duration: Duration) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
-        let backend = start(BackendConfig { data_dir: dir.path().join("data"), port: 0, job_duration })
-            .await
-            .expect("backend starts");
+        let backend = start(BackendConfig {
+            data_dir: dir.path().join("data"),
+            port: 0,
+            job_duration,
+        })
+        .await
+        .expect("backend starts");
         let base = backend.base_url();
-        Harness { backend: Some(backend), dir, http: reqwest::Client::new(), base }
+        Harness {
+            backend: Some(backend),
+            dir,
+            http: reqwest::Client::new(),
+            base,
+        }
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -54,14 +63,24 @@ impl Harness {
         if let Some(backend) = self.backend.take() {
             backend.shutdown().await;
         }
-        let backend = start(BackendConfig { data_dir: self.data_dir(), port: 0, job_duration })
-            .await
-            .expect("backend restarts");
+        let backend = start(BackendConfig {
+            data_dir: self.data_dir(),
+            port: 0,
+            job_duration,
+        })
+        .await
+        .expect("backend restarts");
         self.base = backend.base_url();
         self.backend = Some(backend);
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -72,10 +91,18 @@ impl Harness {
         let response = request.send().await.expect("request sent");
         let status = response.status();
         let bytes = response.bytes().await.expect("body read");
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
-    pub async fn raw_post(&self, path: &str, token: Option<&str>, body: &'static str) -> (StatusCode, Value) {
+    pub async fn raw_post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &'static str,
+    ) -> (StatusCode, Value) {
         let mut request = self
             .http
             .post(format!("{}{path}", self.base))
@@ -101,23 +128,42 @@ impl Harness {
     }
 
     pub async fn sign_up(&self, email: &str) -> Account {
-        let (status, body) =
-            self.auth("signUp", json!({ "email": email, "password": PASSWORD, "returnSecureToken": true })).await;
+        let (status, body) = self
+            .auth(
+                "signUp",
+                json!({ "email": email, "password": PASSWORD, "returnSecureToken": true }),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         Account {
             uid: body["localId"].as_str().expect("localId").to_string(),
             email: body["email"].as_str().expect("email").to_string(),
             id_token: body["idToken"].as_str().expect("idToken").to_string(),
-            refresh_token: body["refreshToken"].as_str().expect("refreshToken").to_string(),
+            refresh_token: body["refreshToken"]
+                .as_str()
+                .expect("refreshToken")
+                .to_string(),
         }
     }
 
     pub async fn get_doc(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        self.call(Method::GET, &format!("{DOCUMENTS}/{path}"), Some(token), None).await
+        self.call(
+            Method::GET,
+            &format!("{DOCUMENTS}/{path}"),
+            Some(token),
+            None,
+        )
+        .await
     }
 
     pub async fn commit(&self, token: &str, writes: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, &format!("{DOCUMENTS}:commit"), Some(token), Some(json!({ "writes": writes }))).await
+        self.call(
+            Method::POST,
+            &format!("{DOCUMENTS}:commit"),
+            Some(token),
+            Some(json!({ "writes": writes })),
+        )
+        .await
     }
 
     /// `runQuery` under `parent` ("" for the root, or a document path).
@@ -127,12 +173,24 @@ impl Harness {
         } else {
             format!("{DOCUMENTS}/{parent}:runQuery")
         };
-        self.call(Method::POST, &path, Some(token), Some(json!({ "structuredQuery": query }))).await
+        self.call(
+            Method::POST,
+            &path,
+            Some(token),
+            Some(json!({ "structuredQuery": query })),
+        )
+        .await
     }
 
     /// Every document of a collection under `parent`, as `{name, fields}` values.
     pub async fn list(&self, token: &str, parent: &str, collection: &str) -> Vec<Value> {
-        let (status, body) = self.run_query(token, parent, json!({ "from": [{ "collectionId": collection }] })).await;
+        let (status, body) = self
+            .run_query(
+                token,
+                parent,
+                json!({ "from": [{ "collectionId": collection }] }),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body.as_array()
             .expect("an array")
@@ -142,7 +200,9 @@ impl Harness {
     }
 
     pub async fn balance(&self, account: &Account) -> i64 {
-        let (status, body) = self.get_doc(&account.id_token, &format!("users/{}", account.uid)).await;
+        let (status, body) = self
+            .get_doc(&account.id_token, &format!("users/{}", account.uid))
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["fields"]["creditBalance"]["integerValue"]
             .as_str()
@@ -152,28 +212,53 @@ impl Harness {
     }
 
     pub async fn ledger(&self, account: &Account) -> Vec<Value> {
-        self.list(&account.id_token, &format!("users/{}", account.uid), "creditLedger").await
+        self.list(
+            &account.id_token,
+            &format!("users/{}", account.uid),
+            "creditLedger",
+        )
+        .await
     }
 
     pub async fn create_generation(&self, token: &str, request: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, "/api/v1/generations", Some(token), Some(request)).await
+        self.call(
+            Method::POST,
+            "/api/v1/generations",
+            Some(token),
+            Some(request),
+        )
+        .await
     }
 
     /// Polls the generation until `done` holds (or fails the test after 10 s).
     pub async fn wait_for(&self, token: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let (status, body) = self.call(Method::GET, &format!("/api/v1/generations/{id}"), Some(token), None).await;
+            let (status, body) = self
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/generations/{id}"),
+                    Some(token),
+                    None,
+                )
+                .await;
             assert_eq!(status, StatusCode::OK, "{body}");
             if done(&body) {
                 return body;
             }
-            assert!(tokio::time::Instant::now() < deadline, "generation never got there: {body}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "generation never got there: {body}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
-    pub async fn download(&self, url: &str, range: Option<&str>) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    pub async fn download(
+        &self,
+        url: &str,
+        range: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
         let mut request = self.http.get(url);
         if let Some(range) = range {
             request = request.header("range", range);
@@ -181,13 +266,23 @@ impl Harness {
         let response = request.send().await.expect("download sent");
         let status = response.status();
         let headers = response.headers().clone();
-        (status, headers, response.bytes().await.expect("bytes").to_vec())
+        (
+            status,
+            headers,
+            response.bytes().await.expect("bytes").to_vec(),
+        )
     }
 
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
+        self.stop_keeping_data().await;
+    }
+
+    /// Stops the backend but keeps its data directory, for inspecting the files it left.
+    pub async fn stop_keeping_data(mut self) -> tempfile::TempDir {
         if let Some(backend) = self.backend.take() {
             backend.shutdown().await;
         }
+        self.dir
     }
 }
 
@@ -206,7 +301,9 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&current) else { continue };
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {

@@ -23,7 +23,10 @@ async fn users_reach_only_their_own_documents() {
 
     let (status, body) = h.get_doc(&me.id_token, &theirs).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(body["error"], json!({ "code": 403, "message": "Missing or insufficient permissions.", "status": "PERMISSION_DENIED" }));
+    assert_eq!(
+        body["error"],
+        json!({ "code": 403, "message": "Missing or insufficient permissions.", "status": "PERMISSION_DENIED" })
+    );
     let (status, _) = h
         .call(
             Method::PATCH,
@@ -33,18 +36,43 @@ async fn users_reach_only_their_own_documents() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = h.run_query(&me.id_token, &theirs, json!({ "from": [{ "collectionId": "generations" }] })).await;
+    let (status, _) = h
+        .run_query(
+            &me.id_token,
+            &theirs,
+            json!({ "from": [{ "collectionId": "generations" }] }),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = h.run_query(&me.id_token, "", json!({ "from": [{ "collectionId": "users" }] })).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "listing all users is admin-only");
+    let (status, _) = h
+        .run_query(
+            &me.id_token,
+            "",
+            json!({ "from": [{ "collectionId": "users" }] }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "listing all users is admin-only"
+    );
 
-    let (status, _) = h.call(Method::GET, &format!("{DOCUMENTS}/users/{}", me.uid), None, None).await;
+    let (status, _) = h
+        .call(
+            Method::GET,
+            &format!("{DOCUMENTS}/users/{}", me.uid),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no token, no access");
     let (status, body) = h.get_doc("not-a-token", &format!("users/{}", me.uid)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["status"], "UNAUTHENTICATED");
 
-    let (status, _) = h.get_doc(&me.id_token, &format!("users/{}/generations/none", me.uid)).await;
+    let (status, _) = h
+        .get_doc(&me.id_token, &format!("users/{}/generations/none", me.uid))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = h.get_doc(ADMIN, &theirs).await;
     assert_eq!(status, StatusCode::OK, "the admin token reads anything");
@@ -108,13 +136,19 @@ async fn clients_edit_their_profile_with_the_request_time_transform() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let commit_time = body["commitTime"].as_str().unwrap();
     assert_eq!(body["writeResults"][0]["updateTime"], commit_time);
-    assert_eq!(body["writeResults"][0]["transformResults"][0]["timestampValue"], commit_time);
+    assert_eq!(
+        body["writeResults"][0]["transformResults"][0]["timestampValue"],
+        commit_time
+    );
 
     let (_, doc) = h.get_doc(&me.id_token, &profile).await;
     assert_eq!(doc["fields"]["displayName"]["stringValue"], "Ada");
     assert_eq!(doc["fields"]["analyticsOptIn"]["booleanValue"], true);
     assert_eq!(doc["fields"]["updatedAt"]["timestampValue"], commit_time);
-    assert_eq!(doc["fields"]["creditBalance"]["integerValue"], "2000", "unmasked fields are kept");
+    assert_eq!(
+        doc["fields"]["creditBalance"]["integerValue"], "2000",
+        "unmasked fields are kept"
+    );
 
     // A made-up updatedAt would break other devices' sync cursors.
     let (status, _) = h
@@ -122,7 +156,9 @@ async fn clients_edit_their_profile_with_the_request_time_transform() {
             Method::PATCH,
             &format!("{DOCUMENTS}/{profile}?updateMask.fieldPaths=updatedAt"),
             Some(&me.id_token),
-            Some(json!({ "fields": { "updatedAt": { "timestampValue": "2001-01-01T00:00:00Z" } } })),
+            Some(
+                json!({ "fields": { "updatedAt": { "timestampValue": "2001-01-01T00:00:00Z" } } }),
+            ),
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -186,7 +222,11 @@ async fn preconditions_fail_whole_commits() {
                      "currentDocument": { "updateTime": created["updateTime"] } }]),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "the matching updateTime is accepted");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the matching updateTime is accepted"
+    );
 
     // Atomic: the first write must not survive the second one's failure.
     let (status, _) = h
@@ -202,7 +242,14 @@ async fn preconditions_fail_whole_commits() {
     let (status, _) = h.get_doc(ADMIN, "things/b").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, body) = h.call(Method::DELETE, &format!("{DOCUMENTS}/things/a"), Some(ADMIN), None).await;
+    let (status, body) = h
+        .call(
+            Method::DELETE,
+            &format!("{DOCUMENTS}/things/a"),
+            Some(ADMIN),
+            None,
+        )
+        .await;
     assert_eq!((status, body), (StatusCode::OK, json!({})));
     let (status, _) = h.get_doc(ADMIN, "things/a").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -224,15 +271,27 @@ async fn typed_values_round_trip() {
         "m": { "mapValue": { "fields": { "inner": { "arrayValue": { "values": [{ "integerValue": "1" }, { "stringValue": "two" }] } } } } },
         "e": { "arrayValue": {} }
     });
-    let (status, written) =
-        h.call(Method::PATCH, &format!("{DOCUMENTS}/types/all"), Some(ADMIN), Some(json!({ "fields": fields }))).await;
+    let (status, written) = h
+        .call(
+            Method::PATCH,
+            &format!("{DOCUMENTS}/types/all"),
+            Some(ADMIN),
+            Some(json!({ "fields": fields })),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{written}");
     let (_, read) = h.get_doc(ADMIN, "types/all").await;
     assert_eq!(read["fields"], fields);
     assert_eq!(read["createTime"], written["createTime"]);
 
-    let (status, masked) =
-        h.call(Method::GET, &format!("{DOCUMENTS}/types/all?mask.fieldPaths=s&mask.fieldPaths=m.inner"), Some(ADMIN), None).await;
+    let (status, masked) = h
+        .call(
+            Method::GET,
+            &format!("{DOCUMENTS}/types/all?mask.fieldPaths=s&mask.fieldPaths=m.inner"),
+            Some(ADMIN),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(masked["fields"].as_object().unwrap().len(), 2);
     h.shutdown().await;
@@ -241,20 +300,44 @@ async fn typed_values_round_trip() {
 #[tokio::test]
 async fn malformed_requests_are_invalid_arguments() {
     let h = Harness::start().await;
-    let (status, body) = h.raw_post(&format!("{DOCUMENTS}:commit"), Some(ADMIN), "{\"writes\": [").await;
+    let (status, body) = h
+        .raw_post(
+            &format!("{DOCUMENTS}:commit"),
+            Some(ADMIN),
+            "{\"writes\": [",
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["status"], "INVALID_ARGUMENT");
     let (status, _) = h
         .commit(ADMIN, json!([{ "update": { "name": name("a/b"), "fields": { "x": { "integerValue": "one" } } } }]))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = h.commit(ADMIN, json!([{ "update": { "name": name("odd"), "fields": {} } }])).await;
+    let (status, _) = h
+        .commit(
+            ADMIN,
+            json!([{ "update": { "name": name("odd"), "fields": {} } }]),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = h.commit(ADMIN, json!([{ "frobnicate": true }])).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = h.run_query(ADMIN, "", json!({ "from": [{ "collectionId": "a" }], "limit": "ten" })).await;
+    let (status, _) = h
+        .run_query(
+            ADMIN,
+            "",
+            json!({ "from": [{ "collectionId": "a" }], "limit": "ten" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = h.call(Method::GET, "/v1/projects/demo-cleom/databases/other/documents/a/b", Some(ADMIN), None).await;
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/v1/projects/demo-cleom/databases/other/documents/a/b",
+            Some(ADMIN),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     h.shutdown().await;
 }
@@ -284,7 +367,8 @@ fn sync_query(cursor: &str, after: Option<(&Value, &Value)>, limit: usize) -> Va
         "limit": limit
     });
     if let Some((updated_at, name)) = after {
-        query["startAt"] = json!({ "values": [updated_at, { "referenceValue": name }], "before": false });
+        query["startAt"] =
+            json!({ "values": [updated_at, { "referenceValue": name }], "before": false });
     }
     query
 }
@@ -312,11 +396,25 @@ async fn paging_by_updated_at_with_start_at_returns_every_document_exactly_once(
     let mut pages = 0;
     loop {
         let after = last.as_ref().map(|(t, n)| (t, n));
-        let (status, body) = h.run_query(&me.id_token, &parent, sync_query("1970-01-01T00:00:00Z", after, 4)).await;
+        let (status, body) = h
+            .run_query(
+                &me.id_token,
+                &parent,
+                sync_query("1970-01-01T00:00:00Z", after, 4),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let docs: Vec<&Value> = body.as_array().unwrap().iter().filter_map(|i| i.get("document")).collect();
+        let docs: Vec<&Value> = body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i.get("document"))
+            .collect();
         if docs.is_empty() {
-            assert!(body[0]["readTime"].is_string(), "an empty answer still carries readTime: {body}");
+            assert!(
+                body[0]["readTime"].is_string(),
+                "an empty answer still carries readTime: {body}"
+            );
             break;
         }
         assert!(docs.len() <= 4);
@@ -335,24 +433,52 @@ async fn paging_by_updated_at_with_start_at_returns_every_document_exactly_once(
     }
     let unique: HashSet<&String> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "a document came twice: {seen:?}");
-    let expected: HashSet<String> =
-        (0..seeded).map(|i| name(&format!("{parent}/generations/g{i:03}"))).collect();
-    assert_eq!(unique.into_iter().cloned().collect::<HashSet<_>>(), expected);
+    let expected: HashSet<String> = (0..seeded)
+        .map(|i| name(&format!("{parent}/generations/g{i:03}")))
+        .collect();
+    assert_eq!(
+        unique.into_iter().cloned().collect::<HashSet<_>>(),
+        expected
+    );
 
     // A cursor equal to the newest write finds exactly that batch, however the instant is
     // spelled: timestamps compare as instants, not as strings.
-    let (_, body) = h.run_query(&me.id_token, &parent, sync_query("1970-01-01T00:00:00Z", None, 1000)).await;
-    let newest = body.as_array().unwrap().last().unwrap()["document"]["fields"]["updatedAt"]["timestampValue"]
+    let (_, body) = h
+        .run_query(
+            &me.id_token,
+            &parent,
+            sync_query("1970-01-01T00:00:00Z", None, 1000),
+        )
+        .await;
+    let newest = body.as_array().unwrap().last().unwrap()["document"]["fields"]["updatedAt"]
+        ["timestampValue"]
         .as_str()
         .unwrap()
         .to_string();
-    let (_, body) = h.run_query(&me.id_token, &parent, sync_query(&newest, None, 1000)).await;
-    assert_eq!(body.as_array().unwrap().len(), 2, "only the last batch is at or after its own time");
+    let (_, body) = h
+        .run_query(&me.id_token, &parent, sync_query(&newest, None, 1000))
+        .await;
+    assert_eq!(
+        body.as_array().unwrap().len(),
+        2,
+        "only the last batch is at or after its own time"
+    );
     let hour: u32 = newest[11..13].parse().unwrap();
     if hour < 23 {
-        let shifted = format!("{}{:02}{}+01:00", &newest[..11], hour + 1, &newest[13..newest.len() - 1]);
-        let (_, body) = h.run_query(&me.id_token, &parent, sync_query(&shifted, None, 1000)).await;
-        assert_eq!(body.as_array().unwrap().len(), 2, "{shifted} is the same instant as {newest}");
+        let shifted = format!(
+            "{}{:02}{}+01:00",
+            &newest[..11],
+            hour + 1,
+            &newest[13..newest.len() - 1]
+        );
+        let (_, body) = h
+            .run_query(&me.id_token, &parent, sync_query(&shifted, None, 1000))
+            .await;
+        assert_eq!(
+            body.as_array().unwrap().len(),
+            2,
+            "{shifted} is the same instant as {newest}"
+        );
     }
     h.shutdown().await;
 }
@@ -367,7 +493,10 @@ async fn queries_filter_order_and_limit_like_firestore() {
                                 "fields": { "n": { "integerValue": n.to_string() }, "tag": { "stringValue": tag } } } })
         })
         .collect();
-    assert_eq!(h.commit(ADMIN, Value::Array(writes)).await.0, StatusCode::OK);
+    assert_eq!(
+        h.commit(ADMIN, Value::Array(writes)).await.0,
+        StatusCode::OK
+    );
     let (status, body) = h
         .run_query(
             ADMIN,
@@ -384,17 +513,32 @@ async fn queries_filter_order_and_limit_like_firestore() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let names: Vec<&str> = body.as_array().unwrap().iter().map(|i| i["document"]["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["document"]["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec![name("things/d"), name("things/a")]);
 
     let (_, body) = h
         .run_query(ADMIN, "", json!({ "from": [{ "collectionId": "things" }], "select": { "fields": [{ "fieldPath": "tag" }] }, "limit": 1 }))
         .await;
     let doc = &body[0]["document"];
-    assert_eq!(doc["name"], name("things/a"), "ordered by __name__ by default");
+    assert_eq!(
+        doc["name"],
+        name("things/a"),
+        "ordered by __name__ by default"
+    );
     assert!(doc["fields"].get("n").is_none() && doc["fields"].get("tag").is_some());
 
-    let (_, body) = h.run_query(ADMIN, "", json!({ "from": [{ "collectionId": "nothing" }] })).await;
+    let (_, body) = h
+        .run_query(
+            ADMIN,
+            "",
+            json!({ "from": [{ "collectionId": "nothing" }] }),
+        )
+        .await;
     assert_eq!(body.as_array().unwrap().len(), 1);
     assert!(body[0].get("document").is_none() && body[0]["readTime"].is_string());
     h.shutdown().await;

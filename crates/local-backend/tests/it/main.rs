@@ -8,3 +8,4 @@ mod binary;
 mod common;
 mod firestore;
 mod worker;
+mod scratch_perf;

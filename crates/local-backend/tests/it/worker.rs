@@ -11,22 +11,21 @@ use crate::common::{generation_request, Harness, FAST_JOBS};
 async fn a_generation_runs_to_success_with_a_real_png_and_an_animated_gif() {
     let h = Harness::start().await;
     let me = h.sign_up("maker@example.com").await;
-    let (status, _) = h.create_generation(&me.id_token, generation_request("w1", "a red fox in snow")).await;
+    let (status, _) = h
+        .create_generation(&me.id_token, generation_request("w1", "a red fox in snow"))
+        .await;
     assert_eq!(status, StatusCode::OK);
 
-    let mut seen = Vec::new();
     let done = h
-        .wait_for(&me.id_token, "w1", |g| {
-            seen.push(g.clone());
-            g["status"] == "succeeded"
-        })
+        .wait_for(&me.id_token, "w1", |g| g["status"] == "succeeded")
         .await;
-    let _ = &seen;
     assert_eq!(done["progress"], 1.0);
     assert!(done["error"].is_null());
     let output = done["outputUrl"].as_str().unwrap();
     let poster = done["thumbnailUrl"].as_str().unwrap();
-    assert!(output.starts_with(&format!("{}/api/v1/media/", h.base)) && output.ends_with("/clip.gif"));
+    assert!(
+        output.starts_with(&format!("{}/api/v1/media/", h.base)) && output.ends_with("/clip.gif")
+    );
     assert!(poster.ends_with("/poster.png"));
 
     let (status, headers, png_bytes) = h.download(poster, None).await;
@@ -34,14 +33,18 @@ async fn a_generation_runs_to_success_with_a_real_png_and_an_animated_gif() {
     assert_eq!(headers["content-type"], "image/png");
     assert_eq!(&png_bytes[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(&png_bytes[12..16], b"IHDR");
-    let info = png::Decoder::new(std::io::Cursor::new(png_bytes.clone())).read_info().unwrap();
+    let info = png::Decoder::new(std::io::Cursor::new(png_bytes.clone()))
+        .read_info()
+        .unwrap();
     assert_eq!((info.info().width, info.info().height), (320, 180));
 
     let (status, headers, gif_bytes) = h.download(output, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "image/gif");
     assert_eq!(&gif_bytes[..6], b"GIF89a");
-    let mut decoder = gif::DecodeOptions::new().read_info(std::io::Cursor::new(gif_bytes.clone())).unwrap();
+    let mut decoder = gif::DecodeOptions::new()
+        .read_info(std::io::Cursor::new(gif_bytes.clone()))
+        .unwrap();
     let mut frames = 0;
     while decoder.read_next_frame().unwrap().is_some() {
         frames += 1;
@@ -52,19 +55,42 @@ async fn a_generation_runs_to_success_with_a_real_png_and_an_animated_gif() {
     let (status, headers, tail) = h.download(output, Some("bytes=100-")).await;
     assert_eq!(status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(tail, gif_bytes[100..]);
-    assert_eq!(headers["content-range"], format!("bytes 100-{}/{}", gif_bytes.len() - 1, gif_bytes.len()));
-    let (status, _, _) = h.download(output, Some(&format!("bytes={}-", gif_bytes.len()))).await;
+    assert_eq!(
+        headers["content-range"],
+        format!("bytes 100-{}/{}", gif_bytes.len() - 1, gif_bytes.len())
+    );
+    let (status, _, _) = h
+        .download(output, Some(&format!("bytes={}-", gif_bytes.len())))
+        .await;
     assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
 
     // The same prompt always gives the same poster.
-    h.create_generation(&me.id_token, generation_request("w2", "a red fox in snow")).await;
-    let again = h.wait_for(&me.id_token, "w2", |g| g["status"] == "succeeded").await;
-    let (_, _, again_png) = h.download(again["thumbnailUrl"].as_str().unwrap(), None).await;
+    h.create_generation(&me.id_token, generation_request("w2", "a red fox in snow"))
+        .await;
+    let again = h
+        .wait_for(&me.id_token, "w2", |g| g["status"] == "succeeded")
+        .await;
+    let (_, _, again_png) = h
+        .download(again["thumbnailUrl"].as_str().unwrap(), None)
+        .await;
     assert_eq!(again_png, png_bytes);
 
-    let (status, _, _) = h.download(&format!("{}/api/v1/media/{}/poster.png", h.base, "x".repeat(48)), None).await;
+    let (status, _, _) = h
+        .download(
+            &format!("{}/api/v1/media/{}/poster.png", h.base, "x".repeat(48)),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _, _) = h.download(&format!("{}/api/v1/media/..%2F..%2Fbackend.sqlite3/poster.png", h.base), None).await;
+    let (status, _, _) = h
+        .download(
+            &format!(
+                "{}/api/v1/media/..%2F..%2Fbackend.sqlite3/poster.png",
+                h.base
+            ),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     h.shutdown().await;
 }
@@ -73,11 +99,19 @@ async fn a_generation_runs_to_success_with_a_real_png_and_an_animated_gif() {
 async fn progress_moves_through_running_with_increasing_update_times() {
     let h = Harness::start_with(Duration::from_millis(1000)).await;
     let me = h.sign_up("watcher@example.com").await;
-    h.create_generation(&me.id_token, generation_request("p1", "a ticking clock")).await;
+    h.create_generation(&me.id_token, generation_request("p1", "a ticking clock"))
+        .await;
     let mut observed: Vec<(String, f64, String)> = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, g) = h.call(reqwest::Method::GET, "/api/v1/generations/p1", Some(&me.id_token), None).await;
+        let (_, g) = h
+            .call(
+                reqwest::Method::GET,
+                "/api/v1/generations/p1",
+                Some(&me.id_token),
+                None,
+            )
+            .await;
         let entry = (
             g["status"].as_str().unwrap().to_string(),
             g["progress"].as_f64().unwrap(),
@@ -97,8 +131,14 @@ async fn progress_moves_through_running_with_increasing_update_times() {
     assert!(statuses.contains(&"running"), "{observed:?}");
     assert!(observed.len() >= 4, "several progress steps: {observed:?}");
     for pair in observed.windows(2) {
-        assert!(pair[1].1 >= pair[0].1, "progress never goes back: {observed:?}");
-        assert!(pair[1].2 > pair[0].2, "updatedAt strictly increases: {observed:?}");
+        assert!(
+            pair[1].1 >= pair[0].1,
+            "progress never goes back: {observed:?}"
+        );
+        assert!(
+            pair[1].2 > pair[0].2,
+            "updatedAt strictly increases: {observed:?}"
+        );
     }
     h.shutdown().await;
 }
@@ -112,8 +152,11 @@ async fn when_media_cannot_be_written_the_generation_fails_and_is_refunded() {
     let _ = std::fs::remove_dir_all(&media);
     std::fs::write(&media, b"not a folder").unwrap();
 
-    h.create_generation(&me.id_token, generation_request("f1", "a doomed idea")).await;
-    let failed = h.wait_for(&me.id_token, "f1", |g| g["status"] == "failed").await;
+    h.create_generation(&me.id_token, generation_request("f1", "a doomed idea"))
+        .await;
+    let failed = h
+        .wait_for(&me.id_token, "f1", |g| g["status"] == "failed")
+        .await;
     assert!(!failed["error"].as_str().unwrap().is_empty());
     assert!(failed["outputUrl"].is_null());
     assert_eq!(h.balance(&me).await, 2000);
@@ -121,9 +164,18 @@ async fn when_media_cannot_be_written_the_generation_fails_and_is_refunded() {
         .ledger(&me)
         .await
         .iter()
-        .map(|e| e["fields"]["reason"]["stringValue"].as_str().unwrap().to_string())
+        .map(|e| {
+            e["fields"]["reason"]["stringValue"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    assert_eq!(reasons.iter().filter(|r| *r == "refund").count(), 1, "{reasons:?}");
+    assert_eq!(
+        reasons.iter().filter(|r| *r == "refund").count(),
+        1,
+        "{reasons:?}"
+    );
     h.shutdown().await;
 }
 
@@ -131,11 +183,18 @@ async fn when_media_cannot_be_written_the_generation_fails_and_is_refunded() {
 async fn jobs_resume_after_a_restart() {
     let mut h = Harness::start_with(Duration::from_secs(60)).await;
     let me = h.sign_up("patient@example.com").await;
-    h.create_generation(&me.id_token, generation_request("r1", "a long exposure")).await;
+    h.create_generation(&me.id_token, generation_request("r1", "a long exposure"))
+        .await;
     h.restart(FAST_JOBS).await;
     // Sessions survive the restart too.
-    let done = h.wait_for(&me.id_token, "r1", |g| g["status"] == "succeeded").await;
+    let done = h
+        .wait_for(&me.id_token, "r1", |g| g["status"] == "succeeded")
+        .await;
     assert!(done["outputUrl"].as_str().unwrap().starts_with(&h.base));
-    assert_eq!(h.balance(&me).await, 1300, "charged once, across the restart");
+    assert_eq!(
+        h.balance(&me).await,
+        1300,
+        "charged once, across the restart"
+    );
     h.shutdown().await;
 }
