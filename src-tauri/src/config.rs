@@ -16,11 +16,15 @@ impl AppConfig {
     pub fn from_env() -> AppConfig {
         let export_dir = std::env::var_os("CLEOM_EXPORT_DIR")
             .map(PathBuf::from)
-            .or_else(|| directories::UserDirs::new().and_then(|d| d.download_dir().map(PathBuf::from)))
+            .or_else(|| {
+                directories::UserDirs::new().and_then(|d| d.download_dir().map(PathBuf::from))
+            })
             .or_else(|| directories::UserDirs::new().map(|d| d.home_dir().join("Cleom exports")))
             .unwrap_or_else(std::env::temp_dir);
         AppConfig {
-            backend_url: std::env::var("CLEOM_BACKEND_URL").ok().filter(|s| !s.is_empty()),
+            backend_url: std::env::var("CLEOM_BACKEND_URL")
+                .ok()
+                .filter(|s| !s.is_empty()),
             export_dir,
             embedded_job_seconds: std::env::var("CLEOM_EMBEDDED_JOB_SECONDS")
                 .ok()

@@ -11,7 +11,10 @@ pub struct CommandError {
 
 impl From<cleom_core::Error> for CommandError {
     fn from(e: cleom_core::Error) -> Self {
-        CommandError { code: e.code(), message: e.to_string() }
+        CommandError {
+            code: e.code(),
+            message: e.to_string(),
+        }
     }
 }
 

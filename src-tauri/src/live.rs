@@ -17,7 +17,11 @@ pub fn spawn(app: AppHandle) {
         loop {
             let active = sync_once(&app).await;
             let state = app.state::<AppState>();
-            let wait = if active { ACTIVE_INTERVAL } else { IDLE_INTERVAL };
+            let wait = if active {
+                ACTIVE_INTERVAL
+            } else {
+                IDLE_INTERVAL
+            };
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = state.sync_now.notified() => {}

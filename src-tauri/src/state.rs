@@ -47,7 +47,12 @@ pub struct SyncState {
 
 impl Default for SyncState {
     fn default() -> Self {
-        SyncState { state: "idle", last_sync_at: None, error: None, pending: 0 }
+        SyncState {
+            state: "idle",
+            last_sync_at: None,
+            error: None,
+            pending: 0,
+        }
     }
 }
 
@@ -55,7 +60,13 @@ impl AppState {
     pub async fn start(config: AppConfig) -> Result<AppState, Box<dyn std::error::Error>> {
         let data = DataDir::from_env_or_default()?;
         let (backend, embedded) = match config.backend_url {
-            Some(url) => (BackendInfo { kind: "remote", url }, None),
+            Some(url) => (
+                BackendInfo {
+                    kind: "remote",
+                    url,
+                },
+                None,
+            ),
             None => {
                 let running = cleom_local_backend::start(BackendConfig {
                     data_dir: data.root().join("local-backend"),
@@ -63,7 +74,13 @@ impl AppState {
                     job_duration: Duration::from_secs_f64(config.embedded_job_seconds),
                 })
                 .await?;
-                (BackendInfo { kind: "embedded", url: running.base_url() }, Some(running))
+                (
+                    BackendInfo {
+                        kind: "embedded",
+                        url: running.base_url(),
+                    },
+                    Some(running),
+                )
             }
         };
         let remote = Remote::new(Endpoints::local(&backend.url)?)?;

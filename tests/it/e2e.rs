@@ -26,16 +26,26 @@ impl Driver {
         let port = free_port();
         let native = free_port();
         let mut cmd = Command::new("tauri-driver");
-        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().expect("tauri-driver starts (cargo install tauri-driver)");
+        let child = cmd
+            .spawn()
+            .expect("tauri-driver starts (cargo install tauri-driver)");
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Driver { child, port }
@@ -43,7 +53,10 @@ impl Driver {
 
     async fn open_app(&self) -> Client {
         let mut caps = serde_json::Map::new();
-        caps.insert("tauri:options".into(), serde_json::json!({ "application": APP }));
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": APP }),
+        );
         ClientBuilder::native()
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", self.port))
@@ -54,13 +67,19 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
     }
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Whether this machine can run the window; the test command requires it (CLEOM_REQUIRE_E2E).
@@ -80,7 +99,12 @@ fn can_run() -> bool {
 
 fn screenshots_dir() -> PathBuf {
     // APP is <target>/debug/cleom-desktop.
-    let dir = Path::new(APP).parent().unwrap().parent().unwrap().join("e2e-screenshots");
+    let dir = Path::new(APP)
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("e2e-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -103,18 +127,31 @@ async fn element(client: &Client, css: &str) -> Element {
 }
 
 /// Waits until `check` holds on the element's text, returning the text.
-async fn text_until(client: &Client, css: &str, what: &str, check: impl Fn(&str) -> bool) -> String {
+async fn text_until(
+    client: &Client,
+    css: &str,
+    what: &str,
+    check: impl Fn(&str) -> bool,
+) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(el) = client.find(Locator::Css(css)).await {
-            if let Ok(text) = el.text().await {
+            // textContent: WebKitWebDriver's rendered-text call answers "" for line-clamped boxes.
+            if let Ok(Some(text)) = el.prop("textContent").await {
+                let text = text.trim().to_string();
                 if check(&text) {
                     return text;
                 }
-                assert!(Instant::now() < deadline, "{css}: {what}; it says {text:?}");
+                if Instant::now() > deadline {
+                    screenshot(client, "failure").await;
+                    panic!("{css}: {what}; it says {text:?}; see failure.png");
+                }
             }
         }
-        assert!(Instant::now() < deadline, "{css}: {what}; not found");
+        if Instant::now() > deadline {
+            screenshot(client, "failure").await;
+            panic!("{css}: {what}; not found; see failure.png");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -127,19 +164,36 @@ async fn attr_until(client: &Client, css: &str, attr: &str, expected: &str) {
                 return;
             }
         }
-        assert!(Instant::now() < deadline, "{css} never had {attr}={expected}");
+        if Instant::now() > deadline {
+            let found = match client.find(Locator::Css(css)).await {
+                Ok(el) => el.attr(attr).await.ok().flatten(),
+                Err(_) => None,
+            };
+            screenshot(client, "failure").await;
+            panic!("{css} never had {attr}={expected} (it has {found:?}); see failure.png");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
+/// Replaces a field's text the way a person does: select all, delete, type. (WebKitWebDriver's
+/// `clear` leaves number inputs as they were.)
 async fn type_into(client: &Client, css: &str, text: &str) {
+    const CTRL_A: &str = "\u{E009}a\u{E009}";
+    const BACKSPACE: &str = "\u{E003}";
     let el = element(client, css).await;
-    el.clear().await.unwrap();
+    el.click().await.unwrap();
+    el.send_keys(CTRL_A).await.unwrap();
+    el.send_keys(BACKSPACE).await.unwrap();
     el.send_keys(text).await.unwrap();
 }
 
 async fn click(client: &Client, css: &str) {
-    element(client, css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    element(client, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -170,13 +224,19 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
     type_into(&app, "#auth-email", &email).await;
     type_into(&app, "#auth-password", "not-the-password").await;
     click(&app, "#auth-submit").await;
-    text_until(&app, "#auth-error", "a wrong-credentials message", |t| !t.trim().is_empty()).await;
+    text_until(&app, "#auth-error", "a wrong-credentials message", |t| {
+        !t.trim().is_empty()
+    })
+    .await;
     screenshot(&app, "02-sign-in-error").await;
 
     click(&app, "#auth-mode-toggle").await;
     type_into(&app, "#auth-password", "123").await;
     click(&app, "#auth-submit").await;
-    text_until(&app, "#auth-error", "a weak-password message", |t| t.to_lowercase().contains("password")).await;
+    text_until(&app, "#auth-error", "a weak-password message", |t| {
+        t.to_lowercase().contains("password")
+    })
+    .await;
     type_into(&app, "#auth-password", password).await;
     click(&app, "#auth-submit").await;
 
@@ -184,14 +244,21 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
     attr_until(&app, "#balance", "data-value", "2000").await;
     type_into(&app, "#prompt", prompt).await;
     type_into(&app, "#duration", "5").await;
-    element(&app, "#resolution").await.select_by_value("4k").await.unwrap();
+    element(&app, "#resolution")
+        .await
+        .select_by_value("4k")
+        .await
+        .unwrap();
     let table = cleom_core::pricing::PricingTable::local_default();
     let settings = cleom_core::model::Settings {
         duration_seconds: 5,
         resolution: cleom_core::model::Resolution::K4,
         ..Default::default()
     };
-    let cost = table.estimate(cleom_core::model::Mode::TextToVideo, &settings).unwrap().total;
+    let cost = table
+        .estimate(cleom_core::model::Mode::TextToVideo, &settings)
+        .unwrap()
+        .total;
     attr_until(&app, "#estimate", "data-value", &cost.to_string()).await;
     screenshot(&app, "03-studio").await;
 
@@ -199,9 +266,23 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
     click(&app, "#generate").await;
     let item = "[data-testid=generation]";
     element(&app, item).await;
-    let status = element(&app, item).await.attr("data-status").await.unwrap().unwrap_or_default();
-    assert!(["queued", "running", "succeeded"].contains(&status.as_str()), "status {status}");
-    text_until(&app, &format!("{item} .prompt"), "the prompt as typed", |t| t == prompt).await;
+    let status = element(&app, item)
+        .await
+        .attr("data-status")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        ["queued", "running", "succeeded"].contains(&status.as_str()),
+        "status {status}"
+    );
+    text_until(
+        &app,
+        &format!("{item} .prompt"),
+        "the prompt as typed",
+        |t| t == prompt,
+    )
+    .await;
     screenshot(&app, "04-generating").await;
     attr_until(&app, item, "data-status", "succeeded").await;
     element(&app, &format!("{item} img.thumbnail")).await;
@@ -211,7 +292,10 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
     // Export my data: a zip in a folder the user can open.
     click(&app, "#open-account").await;
     click(&app, "#export").await;
-    let shown = text_until(&app, "#export-result", "the zip's path", |t| t.contains(".zip")).await;
+    let shown = text_until(&app, "#export-result", "the zip's path", |t| {
+        t.contains(".zip")
+    })
+    .await;
     element(&app, "#show-in-folder").await;
     screenshot(&app, "06-exported").await;
     let zip_path = std::fs::read_dir(export_dir.path())
@@ -223,7 +307,11 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
     assert!(shown.contains(zip_path.file_name().unwrap().to_str().unwrap()));
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
     let mut generations = String::new();
-    std::io::Read::read_to_string(&mut zip.by_name("generations.json").unwrap(), &mut generations).unwrap();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("generations.json").unwrap(),
+        &mut generations,
+    )
+    .unwrap();
     assert!(generations.contains(prompt));
 
     // Quit, stop the backend, start again: the history and its thumbnail are still there.
@@ -231,7 +319,13 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
     backend.shutdown().await;
     let app = driver.open_app().await;
     element(&app, "#offline-badge").await;
-    text_until(&app, &format!("{item} .prompt"), "the saved generation", |t| t == prompt).await;
+    text_until(
+        &app,
+        &format!("{item} .prompt"),
+        "the saved generation",
+        |t| t == prompt,
+    )
+    .await;
     element(&app, &format!("{item} img.thumbnail")).await;
     screenshot(&app, "07-offline").await;
 
@@ -245,23 +339,40 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
         .file_name()
         .into_string()
         .unwrap();
-    let refresh = keychain.get(&keychain::refresh_token_entry(&uid)).unwrap().expect("a refresh token");
-    let key = keychain.get(&keychain::database_key_entry(&uid)).unwrap().expect("a database key");
+    let refresh = keychain
+        .get(&keychain::refresh_token_entry(&uid))
+        .unwrap()
+        .expect("a refresh token");
+    let key = keychain
+        .get(&keychain::database_key_entry(&uid))
+        .unwrap()
+        .expect("a database key");
     let leaks = support::files_containing(
         data_dir.path(),
-        &[refresh.expose().as_bytes(), key.expose().as_bytes(), prompt.as_bytes(), b"e2e-lantern-7731"],
+        &[
+            refresh.expose().as_bytes(),
+            key.expose().as_bytes(),
+            prompt.as_bytes(),
+            b"e2e-lantern-7731",
+        ],
     );
     assert!(leaks.is_empty(), "found in the data dir: {leaks:?}");
 
     // Back online, delete the account: the password is asked again.
     let backend = support::backend(backend_dir.path(), port).await;
     click(&app, "#sync-retry").await;
-    text_until(&app, "#sync-status", "back online", |t| !t.to_lowercase().contains("offline")).await;
+    text_until(&app, "#sync-status", "back online", |t| {
+        !t.to_lowercase().contains("offline")
+    })
+    .await;
     click(&app, "#open-account").await;
     click(&app, "#delete-account").await;
     type_into(&app, "#delete-password", "wrong password").await;
     click(&app, "#confirm-delete").await;
-    text_until(&app, "#delete-error", "a wrong-password message", |t| !t.trim().is_empty()).await;
+    text_until(&app, "#delete-error", "a wrong-password message", |t| {
+        !t.trim().is_empty()
+    })
+    .await;
     screenshot(&app, "08-delete-confirm").await;
     type_into(&app, "#delete-password", password).await;
     click(&app, "#confirm-delete").await;
@@ -271,13 +382,30 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
 
     // Gone from this device, the keychain and the backend.
     assert!(!data_dir.path().join("accounts").join(&uid).exists());
-    assert!(support::all_files(data_dir.path()).iter().all(|p| !p.to_string_lossy().contains(&uid)));
+    assert!(support::all_files(data_dir.path())
+        .iter()
+        .all(|p| !p.to_string_lossy().contains(&uid)));
     for entry in keychain::account_entries(&uid) {
-        assert!(keychain.get(&entry).unwrap().is_none(), "{entry} is still in the keychain");
+        assert!(
+            keychain.get(&entry).unwrap().is_none(),
+            "{entry} is still in the keychain"
+        );
     }
-    let remote = cleom_core::remote::Remote::new(cleom_core::remote::Endpoints::local(&backend.base_url()).unwrap()).unwrap();
-    let again = remote.auth.sign_in(&email, &cleom_core::secret::SecretString::new(password.into())).await;
-    assert_eq!(again.err().map(|e| e.code()), Some("auth.invalid_credentials"));
+    let remote = cleom_core::remote::Remote::new(
+        cleom_core::remote::Endpoints::local(&backend.base_url()).unwrap(),
+    )
+    .unwrap();
+    let again = remote
+        .auth
+        .sign_in(
+            &email,
+            &cleom_core::secret::SecretString::new(password.into()),
+        )
+        .await;
+    assert_eq!(
+        again.err().map(|e| e.code()),
+        Some("auth.invalid_credentials")
+    );
     backend.shutdown().await;
 }
 
@@ -293,17 +421,29 @@ async fn without_a_keychain_the_sign_in_screen_says_so_and_nothing_is_stored() {
     let driver = Driver::start(&[
         ("CLEOM_DATA_DIR", data_dir.path().to_str().unwrap()),
         ("CLEOM_BACKEND_URL", url.as_str()),
-        ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/cleom-test-bus"),
+        (
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/cleom-test-bus",
+        ),
     ]);
     let app = driver.open_app().await;
-    text_until(&app, "#keychain-status", "the keychain problem", |t| t.to_lowercase().contains("keychain")).await;
+    text_until(&app, "#keychain-status", "the keychain problem", |t| {
+        t.to_lowercase().contains("keychain")
+    })
+    .await;
     click(&app, "#auth-mode-toggle").await;
     type_into(&app, "#auth-email", &support::unique_email("nokeychain")).await;
     type_into(&app, "#auth-password", "a fine password").await;
     click(&app, "#auth-submit").await;
-    text_until(&app, "#auth-error", "why signing in cannot finish", |t| t.to_lowercase().contains("keychain")).await;
+    text_until(&app, "#auth-error", "why signing in cannot finish", |t| {
+        t.to_lowercase().contains("keychain")
+    })
+    .await;
     screenshot(&app, "10-keychain-unavailable").await;
     app.close().await.unwrap();
-    assert!(!data_dir.path().join("accounts").exists() || support::all_files(&data_dir.path().join("accounts")).is_empty());
+    assert!(
+        !data_dir.path().join("accounts").exists()
+            || support::all_files(&data_dir.path().join("accounts")).is_empty()
+    );
     backend.shutdown().await;
 }

@@ -117,7 +117,8 @@ impl Account {
     pub async fn pricing(&self) -> Result<PricingTable> {
         match self.remote.api.pricing().await {
             Ok(table) => {
-                let json = serde_json::to_string(&table).map_err(|e| Error::InvalidInput(e.to_string()))?;
+                let json = serde_json::to_string(&table)
+                    .map_err(|e| Error::InvalidInput(e.to_string()))?;
                 self.with_store(|s| Ok(s.set_cursor(PRICING_KEY, &json)?))?;
                 Ok(table)
             }
@@ -140,7 +141,9 @@ impl Account {
     }
 
     pub async fn estimate(&self, settings: &Settings) -> Result<Estimate> {
-        settings.validate().map_err(|e| Error::InvalidInput(e.to_string()))?;
+        settings
+            .validate()
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
         let table = match self.saved_pricing() {
             Ok(table) => table,
             Err(_) => self.pricing().await?,
@@ -154,7 +157,9 @@ impl Account {
     /// recognised by the server and never charged twice.
     pub async fn generate(&self, prompt: &str, settings: Settings) -> Result<Generation> {
         model::validate_prompt(prompt).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        settings.validate().map_err(|e| Error::InvalidInput(e.to_string()))?;
+        settings
+            .validate()
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
         let estimate = self.estimate(&settings).await?;
         if let Some(profile) = self.profile()? {
             if estimate.total > profile.credit_balance {
@@ -192,7 +197,9 @@ impl Account {
     pub async fn delete(&self, password: &SecretString) -> Result<DeletionReceipt> {
         let fresh = self.remote.auth.sign_in(&self.email, password).await?;
         if fresh.uid != self.uid {
-            return Err(Error::InvalidInput("That password belongs to another account.".into()));
+            return Err(Error::InvalidInput(
+                "That password belongs to another account.".into(),
+            ));
         }
         let server = self.remote.api.delete_account(&fresh.id_token).await?;
         let mut removed = Removed {
@@ -206,14 +213,22 @@ impl Account {
         let (local_files, keychain_entries) = self.wipe_local()?;
         removed.local_files = local_files;
         removed.keychain_entries = keychain_entries;
-        Ok(DeletionReceipt { email, deleted_at: crate::now_rfc3339(), removed })
+        Ok(DeletionReceipt {
+            email,
+            deleted_at: crate::now_rfc3339(),
+            removed,
+        })
     }
 
     /// Removes this account's database, its folder and its keychain entries from this device.
     /// Returns how many files and keychain entries were removed.
     /// After this the account is unusable: every call answers `auth.not_signed_in`.
     pub fn wipe_local(&self) -> Result<(u64, u64)> {
-        let store = self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let store = self
+            .store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         drop(store);
         let local_files = remove_dir_counting(&self.data.account_dir(&self.uid)?)?;
         let mut keychain_entries = 0;
@@ -249,7 +264,10 @@ impl Account {
     pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         // A panic while holding the lock cannot leave the database half-written (every write is
         // one transaction), so a poisoned lock is still safe to use.
-        let mut guard = self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let store = guard.as_mut().ok_or(Error::NotSignedIn)?;
         f(store)
     }

@@ -34,7 +34,11 @@ pub struct Device {
 impl Device {
     pub fn new(data: DataDir, keychain: Arc<dyn Keychain>, remote: Remote) -> Result<Device> {
         data.ensure()?;
-        Ok(Device { data, keychain, remote })
+        Ok(Device {
+            data,
+            keychain,
+            remote,
+        })
     }
 
     pub fn data_dir(&self) -> &DataDir {
@@ -73,7 +77,11 @@ impl Device {
         let Some(uid) = self.read_device_file().signed_in else {
             return Ok(None);
         };
-        if self.keychain.get(&keychain::refresh_token_entry(&uid))?.is_none() {
+        if self
+            .keychain
+            .get(&keychain::refresh_token_entry(&uid))?
+            .is_none()
+        {
             return Ok(None);
         }
         let store = self.open_store(&uid)?;
@@ -84,20 +92,30 @@ impl Device {
     /// Forgets the session on this device; the encrypted history and its key stay, so signing in
     /// again brings the history back at once.
     pub fn sign_out(&self, account: &Account) -> Result<()> {
-        self.keychain.delete(&keychain::refresh_token_entry(account.uid()))?;
+        self.keychain
+            .delete(&keychain::refresh_token_entry(account.uid()))?;
         self.write_device_file(&DeviceFile::default())
     }
 
     fn start_session(&self, email: &str, session: AuthSession) -> Result<Account> {
         let uid = session.uid.clone();
         let store = self.open_or_create_store(&uid)?;
-        self.keychain.set(&keychain::refresh_token_entry(&uid), &session.refresh_token)?;
-        self.write_device_file(&DeviceFile { signed_in: Some(uid.clone()) })?;
+        self.keychain
+            .set(&keychain::refresh_token_entry(&uid), &session.refresh_token)?;
+        self.write_device_file(&DeviceFile {
+            signed_in: Some(uid.clone()),
+        })?;
         let email = session.email.clone().unwrap_or_else(|| email.to_string());
         Ok(self.account(uid, email, store, Some(session)))
     }
 
-    fn account(&self, uid: String, email: String, store: Store, session: Option<AuthSession>) -> Account {
+    fn account(
+        &self,
+        uid: String,
+        email: String,
+        store: Store,
+        session: Option<AuthSession>,
+    ) -> Account {
         Account::new(
             uid,
             email,
@@ -146,7 +164,8 @@ impl Device {
     }
 
     fn write_device_file(&self, file: &DeviceFile) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(file).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec_pretty(file).map_err(|e| Error::InvalidInput(e.to_string()))?;
         paths::write_private_file(&self.device_file_path(), &bytes)?;
         Ok(())
     }

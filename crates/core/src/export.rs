@@ -83,7 +83,12 @@ pub fn write_zip(store: &Store, folder: &Path) -> Result<ExportSummary, ExportEr
         Ok(files) => {
             std::fs::rename(&part, &path)?;
             let bytes = std::fs::metadata(&path)?.len();
-            Ok(ExportSummary { path, folder: folder.to_path_buf(), files, bytes })
+            Ok(ExportSummary {
+                path,
+                folder: folder.to_path_buf(),
+                files,
+                bytes,
+            })
         }
         Err(e) => {
             let _ = std::fs::remove_file(&part);
@@ -94,11 +99,17 @@ pub fn write_zip(store: &Store, folder: &Path) -> Result<ExportSummary, ExportEr
 
 fn write_to(store: &Store, part: &Path) -> Result<usize, ExportError> {
     let file = private_file(part)?;
-    let mut zip = Archive { zip: ZipWriter::new(BufWriter::new(file)), hashes: Vec::new(), current: None };
+    let mut zip = Archive {
+        zip: ZipWriter::new(BufWriter::new(file)),
+        hashes: Vec::new(),
+        current: None,
+    };
 
     zip.file("README.txt", |w| w.write_all(README.as_bytes()))?;
     let profile = store.profile()?;
-    zip.file("profile.json", |w| serde_json::to_writer_pretty(&mut *w, &profile).map_err(io::Error::from))?;
+    zip.file("profile.json", |w| {
+        serde_json::to_writer_pretty(&mut *w, &profile).map_err(io::Error::from)
+    })?;
 
     let mut generations = 0u64;
     zip.start("generations.json")?;
@@ -165,7 +176,9 @@ fn write_to(store: &Store, part: &Path) -> Result<usize, ExportError> {
         "files": zip.hashes.iter().map(|(name, hash)| serde_json::json!({"path": name, "sha256": hash})).collect::<Vec<_>>(),
     });
     let files = zip.hashes.len() + 1;
-    zip.file("manifest.json", |w| serde_json::to_writer_pretty(&mut *w, &manifest).map_err(io::Error::from))?;
+    zip.file("manifest.json", |w| {
+        serde_json::to_writer_pretty(&mut *w, &manifest).map_err(io::Error::from)
+    })?;
     let mut inner = zip.zip.finish()?;
     inner.flush()?;
     inner.get_ref().sync_all()?;
@@ -182,7 +195,8 @@ struct Archive {
 
 impl Archive {
     fn start(&mut self, name: &str) -> Result<(), ExportError> {
-        let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         self.zip.start_file(name, options)?;
         self.current = Some((name.to_string(), Sha256::new()));
         Ok(())
@@ -194,7 +208,11 @@ impl Archive {
         }
     }
 
-    fn file(&mut self, name: &str, body: impl FnOnce(&mut Self) -> io::Result<()>) -> Result<(), ExportError> {
+    fn file(
+        &mut self,
+        name: &str,
+        body: impl FnOnce(&mut Self) -> io::Result<()>,
+    ) -> Result<(), ExportError> {
         self.start(name)?;
         body(self)?;
         self.finish_file();
@@ -285,7 +303,10 @@ mod tests {
     #[test]
     fn csv_fields_are_quoted_only_when_needed() {
         assert_eq!(row(&["a", "b c"]), "a,b c\r\n");
-        assert_eq!(row(&["x,y", "say \"hi\"", "two\nlines"]), "\"x,y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n");
+        assert_eq!(
+            row(&["x,y", "say \"hi\"", "two\nlines"]),
+            "\"x,y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
+        );
         assert_eq!(row(&["café ☕"]), "café ☕\r\n");
     }
 }

@@ -42,8 +42,14 @@ impl Mode {
 
     /// The mode the attached references imply, or why they cannot be combined.
     pub fn detect(references: &[Reference]) -> Result<Mode, ReferenceProblem> {
-        let images = references.iter().filter(|r| r.kind == ReferenceKind::Image).count();
-        let videos = references.iter().filter(|r| r.kind == ReferenceKind::Video).count();
+        let images = references
+            .iter()
+            .filter(|r| r.kind == ReferenceKind::Image)
+            .count();
+        let videos = references
+            .iter()
+            .filter(|r| r.kind == ReferenceKind::Video)
+            .count();
         match (images, videos) {
             (0, 0) => Ok(Mode::TextToVideo),
             (n, 0) if n <= MAX_REFERENCE_IMAGES => Ok(Mode::ImageToVideo),
@@ -384,7 +390,11 @@ mod tests {
     use super::*;
 
     fn reference(kind: ReferenceKind, size_bytes: u64) -> Reference {
-        Reference { name: "r".into(), kind, size_bytes }
+        Reference {
+            name: "r".into(),
+            kind,
+            size_bytes,
+        }
     }
 
     #[test]
@@ -399,18 +409,27 @@ mod tests {
             Ok(Mode::VideoToVideo)
         );
         assert_eq!(
-            Mode::detect(&[reference(ReferenceKind::Video, MAX_REFERENCE_VIDEO_BYTES + 1)]),
+            Mode::detect(&[reference(
+                ReferenceKind::Video,
+                MAX_REFERENCE_VIDEO_BYTES + 1
+            )]),
             Err(ReferenceProblem::VideoTooLarge)
         );
         assert_eq!(
-            Mode::detect(&[reference(ReferenceKind::Video, 1), reference(ReferenceKind::Image, 1)]),
+            Mode::detect(&[
+                reference(ReferenceKind::Video, 1),
+                reference(ReferenceKind::Image, 1)
+            ]),
             Err(ReferenceProblem::ImagesAndVideo)
         );
     }
 
     #[test]
     fn settings_use_the_wire_names() {
-        let settings = Settings { resolution: Resolution::K4, ..Settings::default() };
+        let settings = Settings {
+            resolution: Resolution::K4,
+            ..Settings::default()
+        };
         let json = serde_json::to_value(&settings).unwrap();
         assert_eq!(json["resolution"], "4k");
         assert_eq!(json["durationSeconds"], 10);
@@ -421,7 +440,10 @@ mod tests {
 
     #[test]
     fn settings_reject_out_of_range_duration_and_unknown_style() {
-        let mut s = Settings { duration_seconds: 4, ..Settings::default() };
+        let mut s = Settings {
+            duration_seconds: 4,
+            ..Settings::default()
+        };
         assert_eq!(s.validate(), Err(SettingsProblem::Duration));
         s.duration_seconds = 61;
         assert_eq!(s.validate(), Err(SettingsProblem::Duration));
@@ -436,7 +458,10 @@ mod tests {
     #[test]
     fn prompts_must_have_text_and_a_bounded_length() {
         assert_eq!(validate_prompt("  \n"), Err(SettingsProblem::EmptyPrompt));
-        assert_eq!(validate_prompt(&"x".repeat(MAX_PROMPT_CHARS + 1)), Err(SettingsProblem::PromptTooLong));
+        assert_eq!(
+            validate_prompt(&"x".repeat(MAX_PROMPT_CHARS + 1)),
+            Err(SettingsProblem::PromptTooLong)
+        );
         assert_eq!(validate_prompt("a fox at dawn"), Ok(()));
     }
 }

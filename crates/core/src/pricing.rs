@@ -57,10 +57,14 @@ impl PricingTable {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
-            mode_per_second: [("text_to_video", 0), ("image_to_video", 5), ("video_to_video", 10)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            mode_per_second: [
+                ("text_to_video", 0),
+                ("image_to_video", 5),
+                ("video_to_video", 10),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
             voice_over_per_second: 10,
             music_per_second: 5,
             subtitles_per_second: 2,
@@ -68,14 +72,20 @@ impl PricingTable {
     }
 
     pub fn estimate(&self, mode: Mode, settings: &Settings) -> Result<Estimate, Unpriced> {
-        let mut lines = vec![EstimateLine { label: "Base".into(), per_second: self.base_per_second }];
+        let mut lines = vec![EstimateLine {
+            label: "Base".into(),
+            per_second: self.base_per_second,
+        }];
         let resolution = settings.resolution.as_str();
         let res = *self
             .resolution_per_second
             .get(resolution)
             .ok_or_else(|| Unpriced(format!("resolution {resolution}")))?;
         if res != 0 {
-            lines.push(EstimateLine { label: format!("Resolution {resolution}"), per_second: res });
+            lines.push(EstimateLine {
+                label: format!("Resolution {resolution}"),
+                per_second: res,
+            });
         }
         let mode_name = mode.as_str();
         let by_mode = *self
@@ -83,16 +93,28 @@ impl PricingTable {
             .get(mode_name)
             .ok_or_else(|| Unpriced(format!("mode {mode_name}")))?;
         if by_mode != 0 {
-            lines.push(EstimateLine { label: "References".into(), per_second: by_mode });
+            lines.push(EstimateLine {
+                label: "References".into(),
+                per_second: by_mode,
+            });
         }
         if settings.voice_over.is_some() {
-            lines.push(EstimateLine { label: "Voice over".into(), per_second: self.voice_over_per_second });
+            lines.push(EstimateLine {
+                label: "Voice over".into(),
+                per_second: self.voice_over_per_second,
+            });
         }
         if settings.music {
-            lines.push(EstimateLine { label: "Music".into(), per_second: self.music_per_second });
+            lines.push(EstimateLine {
+                label: "Music".into(),
+                per_second: self.music_per_second,
+            });
         }
         if settings.subtitles {
-            lines.push(EstimateLine { label: "Subtitles".into(), per_second: self.subtitles_per_second });
+            lines.push(EstimateLine {
+                label: "Subtitles".into(),
+                per_second: self.subtitles_per_second,
+            });
         }
         let per_second: i64 = lines.iter().map(|l| l.per_second).sum();
         Ok(Estimate {
@@ -112,7 +134,9 @@ mod tests {
     #[test]
     fn ten_seconds_of_plain_1080p_costs_seventy_a_second() {
         let table = PricingTable::local_default();
-        let e = table.estimate(Mode::TextToVideo, &Settings::default()).unwrap();
+        let e = table
+            .estimate(Mode::TextToVideo, &Settings::default())
+            .unwrap();
         assert_eq!(e.total, 700);
         assert_eq!(e.per_second, 70);
     }
@@ -122,7 +146,11 @@ mod tests {
         let table = PricingTable::local_default();
         let settings = Settings {
             duration_seconds: 5,
-            voice_over: Some(VoiceOver { language: "en".into(), voice: "warm".into(), script: None }),
+            voice_over: Some(VoiceOver {
+                language: "en".into(),
+                voice: "warm".into(),
+                script: None,
+            }),
             music: true,
             ..Settings::default()
         };
@@ -134,7 +162,10 @@ mod tests {
     fn a_resolution_missing_from_the_table_is_an_error_not_free() {
         let mut table = PricingTable::local_default();
         table.resolution_per_second.remove("4k");
-        let settings = Settings { resolution: Resolution::K4, ..Settings::default() };
+        let settings = Settings {
+            resolution: Resolution::K4,
+            ..Settings::default()
+        };
         assert!(table.estimate(Mode::TextToVideo, &settings).is_err());
     }
 }

@@ -66,7 +66,11 @@ impl Collection {
     }
 }
 
-pub(crate) async fn pull(account: &Account, remote: &Remote, token: &SecretString) -> Result<SyncReport> {
+pub(crate) async fn pull(
+    account: &Account,
+    remote: &Remote,
+    token: &SecretString,
+) -> Result<SyncReport> {
     let uid = account.uid();
     let mut report = SyncReport::default();
 
@@ -81,7 +85,8 @@ pub(crate) async fn pull(account: &Account, remote: &Remote, token: &SecretStrin
         })?;
     }
     report.generations = pull_collection(account, remote, token, Collection::Generations).await?;
-    report.ledger_entries = pull_collection(account, remote, token, Collection::CreditLedger).await?;
+    report.ledger_entries =
+        pull_collection(account, remote, token, Collection::CreditLedger).await?;
     report.thumbnails = fetch_thumbnails(account, remote).await?;
     Ok(report)
 }
@@ -94,15 +99,27 @@ fn page_query(collection: Collection, cursor: Option<&Cursor>) -> StructuredQuer
         .limit(PAGE_SIZE);
     if let Some(c) = cursor {
         query = query
-            .filter("updatedAt", FieldOp::GreaterThanOrEqual, Value::Timestamp(c.updated_at.clone()))
-            .start_at(vec![Value::Timestamp(c.updated_at.clone()), Value::Reference(c.name.clone())], false);
+            .filter(
+                "updatedAt",
+                FieldOp::GreaterThanOrEqual,
+                Value::Timestamp(c.updated_at.clone()),
+            )
+            .start_at(
+                vec![
+                    Value::Timestamp(c.updated_at.clone()),
+                    Value::Reference(c.name.clone()),
+                ],
+                false,
+            );
     }
     query
 }
 
 /// The cursor after the last document of a page.
 fn cursor_after(page: &[Document]) -> Result<Option<Cursor>> {
-    let Some(last) = page.last() else { return Ok(None) };
+    let Some(last) = page.last() else {
+        return Ok(None);
+    };
     let updated_at = match last.fields.get("updatedAt") {
         Some(Value::Timestamp(t)) => t.clone(),
         _ => {
@@ -113,7 +130,10 @@ fn cursor_after(page: &[Document]) -> Result<Option<Cursor>> {
             .into())
         }
     };
-    Ok(Some(Cursor { updated_at, name: last.name.clone() }))
+    Ok(Some(Cursor {
+        updated_at,
+        name: last.name.clone(),
+    }))
 }
 
 async fn pull_collection(
@@ -128,23 +148,33 @@ async fn pull_collection(
         let cursor: Option<Cursor> = account
             .with_store(|store| Ok(store.cursor(collection.cursor_key())?))?
             .and_then(|json| serde_json::from_str(&json).ok());
-        let page = remote.firestore.run_query(&parent, &page_query(collection, cursor.as_ref()), token).await?;
-        let Some(next) = cursor_after(&page)? else { break };
-        let next = serde_json::to_string(&next).map_err(|e| crate::Error::InvalidInput(e.to_string()))?;
+        let page = remote
+            .firestore
+            .run_query(&parent, &page_query(collection, cursor.as_ref()), token)
+            .await?;
+        let Some(next) = cursor_after(&page)? else {
+            break;
+        };
+        let next =
+            serde_json::to_string(&next).map_err(|e| crate::Error::InvalidInput(e.to_string()))?;
         match collection {
             Collection::Generations => {
                 let items = page
                     .iter()
                     .map(documents::generation_from_document)
                     .collect::<Result<Vec<_>, _>>()?;
-                account.with_store(|store| Ok(store.apply_generations_page(&items, collection.cursor_key(), &next)?))?;
+                account.with_store(|store| {
+                    Ok(store.apply_generations_page(&items, collection.cursor_key(), &next)?)
+                })?;
             }
             Collection::CreditLedger => {
                 let items = page
                     .iter()
                     .map(documents::ledger_entry_from_document)
                     .collect::<Result<Vec<_>, _>>()?;
-                account.with_store(|store| Ok(store.apply_ledger_page(&items, collection.cursor_key(), &next)?))?;
+                account.with_store(|store| {
+                    Ok(store.apply_ledger_page(&items, collection.cursor_key(), &next)?)
+                })?;
             }
         }
         pulled += page.len();
@@ -157,7 +187,8 @@ async fn pull_collection(
 
 /// Fetches thumbnails of finished generations once; after that they are served from the store.
 async fn fetch_thumbnails(account: &Account, remote: &Remote) -> Result<usize> {
-    let missing = account.with_store(|store| Ok(store.generations_missing_thumbnail(THUMBNAILS_PER_SYNC)?))?;
+    let missing = account
+        .with_store(|store| Ok(store.generations_missing_thumbnail(THUMBNAILS_PER_SYNC)?))?;
     let mut fetched = 0;
     for (id, url) in missing {
         let (mime, bytes) = match remote.api.fetch_bytes(&url).await {
@@ -180,7 +211,10 @@ mod tests {
     fn doc(name: &str, updated_at: &str) -> Document {
         Document {
             name: name.to_string(),
-            fields: BTreeMap::from([("updatedAt".to_string(), Value::Timestamp(updated_at.to_string()))]),
+            fields: BTreeMap::from([(
+                "updatedAt".to_string(),
+                Value::Timestamp(updated_at.to_string()),
+            )]),
             create_time: None,
             update_time: None,
         }
@@ -191,7 +225,10 @@ mod tests {
         let first = page_query(Collection::Generations, None).to_json();
         assert!(first.get("where").is_none());
         assert!(first.get("startAt").is_none());
-        let cursor = Cursor { updated_at: "2026-01-01T00:00:00.000001Z".into(), name: "n/1".into() };
+        let cursor = Cursor {
+            updated_at: "2026-01-01T00:00:00.000001Z".into(),
+            name: "n/1".into(),
+        };
         let next = page_query(Collection::Generations, Some(&cursor)).to_json();
         assert_eq!(next["startAt"]["before"], false);
         assert_eq!(next["startAt"]["values"][1]["referenceValue"], "n/1");
@@ -200,9 +237,18 @@ mod tests {
 
     #[test]
     fn the_cursor_is_the_last_document_of_the_page() {
-        let page = [doc("n/1", "2026-01-01T00:00:01Z"), doc("n/2", "2026-01-01T00:00:02Z")];
+        let page = [
+            doc("n/1", "2026-01-01T00:00:01Z"),
+            doc("n/2", "2026-01-01T00:00:02Z"),
+        ];
         let cursor = cursor_after(&page).unwrap().unwrap();
-        assert_eq!(cursor, Cursor { updated_at: "2026-01-01T00:00:02Z".into(), name: "n/2".into() });
+        assert_eq!(
+            cursor,
+            Cursor {
+                updated_at: "2026-01-01T00:00:02Z".into(),
+                name: "n/2".into()
+            }
+        );
         assert_eq!(cursor_after(&[]).unwrap(), None);
     }
 

@@ -270,30 +270,28 @@ pub(crate) async fn media(
     let bytes = match tokio::fs::read(app.media_root.join(&token).join(&file)).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found()),
-        Err(e) => return Err(StoreError::Task(format!("reading media: {e}")).into()),
+        Err(e) => return Err(StoreError::Media(e).into()),
     };
     let len = bytes.len() as u64;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let mut response = match media::parse_range(range, len) {
         ByteRange::Full => (StatusCode::OK, Body::from(bytes)).into_response(),
         ByteRange::Partial { start, end } => {
-            let mut response = (
-                StatusCode::PARTIAL_CONTENT,
-                Body::from(bytes[start as usize..=end as usize].to_vec()),
-            )
-                .into_response();
+            let part = usize::try_from(start)
+                .ok()
+                .zip(usize::try_from(end).ok())
+                .and_then(|(first, last)| bytes.get(first..=last));
+            let Some(part) = part else {
+                return Ok(range_not_satisfiable(len));
+            };
+            let mut response =
+                (StatusCode::PARTIAL_CONTENT, Body::from(part.to_vec())).into_response();
             if let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
                 response.headers_mut().insert(header::CONTENT_RANGE, value);
             }
             response
         }
-        ByteRange::Unsatisfiable => {
-            let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{len}")) {
-                response.headers_mut().insert(header::CONTENT_RANGE, value);
-            }
-            return Ok(response);
-        }
+        ByteRange::Unsatisfiable => return Ok(range_not_satisfiable(len)),
     };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -303,6 +301,14 @@ pub(crate) async fn media(
         HeaderValue::from_static("private, max-age=3600"),
     );
     Ok(response)
+}
+
+fn range_not_satisfiable(len: u64) -> Response {
+    let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("bytes */{len}")) {
+        response.headers_mut().insert(header::CONTENT_RANGE, value);
+    }
+    response
 }
 
 #[cfg(test)]

@@ -694,6 +694,52 @@ mod tests {
     use super::*;
 
     #[test]
+    fn id_tokens_expire_after_an_hour_and_unknown_ones_are_invalid() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+        store.run_blocking(|db| {
+            let session = issue_session(db.conn(), "uid-1").unwrap();
+            let now = now_ms();
+            assert!(matches!(
+                resolve_id_token(db.conn(), &session.id_token, now).unwrap(),
+                IdToken::Valid { ref uid, .. } if uid == "uid-1"
+            ));
+            let later = now + ID_TOKEN_SECONDS * 1000 + 1000;
+            assert!(matches!(
+                resolve_id_token(db.conn(), &session.id_token, later).unwrap(),
+                IdToken::Expired
+            ));
+            assert!(matches!(
+                resolve_id_token(db.conn(), "forged", now).unwrap(),
+                IdToken::Unknown
+            ));
+            // A refresh token is not an ID token.
+            assert!(matches!(
+                resolve_id_token(db.conn(), &session.refresh_token, now).unwrap(),
+                IdToken::Unknown
+            ));
+            // Only digests are stored.
+            let stored: i64 = db
+                .conn()
+                .query_row(
+                    "SELECT count(*) FROM auth_tokens WHERE token_digest = ?1",
+                    [&session.id_token],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(stored, 0);
+        });
+    }
+
+    #[test]
+    fn sensitive_changes_need_a_recent_sign_in() {
+        assert!(require_recent_login(now_ms() - 60_000).is_ok());
+        let too_old =
+            require_recent_login(now_ms() - (RECENT_LOGIN_SECONDS + 1) * 1000).unwrap_err();
+        assert_eq!(too_old.message, "CREDENTIAL_TOO_OLD_LOGIN_AGAIN");
+    }
+
+    #[test]
     fn emails_need_a_local_part_and_a_dotted_domain() {
         for good in ["a@b.co", "first.last+tag@mail.example.org"] {
             assert!(is_valid_email(good), "{good}");

@@ -1,5 +1,5 @@
 //! Errors: [`BackendError`] for starting the backend (the only one callers see), and
-//! [`StoreError`] for storage failures inside a request, which each surface turns into its own
+//! `StoreError` for storage failures inside a request, which each surface turns into its own
 //! "internal error" shape.
 
 use std::io;
@@ -35,4 +35,6 @@ pub(crate) enum StoreError {
     CorruptDocument { path: String, reason: String },
     #[error("the database task failed: {0}")]
     Task(String),
+    #[error("cannot read media: {0}")]
+    Media(std::io::Error),
 }

@@ -55,7 +55,10 @@ pub async fn library(
     limit: usize,
     before: Option<PageCursor>,
 ) -> CommandResult<LibraryPage> {
-    let page = state.account().await?.library(limit.clamp(1, 500), before.as_ref())?;
+    let page = state
+        .account()
+        .await?
+        .library(limit.clamp(1, 500), before.as_ref())?;
     Ok(LibraryPage {
         items: page
             .items
@@ -71,7 +74,10 @@ pub async fn library(
 pub async fn thumbnail(state: State<'_, AppState>, id: String) -> CommandResult<Option<String>> {
     let thumbnail = state.account().await?.thumbnail(&id)?;
     Ok(thumbnail.map(|(mime, bytes)| {
-        format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+        format!(
+            "data:{mime};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        )
     }))
 }
 

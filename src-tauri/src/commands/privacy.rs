@@ -10,9 +10,11 @@ use crate::state::AppState;
 pub async fn export_data(state: State<'_, AppState>) -> CommandResult<ExportSummary> {
     let account = state.account().await?;
     let folder = state.export_dir.clone();
-    Ok(tauri::async_runtime::spawn_blocking(move || account.export(&folder))
-        .await
-        .map_err(|e| cleom_core::Error::InvalidInput(e.to_string()))??)
+    Ok(
+        tauri::async_runtime::spawn_blocking(move || account.export(&folder))
+            .await
+            .map_err(|e| cleom_core::Error::InvalidInput(e.to_string()))??,
+    )
 }
 
 /// Opens the export folder in the system's file manager. Only folders inside the export folder

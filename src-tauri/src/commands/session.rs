@@ -58,7 +58,10 @@ pub async fn sign_up(
     email: String,
     password: String,
 ) -> CommandResult<AccountView> {
-    let account = state.device.sign_up(email.trim(), &SecretString::new(password)).await?;
+    let account = state
+        .device
+        .sign_up(email.trim(), &SecretString::new(password))
+        .await?;
     start_session(&state, account).await
 }
 
@@ -68,7 +71,10 @@ pub async fn sign_in(
     email: String,
     password: String,
 ) -> CommandResult<AccountView> {
-    let account = state.device.sign_in(email.trim(), &SecretString::new(password)).await?;
+    let account = state
+        .device
+        .sign_in(email.trim(), &SecretString::new(password))
+        .await?;
     start_session(&state, account).await
 }
 

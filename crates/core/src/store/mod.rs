@@ -431,7 +431,12 @@ impl Store {
     }
 
     /// Applies one synced page of ledger entries and the cursor after it in one transaction.
-    pub fn apply_ledger_page(&mut self, entries: &[LedgerEntry], cursor_name: &str, cursor: &str) -> Result<usize> {
+    pub fn apply_ledger_page(
+        &mut self,
+        entries: &[LedgerEntry],
+        cursor_name: &str,
+        cursor: &str,
+    ) -> Result<usize> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -516,8 +521,7 @@ fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result
             continue;
         }
         let settings = serde_json::to_string(&g.settings).map_err(|e| invalid(&g.id, e))?;
-        let references =
-            serde_json::to_string(&g.references).map_err(|e| invalid(&g.id, e))?;
+        let references = serde_json::to_string(&g.references).map_err(|e| invalid(&g.id, e))?;
         upsert.execute(params![
             g.id,
             g.prompt,

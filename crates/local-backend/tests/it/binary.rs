@@ -5,16 +5,20 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::{json, Value};
+
 #[cfg(unix)]
 #[tokio::test]
-async fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
+async fn the_binary_prints_its_address_serves_and_stops_on_sigterm_without_logging_secrets() {
     let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("stderr.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_cleom-local-backend"))
         .args(["--port", "0", "--data-dir"])
         .arg(dir.path().join("data"))
         .args(["--job-seconds", "0.3"])
+        .env("RUST_LOG", "trace")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -28,10 +32,50 @@ async fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
         .to_string();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
 
-    let pricing = reqwest::get(format!("{base}/api/v1/pricing"))
+    // Exercise every kind of secret: password, ID and refresh tokens, a media token.
+    let http = reqwest::Client::new();
+    let password = "hunter2-very-secret";
+    let session: Value = http
+        .post(format!("{base}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=api-key-123"))
+        .json(&json!({ "email": "logs@example.com", "password": password, "returnSecureToken": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
-    assert_eq!(pricing.status(), reqwest::StatusCode::OK);
+    let id_token = session["idToken"].as_str().unwrap().to_string();
+    let refresh_token = session["refreshToken"].as_str().unwrap().to_string();
+    let created = http
+        .post(format!("{base}/api/v1/generations"))
+        .bearer_auth(&id_token)
+        .json(&json!({ "id": "log-1", "prompt": "p", "settings": { "durationSeconds": 5, "resolution": "1080p" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), reqwest::StatusCode::OK);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let output_url = loop {
+        let g: Value = http
+            .get(format!("{base}/api/v1/generations/log-1"))
+            .bearer_auth(&id_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if g["status"] == "succeeded" {
+            break g["outputUrl"].as_str().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "{g}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        http.get(&output_url).send().await.unwrap().status(),
+        reqwest::StatusCode::OK
+    );
+    let media_token = output_url.rsplit('/').nth(1).unwrap().to_string();
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -51,6 +95,18 @@ async fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
     };
     assert!(exit.success(), "{exit:?}");
     assert!(dir.path().join("data/backend.sqlite3").exists());
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("request"), "debug logging was on: {log}");
+    for secret in [
+        password,
+        &id_token,
+        &refresh_token,
+        &media_token,
+        "api-key-123",
+    ] {
+        assert!(!log.contains(secret), "the log holds a secret");
+    }
 }
 
 #[test]

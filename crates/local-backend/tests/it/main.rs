@@ -8,4 +8,3 @@ mod binary;
 mod common;
 mod firestore;
 mod worker;
-mod scratch_perf;

@@ -198,3 +198,25 @@ async fn jobs_resume_after_a_restart() {
     );
     h.shutdown().await;
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_database_and_media_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::start().await;
+    let me = h.sign_up("private@example.com").await;
+    h.create_generation(&me.id_token, generation_request("m1", "a locked diary"))
+        .await;
+    h.wait_for(&me.id_token, "m1", |g| g["status"] == "succeeded")
+        .await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let data = h.data_dir();
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("media")), 0o700);
+    for file in crate::common::files_under(&data) {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+        assert_eq!(mode(file.parent().unwrap()), 0o700, "{}", file.display());
+    }
+    assert!(data.join("backend.sqlite3-wal").exists(), "WAL mode");
+    h.shutdown().await;
+}
