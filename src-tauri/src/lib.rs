@@ -26,7 +26,7 @@ pub fn run() {
 
     tauri::Builder::default()
         .setup(|app| {
-            let config = AppConfig::from_env();
+            let config = AppConfig::from_env()?;
             let state = tauri::async_runtime::block_on(AppState::start(config))?;
             app.manage(state);
             live::spawn(app.handle().clone());

@@ -13,7 +13,7 @@ use cleom_local_backend::{BackendConfig, RunningBackend};
 use serde::Serialize;
 use tokio::sync::{Notify, RwLock};
 
-use crate::config::AppConfig;
+use crate::config::{AppConfig, BackendChoice};
 use crate::error::CommandError;
 
 pub struct AppState {
@@ -59,31 +59,46 @@ impl Default for SyncState {
 impl AppState {
     pub async fn start(config: AppConfig) -> Result<AppState, Box<dyn std::error::Error>> {
         let data = DataDir::from_env_or_default()?;
-        let (backend, embedded) = match config.backend_url {
-            Some(url) => (
-                BackendInfo {
+        let (backend, endpoints, embedded) = match config.backend {
+            BackendChoice::Endpoints(endpoints) => {
+                let info = BackendInfo {
                     kind: "remote",
-                    url,
-                },
-                None,
-            ),
-            None => {
+                    url: endpoints.api.clone(),
+                };
+                (info, endpoints, None)
+            }
+            BackendChoice::OnePort(url) => {
+                let endpoints = Endpoints::local(&url)?;
+                (
+                    BackendInfo {
+                        kind: "remote",
+                        url,
+                    },
+                    endpoints,
+                    None,
+                )
+            }
+            BackendChoice::Embedded => {
                 let running = cleom_local_backend::start(BackendConfig {
                     data_dir: data.root().join("local-backend"),
                     port: 0,
                     job_duration: Duration::from_secs_f64(config.embedded_job_seconds),
+                    admin_token: None,
                 })
                 .await?;
+                let url = running.base_url();
+                let endpoints = Endpoints::local(&url)?;
                 (
                     BackendInfo {
                         kind: "embedded",
-                        url: running.base_url(),
+                        url,
                     },
+                    endpoints,
                     Some(running),
                 )
             }
         };
-        let remote = Remote::new(Endpoints::local(&backend.url)?)?;
+        let remote = Remote::new(endpoints)?;
         let keychain = Arc::new(OsKeychain::new(Channel::current()));
         let device = Device::new(data, keychain, remote)?;
         let account = match device.resume() {

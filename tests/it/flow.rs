@@ -205,7 +205,7 @@ async fn history_survives_offline_leaks_nothing_exports_and_deletes_everywhere()
     let remote = Remote::new(Endpoints::local(&backend.base_url()).unwrap()).unwrap();
     let again = remote.auth.sign_in(&email, &password).await.unwrap_err();
     assert_eq!(again.code(), "auth.invalid_credentials");
-    let admin = SecretString::new("owner".into());
+    let admin = SecretString::new(support::ADMIN_TOKEN.into());
     assert!(remote
         .firestore
         .get(&format!("users/{uid}"), &admin)

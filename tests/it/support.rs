@@ -8,12 +8,16 @@ use std::time::Duration;
 use cleom_core::keychain::{Channel, Keychain, MemoryKeychain, OsKeychain};
 use cleom_local_backend::{BackendConfig, RunningBackend};
 
+/// The backend's admin token in tests, so they can check what the server holds.
+pub const ADMIN_TOKEN: &str = "owner";
+
 /// Starts the local backend on loopback with its data in `dir`; `port` 0 picks a free one.
 pub async fn backend(dir: &Path, port: u16) -> RunningBackend {
     cleom_local_backend::start(BackendConfig {
         data_dir: dir.to_path_buf(),
         port,
         job_duration: Duration::from_millis(1500),
+        admin_token: Some(ADMIN_TOKEN.to_string()),
     })
     .await
     .expect("the local backend starts")

@@ -97,7 +97,7 @@ impl IntoResponse for ApiError {
 async fn user(app: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let unauthenticated =
         |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
-    match auth::principal(&app.store, headers).await {
+    match auth::principal(&app.store, app.admin_token.as_deref(), headers).await {
         Ok(Some(Principal::User(uid))) => Ok(uid),
         Ok(Some(Principal::Admin)) => Err(ApiError::new(
             StatusCode::FORBIDDEN,

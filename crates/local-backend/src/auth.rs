@@ -34,8 +34,6 @@ const RECENT_LOGIN_SECONDS: i64 = 300;
 const EXPIRED_TOKEN_MEMORY_SECONDS: i64 = 86_400;
 const PASSWORD_ROUNDS: u32 = 10_000;
 const MIN_PASSWORD_CHARS: usize = 6;
-/// The admin token of Google's emulators, accepted the same way here.
-const ADMIN_TOKEN: &str = "owner";
 const PROJECT_ID: &str = "demo-cleom";
 
 /// Who a bearer token speaks for.
@@ -66,6 +64,7 @@ fn now_ms() -> i64 {
 /// The caller named by an `Authorization: Bearer …` header; `None` without the header.
 pub(crate) async fn principal(
     store: &Arc<Store>,
+    admin_token: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Option<Principal>, BearerError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -78,7 +77,7 @@ pub(crate) async fn principal(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(BearerError::Invalid)?;
-    if token == ADMIN_TOKEN {
+    if admin_token == Some(token) {
         return Ok(Some(Principal::Admin));
     }
     let token = token.to_string();

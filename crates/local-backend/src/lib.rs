@@ -70,6 +70,10 @@ pub struct BackendConfig {
     pub port: u16,
     /// How long a generation takes from queued to succeeded.
     pub job_duration: Duration,
+    /// The bearer token that reads and writes every user's data, as `owner` does on Google's
+    /// emulators; `None` (the embedded app's choice) accepts no such token, so no other local
+    /// process can read the users' data through the port.
+    pub admin_token: Option<String>,
 }
 
 impl BackendConfig {
@@ -79,6 +83,7 @@ impl BackendConfig {
             data_dir: data_dir.into(),
             port: 0,
             job_duration: Duration::from_secs(3),
+            admin_token: None,
         }
     }
 }
@@ -92,6 +97,7 @@ pub(crate) struct AppState {
     pub(crate) base_url: Arc<str>,
     /// Wakes the worker when a generation is queued.
     pub(crate) jobs: Arc<Notify>,
+    pub(crate) admin_token: Option<Arc<str>>,
 }
 
 /// A started backend. Dropping it also stops it, but [`RunningBackend::shutdown`] waits until
@@ -192,6 +198,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError
         media_root,
         base_url: Arc::from(format!("http://{addr}")),
         jobs: Arc::new(Notify::new()),
+        admin_token: config.admin_token.as_deref().map(Arc::from),
     };
     let requests = Arc::new(AtomicU64::new(0));
     let (shutdown, shutdown_signal) = watch::channel(false);

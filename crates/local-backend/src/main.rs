@@ -1,4 +1,5 @@
-//! `cleom-local-backend --port N --data-dir DIR [--job-seconds S]`: the embedded backend as a
+//! `cleom-local-backend --port N --data-dir DIR [--job-seconds S] [--admin-token T]`: the
+//! embedded backend as a
 //! standalone process, for running the app or its tests against it from outside.
 //!
 //! Prints exactly one line to stdout, `listening on http://127.0.0.1:PORT`, once it accepts
@@ -12,12 +13,14 @@ use std::time::Duration;
 
 use cleom_local_backend::{start, BackendConfig};
 
-const USAGE: &str = "usage: cleom-local-backend --port N --data-dir DIR [--job-seconds S]";
+const USAGE: &str =
+    "usage: cleom-local-backend --port N --data-dir DIR [--job-seconds S] [--admin-token T]";
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<BackendConfig, String> {
     let mut port = None;
     let mut data_dir = None;
     let mut job_seconds = 3.0_f64;
+    let mut admin_token = None;
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
@@ -37,6 +40,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<BackendConfig, S
                     return Err("--job-seconds must be a non-negative number".into());
                 }
             }
+            "--admin-token" => admin_token = Some(value()?),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -46,6 +50,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<BackendConfig, S
         data_dir,
         port: port.unwrap_or(0),
         job_duration: Duration::from_secs_f64(job_seconds),
+        admin_token,
     })
 }
 

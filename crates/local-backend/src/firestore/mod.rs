@@ -84,7 +84,7 @@ impl IntoResponse for FirestoreError {
 /// The request's caller, from its `Authorization` header. No header means an anonymous caller
 /// (whom the rules deny everything); a bad or expired token is a 401.
 async fn caller(app: &AppState, headers: &HeaderMap) -> Result<Caller, FirestoreError> {
-    match auth::principal(&app.store, headers).await {
+    match auth::principal(&app.store, app.admin_token.as_deref(), headers).await {
         Ok(None) => Ok(Caller::Anonymous),
         Ok(Some(Principal::Admin)) => Ok(Caller::Admin),
         Ok(Some(Principal::User(uid))) => Ok(Caller::User(uid)),

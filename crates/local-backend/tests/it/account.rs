@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::common::{
-    contains, files_under, generation_request, Harness, DOCUMENT_NAME_PREFIX, PASSWORD,
+    contains, files_under, generation_request, Harness, ADMIN, DOCUMENT_NAME_PREFIX, PASSWORD,
 };
 
 const EMAIL: &str = "cascade-7731@example.com";
@@ -36,7 +36,7 @@ async fn account_deletion_leaves_nothing_of_the_user_behind() {
     // A purchase, written server-side.
     let (status, _) = h
         .commit(
-            "owner",
+            ADMIN,
             json!([{ "update": {
                 "name": format!("{DOCUMENT_NAME_PREFIX}users/{}/purchases/p1", me.uid),
                 "fields": { "credits": { "integerValue": "1000" }, "amountCents": { "integerValue": "999" },
@@ -62,11 +62,11 @@ async fn account_deletion_leaves_nothing_of_the_user_behind() {
     assert_no_trace(&h.data_dir());
 
     // Through every surface: gone.
-    let (status, _) = h.get_doc("owner", &format!("users/{}", me.uid)).await;
+    let (status, _) = h.get_doc(ADMIN, &format!("users/{}", me.uid)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     for collection in ["generations", "creditLedger", "purchases"] {
         assert!(
-            h.list("owner", &format!("users/{}", me.uid), collection)
+            h.list(ADMIN, &format!("users/{}", me.uid), collection)
                 .await
                 .is_empty(),
             "{collection}"

@@ -11,6 +11,8 @@ pub const DOCUMENTS: &str = "/v1/projects/demo-cleom/databases/(default)/documen
 pub const DOCUMENT_NAME_PREFIX: &str = "projects/demo-cleom/databases/(default)/documents/";
 pub const PASSWORD: &str = "correct horse";
 /// Short jobs keep the suite fast.
+/// The emulators' admin token, which these tests configure.
+pub const ADMIN: &str = "owner";
 pub const FAST_JOBS: Duration = Duration::from_millis(300);
 
 pub struct Harness {
@@ -33,11 +35,17 @@ impl Harness {
     }
 
     pub async fn start_with(job_duration: Duration) -> Harness {
+        Harness::start_config(job_duration, Some(ADMIN)).await
+    }
+
+    /// A backend with the given admin token; `None` as the desktop app embeds it.
+    pub async fn start_config(job_duration: Duration, admin_token: Option<&str>) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let backend = start(BackendConfig {
             data_dir: dir.path().join("data"),
             port: 0,
             job_duration,
+            admin_token: admin_token.map(str::to_string),
         })
         .await
         .expect("backend starts");
@@ -67,6 +75,7 @@ impl Harness {
             data_dir: self.data_dir(),
             port: 0,
             job_duration,
+            admin_token: Some(ADMIN.to_string()),
         })
         .await
         .expect("backend restarts");

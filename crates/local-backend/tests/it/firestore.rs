@@ -6,9 +6,7 @@ use std::collections::HashSet;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{Harness, DOCUMENTS, DOCUMENT_NAME_PREFIX};
-
-const ADMIN: &str = "owner";
+use crate::common::{Harness, ADMIN, DOCUMENTS, DOCUMENT_NAME_PREFIX, FAST_JOBS};
 
 fn name(path: &str) -> String {
     format!("{DOCUMENT_NAME_PREFIX}{path}")
@@ -76,6 +74,17 @@ async fn users_reach_only_their_own_documents() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = h.get_doc(ADMIN, &theirs).await;
     assert_eq!(status, StatusCode::OK, "the admin token reads anything");
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_a_configured_admin_token_owner_is_just_a_bad_token() {
+    let h = Harness::start_config(FAST_JOBS, None).await;
+    let me = h.sign_up("embedded@example.com").await;
+    let (status, _) = h.get_doc(ADMIN, &format!("users/{}", me.uid)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = h.get_doc(&me.id_token, &format!("users/{}", me.uid)).await;
+    assert_eq!(status, StatusCode::OK);
     h.shutdown().await;
 }
 
