@@ -19,8 +19,10 @@ if [ -z "${DISPLAY:-}" ]; then
   cmd=(xvfb-run -a -s "-screen 0 1280x800x24" "${cmd[@]}")
 fi
 if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
-  echo "==> no D-Bus session: starting one with gnome-keyring (password: \$CLEOM_KEYRING_PASSWORD, empty if unset)"
-  export CLEOM_KEYRING_PASSWORD="${CLEOM_KEYRING_PASSWORD:-}"
+  # gnome-keyring keeps a keyring with an empty password locked, so a headless machine gets a
+  # fixed development password unless you choose one; a desktop session uses its own keyring.
+  echo "==> no D-Bus session: starting one with gnome-keyring (keyring password: \$CLEOM_KEYRING_PASSWORD, default 'cleom-dev')"
+  export CLEOM_KEYRING_PASSWORD="${CLEOM_KEYRING_PASSWORD:-cleom-dev}"
   with_secret_service "${cmd[@]}"
 else
   exec "${cmd[@]}"

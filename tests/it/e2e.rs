@@ -447,3 +447,29 @@ async fn without_a_keychain_the_sign_in_screen_says_so_and_nothing_is_stored() {
     );
     backend.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_embedded_backend_serves_a_new_user_end_to_end() {
+    if !can_run() {
+        return;
+    }
+    let data_dir = tempfile::tempdir().unwrap();
+    let driver = Driver::start(&[
+        ("CLEOM_DATA_DIR", data_dir.path().to_str().unwrap()),
+        ("CLEOM_EMBEDDED_JOB_SECONDS", "1"),
+    ]);
+    let app = driver.open_app().await;
+    click(&app, "#auth-mode-toggle").await;
+    type_into(&app, "#auth-email", &support::unique_email("embedded")).await;
+    type_into(&app, "#auth-password", "an embedded password").await;
+    click(&app, "#auth-submit").await;
+    attr_until(&app, "#balance", "data-value", "2000").await;
+    type_into(&app, "#prompt", "A kite over dunes, made by the embedded backend").await;
+    click(&app, "#generate").await;
+    attr_until(&app, "[data-testid=generation]", "data-status", "succeeded").await;
+    element(&app, "[data-testid=generation] img.thumbnail").await;
+    screenshot(&app, "11-embedded-backend").await;
+    app.close().await.unwrap();
+    // The embedded backend keeps its files apart from the account's encrypted store.
+    assert!(data_dir.path().join("local-backend").is_dir());
+}
