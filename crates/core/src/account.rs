@@ -175,16 +175,20 @@ impl Account {
             settings,
             references: Vec::new(),
         };
-        let token = self.id_token().await?;
-        let generation = self.remote.api.create_generation(&request, &token).await?;
+        let request = &request;
+        let generation = self
+            .authorized(|token| async move {
+                Ok(self.remote.api.create_generation(request, &token).await?)
+            })
+            .await?;
         self.with_store(|s| Ok(s.upsert_generations(std::slice::from_ref(&generation))?))?;
         Ok(generation)
     }
 
     /// Brings the local store up to the server's state; see `sync`.
     pub async fn sync(&self) -> Result<SyncReport> {
-        let token = self.id_token().await?;
-        sync::pull(self, &self.remote, &token).await
+        self.authorized(|token| async move { sync::pull(self, &self.remote, &token).await })
+            .await
     }
 
     /// Writes the one-click export of everything stored about the user into `folder`.
@@ -242,14 +246,44 @@ impl Account {
         Ok((local_files, keychain_entries))
     }
 
-    /// A valid ID token, refreshed with the keychain's refresh token when it is about to expire.
-    async fn id_token(&self) -> Result<SecretString> {
-        let mut slot = self.id_token.lock().await;
-        if let Some((token, expires_at)) = slot.as_ref() {
-            if *expires_at > Instant::now() + TOKEN_MARGIN {
-                return Ok(Secret::new(token.expose().clone()));
+    /// Runs `call` with a valid ID token. If the server still answers "session expired" (the
+    /// token was revoked, or this computer's clock is off), the ID token is refreshed once and
+    /// the call repeated — a call is never retried twice, and the refresh token stays in the
+    /// keychain whatever happens, so a refused ID token alone never signs the user out. Only
+    /// calls that are safe to repeat go through here (a generation carries its own id).
+    async fn authorized<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(SecretString) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let (token, just_refreshed) = self.id_token().await?;
+        match call(token).await {
+            Err(e) if !just_refreshed && e.code() == "auth.session_expired" => {
+                tracing::debug!("the ID token was refused; refreshing it and trying once more");
+                let token = self.refresh_id_token().await?;
+                call(token).await
+            }
+            other => other,
+        }
+    }
+
+    /// A valid ID token, refreshed with the keychain's refresh token when it is about to expire;
+    /// `true` when it was refreshed just now.
+    async fn id_token(&self) -> Result<(SecretString, bool)> {
+        {
+            let slot = self.id_token.lock().await;
+            if let Some((token, expires_at)) = slot.as_ref() {
+                if *expires_at > Instant::now() + TOKEN_MARGIN {
+                    return Ok((Secret::new(token.expose().clone()), false));
+                }
             }
         }
+        Ok((self.refresh_id_token().await?, true))
+    }
+
+    /// A new ID token from the keychain's refresh token, remembered for the next calls.
+    async fn refresh_id_token(&self) -> Result<SecretString> {
+        let mut slot = self.id_token.lock().await;
         let refresh = self
             .keychain
             .get(&keychain::refresh_token_entry(&self.uid))?
@@ -283,4 +317,136 @@ fn remove_dir_counting(dir: &std::path::Path) -> Result<u64> {
     };
     std::fs::remove_dir_all(dir)?;
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keychain::MemoryKeychain;
+    use crate::remote::test_server::{Canned, TestServer};
+    use crate::remote::Endpoints;
+
+    const SIGN_UP: &str = r#"{"localId":"u1","email":"ada@example.com","idToken":"id-1",
+        "refreshToken":"refresh-1","expiresIn":"3600"}"#;
+    const REFRESHED: &str = r#"{"access_token":"id-2","expires_in":"3600","token_type":"Bearer",
+        "refresh_token":"refresh-1","id_token":"id-2","user_id":"u1","project_id":"demo-cleom"}"#;
+    const EXPIRED: &str =
+        r#"{"error":{"code":"UNAUTHENTICATED","message":"the ID token has expired"}}"#;
+
+    fn generation_json(id: &str) -> String {
+        serde_json::json!({
+            "id": id, "prompt": "a fox", "mode": "text_to_video",
+            "settings": {"durationSeconds": 5, "resolution": "1080p"},
+            "references": [], "status": "queued", "progress": 0.0, "creditsCharged": 350,
+            "outputUrl": null, "thumbnailUrl": null, "error": null,
+            "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z",
+            "deleted": false, "deletedAt": null
+        })
+        .to_string()
+    }
+
+    /// An account signed up against canned answers: sign-up, then the price list.
+    async fn account(
+        answers: Vec<Canned>,
+    ) -> (Account, Arc<MemoryKeychain>, TestServer, tempfile::TempDir) {
+        let pricing = serde_json::to_string(&PricingTable::local_default()).unwrap();
+        let mut all = vec![Canned::json(200, SIGN_UP), Canned::json(200, &pricing)];
+        all.extend(answers);
+        let server = TestServer::start(all).await;
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = Arc::new(MemoryKeychain::default());
+        let remote = Remote::new(Endpoints::local(server.base()).unwrap()).unwrap();
+        let device = Device::new(DataDir::at(dir.path()), keychain.clone(), remote).unwrap();
+        let password = Secret::new("hunter22".to_string());
+        let account = device.sign_up("ada@example.com", &password).await.unwrap();
+        (account, keychain, server, dir)
+    }
+
+    fn bearer(server: &TestServer, index: usize) -> Option<String> {
+        server.requests()[index]
+            .header("authorization")
+            .map(str::to_string)
+    }
+
+    #[tokio::test]
+    async fn a_refused_id_token_is_refreshed_once_and_the_call_repeated() {
+        let (account, keychain, server, _dir) = account(vec![
+            Canned::json(401, EXPIRED),
+            Canned::json(200, REFRESHED),
+            Canned::json(200, &generation_json("g")),
+        ])
+        .await;
+        let generation = account
+            .generate("a fox", Settings::default())
+            .await
+            .unwrap();
+        assert_eq!(generation.credits_charged, 350);
+        let requests = server.requests();
+        assert_eq!(
+            requests.len(),
+            5,
+            "sign-up, pricing, refused, refresh, retry"
+        );
+        assert_eq!(bearer(&server, 2).as_deref(), Some("Bearer id-1"));
+        assert!(requests[3]
+            .target
+            .starts_with("/securetoken.googleapis.com/v1/token"));
+        assert_eq!(bearer(&server, 4).as_deref(), Some("Bearer id-2"));
+        assert_eq!(
+            requests[2].json()["id"],
+            requests[4].json()["id"],
+            "the retry is the same request, so it cannot be charged twice"
+        );
+        let kept = keychain.get(&keychain::refresh_token_entry("u1")).unwrap();
+        assert_eq!(
+            kept.map(|t| t.expose().clone()).as_deref(),
+            Some("refresh-1")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_second_refusal_is_the_error_and_keeps_the_refresh_token() {
+        let (account, keychain, server, _dir) = account(vec![
+            Canned::json(401, EXPIRED),
+            Canned::json(200, REFRESHED),
+            Canned::json(401, EXPIRED),
+        ])
+        .await;
+        let error = account
+            .generate("a fox", Settings::default())
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "auth.session_expired");
+        assert_eq!(
+            server.requests().len(),
+            5,
+            "no second refresh, no third try"
+        );
+        assert!(keychain
+            .get(&keychain::refresh_token_entry("u1"))
+            .unwrap()
+            .is_some());
+    }
+
+    #[tokio::test]
+    async fn a_revoked_refresh_token_is_reported_not_retried_in_a_loop() {
+        let (account, keychain, server, _dir) = account(vec![
+            Canned::json(401, EXPIRED),
+            Canned::json(
+                400,
+                r#"{"error":{"code":400,"message":"INVALID_REFRESH_TOKEN","status":"INVALID_ARGUMENT"}}"#,
+            ),
+        ])
+        .await;
+        let error = account
+            .generate("a fox", Settings::default())
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "auth.session_expired");
+        assert_eq!(server.requests().len(), 4);
+        assert!(keychain
+            .get(&keychain::refresh_token_entry("u1"))
+            .unwrap()
+            .is_some());
+    }
 }

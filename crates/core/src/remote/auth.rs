@@ -13,7 +13,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
-use super::http::{Http, Replay};
+use super::error::error_message;
+use super::http::{read_body, Http, Replay};
 use super::{Endpoints, RemoteError};
 use crate::secret::{Secret, SecretString};
 
@@ -48,6 +49,7 @@ pub struct AuthClient {
     auth_base: String,
     secure_token_base: String,
     api_key: String,
+    project_id: String,
 }
 
 impl AuthClient {
@@ -57,6 +59,7 @@ impl AuthClient {
             auth_base: endpoints.auth.clone(),
             secure_token_base: endpoints.secure_token.clone(),
             api_key: endpoints.api_key.clone(),
+            project_id: endpoints.project_id.clone(),
         }
     }
 
@@ -195,13 +198,21 @@ impl AuthClient {
         self.update_with_tokens(&body).await
     }
 
+    /// Asks for a password-reset email. Succeeds whether or not an account has this address:
+    /// Firebase with email-enumeration protection answers alike for both, and the Auth emulator
+    /// (like Firebase without that protection) says `EMAIL_NOT_FOUND`, which must not tell
+    /// whoever types an address whether it has an account.
     pub async fn send_password_reset(&self, email: &str) -> Result<(), RemoteError> {
         let body = serde_json::json!({"requestType": "PASSWORD_RESET", "email": email});
         // Not replayed after an unknown outcome: one reset email is enough.
-        let _: serde_json::Value = self
+        let sent: Result<serde_json::Value, RemoteError> = self
             .call("sendOobCode", &body, Replay::OnlyIfUnprocessed)
-            .await?;
-        Ok(())
+            .await;
+        match sent {
+            // EMAIL_NOT_FOUND is the only way this call meets "invalid credentials".
+            Ok(_) | Err(RemoteError::InvalidCredentials) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Deletes the Auth user. Needs a recent sign-in (`auth.requires_recent_login` otherwise).
@@ -214,6 +225,41 @@ impl AuthClient {
             .call("delete", &body, Replay::OnlyIfUnprocessed)
             .await?;
         Ok(())
+    }
+
+    /// Deletes the Auth user `uid` with the project's admin credential (what the Cleom API does
+    /// at the end of an account deletion): `POST /v1/projects/{project}/accounts:delete
+    /// {localId}`, as the Admin SDK and the Auth emulator (`Bearer owner`) speak it. Answers
+    /// whether there was such a user.
+    pub async fn delete_user_as_admin(
+        &self,
+        uid: &str,
+        admin_token: &SecretString,
+    ) -> Result<bool, RemoteError> {
+        let mut url = Url::parse(&self.auth_base).map_err(|_| RemoteError::InvalidUrl)?;
+        url.path_segments_mut()
+            .map_err(|_| RemoteError::InvalidUrl)?
+            .pop_if_empty()
+            .extend(["v1", "projects", &self.project_id, "accounts:delete"]);
+        let request = self
+            .http
+            .client()
+            .post(url)
+            .bearer_auth(admin_token.expose())
+            .json(&serde_json::json!({ "localId": uid }));
+        let response = self
+            .http
+            .send_raw(request, Replay::OnlyIfUnprocessed)
+            .await?;
+        if response.status().is_success() {
+            return Ok(true);
+        }
+        let status = response.status().as_u16();
+        let body = read_body(response, MAX_ERROR_BODY).await?;
+        if error_message(&body).as_deref() == Some("USER_NOT_FOUND") {
+            return Ok(false);
+        }
+        Err(RemoteError::from_response(status, &body))
     }
 
     async fn update_with_tokens(
@@ -268,6 +314,9 @@ fn parse_secret_answer<T: DeserializeOwned>(
     body.zeroize();
     parsed
 }
+
+/// An error answer is read this far (its code is at the start).
+const MAX_ERROR_BODY: u64 = 64 * 1024;
 
 /// Firebase's ID token lifetime, assumed when an update answer omits `expiresIn`.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
@@ -653,5 +702,54 @@ mod tests {
             "/identitytoolkit.googleapis.com/v1/accounts:delete?key=local"
         );
         assert_eq!(requests[2].json(), serde_json::json!({"idToken": "fresh"}));
+    }
+
+    #[tokio::test]
+    async fn a_reset_for_an_unknown_address_looks_like_any_other() {
+        let (auth, _server) = client(vec![
+            Canned::json(400, r#"{"error":{"code":400,"message":"EMAIL_NOT_FOUND"}}"#),
+            Canned::json(400, r#"{"error":{"code":400,"message":"INVALID_EMAIL"}}"#),
+        ])
+        .await;
+        auth.send_password_reset("nobody@example.com")
+            .await
+            .unwrap();
+        assert_eq!(
+            auth.send_password_reset("not an address")
+                .await
+                .unwrap_err()
+                .code(),
+            "auth.invalid_email"
+        );
+    }
+
+    #[tokio::test]
+    async fn admin_deletion_names_the_project_and_tells_whether_the_user_existed() {
+        let (auth, server) = client(vec![
+            Canned::json(200, r#"{"kind":"identitytoolkit#DeleteAccountResponse"}"#),
+            Canned::json(400, r#"{"error":{"code":400,"message":"USER_NOT_FOUND"}}"#),
+            Canned::json(
+                400,
+                r#"{"error":{"code":400,"message":"INSUFFICIENT_PERMISSION : Only authenticated requests can specify target_project_id."}}"#,
+            ),
+        ])
+        .await;
+        let admin = secret("owner");
+        assert!(auth.delete_user_as_admin("u1", &admin).await.unwrap());
+        assert!(!auth.delete_user_as_admin("u1", &admin).await.unwrap());
+        assert_eq!(
+            auth.delete_user_as_admin("u1", &secret("nope"))
+                .await
+                .unwrap_err()
+                .code(),
+            "permission.denied"
+        );
+        let request = &server.requests()[0];
+        assert_eq!(
+            request.target,
+            "/identitytoolkit.googleapis.com/v1/projects/demo-cleom/accounts:delete"
+        );
+        assert_eq!(request.header("authorization"), Some("Bearer owner"));
+        assert_eq!(request.json(), serde_json::json!({"localId": "u1"}));
     }
 }

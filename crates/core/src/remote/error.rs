@@ -120,6 +120,12 @@ impl RemoteError {
     }
 }
 
+/// The `error.message` of an error answer (Firebase Auth's upper-case code lives there), for the
+/// few callers that must tell apart codes `from_response` maps alike.
+pub(crate) fn error_message(body: &[u8]) -> Option<String> {
+    Some(ErrorBody::parse(body).message).filter(|m| !m.is_empty())
+}
+
 /// The parts of `{"error": {...}}` that matter, from any of the three surfaces.
 #[derive(Debug, Default)]
 struct ErrorBody {
@@ -200,6 +206,7 @@ fn from_firebase_auth_message(message: &str) -> Option<RemoteError> {
         | "MISSING_ID_TOKEN"
         | "INVALID_GRANT_TYPE" => RemoteError::SessionExpired,
         "CREDENTIAL_TOO_OLD_LOGIN_AGAIN" => RemoteError::RequiresRecentLogin,
+        "INSUFFICIENT_PERMISSION" => RemoteError::PermissionDenied,
         _ => return None,
     })
 }
@@ -285,6 +292,10 @@ mod tests {
                 "auth.requires_recent_login",
             ),
             ("TOO_MANY_ATTEMPTS_TRY_LATER", "auth.too_many_attempts"),
+            (
+                "INSUFFICIENT_PERMISSION : Only authenticated requests can specify target_project_id.",
+                "permission.denied",
+            ),
         ];
         for (message, code) in cases {
             assert_eq!(firebase(400, message).code(), code, "{message}");

@@ -518,12 +518,15 @@ impl StructuredQuery {
     }
 }
 
-/// What a commit reports: the server's commit time and each write's resulting update time
-/// (absent for deletes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a commit reports: the server's commit time and, per write, its resulting update time
+/// (absent for deletes) and the values its transforms wrote (`REQUEST_TIME` → the request's
+/// timestamp, which is not necessarily the commit time).
+#[derive(Debug, Clone, PartialEq)]
 pub struct CommitResult {
     pub commit_time: String,
     pub update_times: Vec<Option<String>>,
+    /// One list per write, in the order of its `server_time` fields.
+    pub transform_results: Vec<Vec<Value>>,
 }
 
 /// One page of [`FirestoreClient::list`].
@@ -668,13 +671,16 @@ impl FirestoreClient {
             .http
             .send_json(request, replay, "commit answer")
             .await?;
+        let mut update_times = Vec::with_capacity(answer.write_results.len());
+        let mut transform_results = Vec::with_capacity(answer.write_results.len());
+        for result in answer.write_results {
+            update_times.push(result.update_time);
+            transform_results.push(result.transform_results);
+        }
         Ok(CommitResult {
             commit_time: answer.commit_time,
-            update_times: answer
-                .write_results
-                .into_iter()
-                .map(|r| r.update_time)
-                .collect(),
+            update_times,
+            transform_results,
         })
     }
 
@@ -844,6 +850,8 @@ struct CommitAnswer {
 struct WriteResultAnswer {
     #[serde(default)]
     update_time: Option<String>,
+    #[serde(default)]
+    transform_results: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -1216,6 +1224,13 @@ mod tests {
         assert_eq!(
             result.update_times,
             vec![Some("2024-05-01T10:00:00Z".to_string()), None]
+        );
+        assert_eq!(
+            result.transform_results,
+            vec![
+                vec![Value::Timestamp("2024-05-01T10:00:00Z".into())],
+                Vec::new()
+            ]
         );
         let request = &server.requests()[0];
         assert_eq!(request.target, format!("{ROOT}:commit"));

@@ -202,7 +202,7 @@ impl Http {
                 .build()
                 .map_err(|e| from_transport(&e))?;
             let method = attempt.method().clone();
-            let path = attempt.url().path().to_string();
+            let path = loggable_path(attempt.url());
             tracing::debug!(%method, %path, retries, "request");
             let outcome = self.client.execute(attempt).await;
             let failure = match &outcome {
@@ -273,6 +273,27 @@ impl Http {
     }
 }
 
+/// The path of `url` as it is logged. A media URL's path carries its signature (the Cleom API's
+/// `/v1/media/{token}/{file}`), so the segment after `media` is replaced by `<redacted>`.
+fn loggable_path(url: &reqwest::Url) -> String {
+    let mut out = String::new();
+    let mut redact_next = false;
+    for segment in url.path_segments().into_iter().flatten() {
+        out.push('/');
+        if redact_next {
+            out.push_str("<redacted>");
+            redact_next = false;
+        } else {
+            out.push_str(segment);
+            redact_next = segment == "media";
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
 /// The error a non-success answer stands for, from its status and (the start of) its body.
 pub(crate) async fn error_from(response: Response) -> RemoteError {
     let status = response.status().as_u16();
@@ -320,6 +341,22 @@ mod tests {
             status,
             retry_after: None,
         }
+    }
+
+    #[test]
+    fn logged_paths_hide_media_signatures_but_keep_the_rest() {
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        assert_eq!(
+            loggable_path(&url(
+                "http://127.0.0.1:1/api/v1/media/SeCrEt123/clip.gif?x=1"
+            )),
+            "/api/v1/media/<redacted>/clip.gif"
+        );
+        assert_eq!(
+            loggable_path(&url("https://api.cleomai.com/v1/generations/g1:cancel")),
+            "/v1/generations/g1:cancel"
+        );
+        assert_eq!(loggable_path(&url("https://api.cleomai.com")), "/");
     }
 
     #[test]

@@ -19,7 +19,7 @@ mod error;
 pub mod firestore;
 mod http;
 #[cfg(test)]
-mod test_server;
+pub(crate) mod test_server;
 
 pub use endpoints::{check_url, Endpoints};
 pub use error::RemoteError;

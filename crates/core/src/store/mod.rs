@@ -11,8 +11,10 @@
 //!   device's copy and download it again from Cleom).
 //! - Tombstoned generations are deleted, not flagged, with `secure_delete` on, so a prompt the
 //!   user deleted does not linger in the file.
-//! - Library pages are keyset-paged on an index, so the first page costs the same with 100 rows
-//!   or 100,000.
+//! - Library pages are keyset-paged, so the first page costs the same with 100 rows or 100,000.
+//!   A generation's row number (`seq`) is its place in creation order (see [`library`] and
+//!   migration 0002), so "newest first" is a walk down the table and full-text search hands out
+//!   matches newest first by itself.
 //! - Migrations are embedded and append-only; `PRAGMA user_version` counts those applied, and a
 //!   database from a newer app version is refused rather than misread.
 //!
@@ -31,12 +33,20 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::model::{Generation, LedgerEntry, Mode, Profile, Status};
+use crate::model::{Generation, LedgerEntry, Mode, Profile, Purchase, Status};
 use crate::paths;
 use crate::secret::{DatabaseKey, SecretString};
 
+pub mod library;
+mod search;
 #[cfg(test)]
 mod tests;
+
+pub use library::{
+    Download, FacetCount, FacetCounts, Filters, ItemWithThumbnail, LibraryCursor, LibraryQuery,
+    QueryPage, Sort, Thumbnail,
+};
+pub use search::SnippetPart;
 
 /// Why the local history could not be used. Messages never contain the key.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +105,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Schema migrations, in order. Append only: a shipped migration is never edited. The name's
 /// number must be its position (checked by a test); `PRAGMA user_version` = how many ran.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("migrations/0001_init.sql")),
+    ("0002_library", include_str!("migrations/0002_library.sql")),
+];
+
+/// SQLite's page cache per connection, in KiB. The default (2 MiB) holds little of a 100,000
+/// generation history; 32 MiB keeps the indexes the Library reads (and the pages it decrypted)
+/// in memory, which is what makes searching while typing feel instant.
+const CACHE_KIB: i64 = 32 * 1024;
 
 /// Where a Library page ends; pass it back to get the next page. Serializable so the UI can
 /// hold it.
@@ -115,13 +133,16 @@ pub struct Page {
 }
 
 /// A generation as the Library lists it: whether its thumbnail is stored tells the UI whether
-/// to ask for it.
+/// to ask for it; `download` is where the user saved the clip on this device; `snippet` is the
+/// matching text with the matched words marked, when the list is a search.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LibraryItem {
     #[serde(flatten)]
     pub generation: Generation,
     pub has_thumbnail: bool,
+    pub download: Option<Download>,
+    pub snippet: Option<Vec<SnippetPart>>,
 }
 
 /// An open, unlocked, migrated history database.
@@ -130,11 +151,48 @@ pub struct Store {
     conn: Connection,
 }
 
+/// How a database file is protected.
+#[derive(Clone, Copy)]
+enum Encryption<'a> {
+    Key(&'a DatabaseKey),
+    #[cfg(feature = "bench-plain")]
+    PlainForBench,
+}
+
 impl Store {
     /// Creates a new, empty database at `path`, encrypted with `key`. Fails with
     /// [`StoreError::AlreadyExists`] if anything is at `path`: a new key must never be put over
     /// an existing history. Creates a missing parent folder as a private (0700) folder.
     pub fn create(path: &Path, key: &DatabaseKey) -> Result<Store> {
+        Store::create_with(path, Encryption::Key(key), MIGRATIONS.len())
+    }
+
+    /// A database made by an older version of the app: only the first `migrations` migrations
+    /// are applied. For upgrade tests.
+    #[cfg(test)]
+    pub(crate) fn create_at_version(
+        path: &Path,
+        key: &DatabaseKey,
+        migrations: usize,
+    ) -> Result<Store> {
+        Store::create_with(path, Encryption::Key(key), migrations)
+    }
+
+    /// A plain, unencrypted database with the same schema and queries, for the benchmark that
+    /// compares the two. Only compiled with the `bench-plain` feature, which the app never
+    /// enables (the benchmark turns it on as a dev-dependency), so the app cannot make one.
+    #[cfg(feature = "bench-plain")]
+    pub fn create_plain_for_bench(path: &Path) -> Result<Store> {
+        Store::create_with(path, Encryption::PlainForBench, MIGRATIONS.len())
+    }
+
+    /// Opens a database made by [`Store::create_plain_for_bench`].
+    #[cfg(feature = "bench-plain")]
+    pub fn open_plain_for_bench(path: &Path) -> Result<Store> {
+        Store::connect(path, Encryption::PlainForBench, MIGRATIONS.len())
+    }
+
+    fn create_with(path: &Path, encryption: Encryption<'_>, migrations: usize) -> Result<Store> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.exists() {
                 paths::make_private_dir(parent).map_err(StoreError::io(parent))?;
@@ -153,7 +211,7 @@ impl Store {
             }
             Err(e) => return Err(StoreError::io(path)(e)),
         }
-        Store::connect(path, key).inspect_err(|_| {
+        Store::connect(path, encryption, migrations).inspect_err(|_| {
             // Leave nothing half-made behind, so a retry is a clean create.
             let _ = destroy(path);
         })
@@ -163,30 +221,36 @@ impl Store {
     /// none and [`StoreError::KeyRejected`] if `key` does not unlock it (nothing is written then).
     pub fn open(path: &Path, key: &DatabaseKey) -> Result<Store> {
         match path.try_exists() {
-            Ok(true) => Store::connect(path, key),
+            Ok(true) => Store::connect(path, Encryption::Key(key), MIGRATIONS.len()),
             Ok(false) => Err(StoreError::Missing),
             Err(e) => Err(StoreError::io(path)(e)),
         }
     }
 
-    fn connect(path: &Path, key: &DatabaseKey) -> Result<Store> {
+    fn connect(path: &Path, encryption: Encryption<'_>, migrations: usize) -> Result<Store> {
         // Never SQLITE_OPEN_CREATE: `create` made the file, and `open` must not invent one.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)?;
 
-        // Without SQLCipher compiled in, `PRAGMA key` is silently ignored and the file would be
-        // plain text. Refuse instead.
-        let cipher: Option<String> = conn
-            .query_row("PRAGMA cipher_version", [], |r| r.get(0))
-            .optional()?;
-        if cipher.is_none_or(|v| v.is_empty()) {
-            return Err(StoreError::Encryption(
-                "this build of Cleom Desktop has no database encryption",
-            ));
+        match encryption {
+            Encryption::Key(key) => {
+                // Without SQLCipher compiled in, `PRAGMA key` is silently ignored and the file
+                // would be plain text. Refuse instead.
+                let cipher: Option<String> = conn
+                    .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+                    .optional()?;
+                if cipher.is_none_or(|v| v.is_empty()) {
+                    return Err(StoreError::Encryption(
+                        "this build of Cleom Desktop has no database encryption",
+                    ));
+                }
+                set_key(&conn, key)?;
+                // SQLCipher otherwise writes to stderr on every wrong key. A process-wide setting.
+                conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))?;
+            }
+            #[cfg(feature = "bench-plain")]
+            Encryption::PlainForBench => {}
         }
-        set_key(&conn, key)?;
-        // SQLCipher otherwise writes to stderr on every wrong key. A process-wide setting.
-        conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))?;
 
         // A wrong key is only noticed when the first page is read.
         match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -214,7 +278,8 @@ impl Store {
              PRAGMA synchronous = NORMAL;
              PRAGMA secure_delete = ON;",
         )?;
-        migrate(&mut conn)?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+        migrate(&mut conn, migrations)?;
 
         paths::set_mode(path, 0o600).map_err(StoreError::io(path))?;
         for sidecar in sidecars(path) {
@@ -271,7 +336,8 @@ impl Store {
     }
 
     /// Up to `limit` generations, newest first (by creation time, then id), starting after
-    /// `before` (the previous page's `next`).
+    /// `before` (the previous page's `next`). See [`Store::query`] for searches, filters and
+    /// other sorts.
     pub fn list_generations(&self, limit: usize, before: Option<&PageCursor>) -> Result<Page> {
         if limit == 0 {
             return Err(StoreError::InvalidInput(
@@ -284,7 +350,7 @@ impl Store {
         match before {
             None => {
                 let sql = format!(
-                    "SELECT {GENERATION_COLUMNS}, {HAS_THUMBNAIL} FROM generations ORDER BY created_key DESC, id DESC LIMIT ?1"
+                    "SELECT {LIBRARY_COLUMNS} FROM generations ORDER BY seq DESC LIMIT ?1"
                 );
                 let mut stmt = self.conn.prepare_cached(&sql)?;
                 let mut rows = stmt.query([fetch])?;
@@ -296,12 +362,16 @@ impl Store {
                 let key = time_key(&cursor.created_at).map_err(|e| {
                     StoreError::InvalidInput(format!("this page cursor is not valid: {e}"))
                 })?;
+                // `seq` order is (created_key, id) order: the cursor's microsecond bounds the
+                // walk, and the row comparison settles the generations of that microsecond.
                 let sql = format!(
-                    "SELECT {GENERATION_COLUMNS}, {HAS_THUMBNAIL} FROM generations WHERE (created_key, id) < (?1, ?2)
-                     ORDER BY created_key DESC, id DESC LIMIT ?3"
+                    "SELECT {LIBRARY_COLUMNS} FROM generations
+                     WHERE seq <= ?1 AND (created_key, id) < (?2, ?3)
+                     ORDER BY seq DESC LIMIT ?4"
                 );
                 let mut stmt = self.conn.prepare_cached(&sql)?;
-                let mut rows = stmt.query(params![key, cursor.id, fetch])?;
+                let last_of_bucket = seq_floor(key) + (SLOTS - 1);
+                let mut rows = stmt.query(params![last_of_bucket, key, cursor.id, fetch])?;
                 while let Some(row) = rows.next()? {
                     items.push(read_library_item(row)?);
                 }
@@ -333,7 +403,7 @@ impl Store {
             "SELECT g.id, g.thumbnail_url FROM generations g
              WHERE g.status = 'succeeded' AND g.deleted = 0 AND g.thumbnail_url IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.generation_id = g.id)
-             ORDER BY g.created_key DESC, g.id DESC LIMIT ?1",
+             ORDER BY g.seq DESC LIMIT ?1",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -486,7 +556,7 @@ impl Store {
         E: From<StoreError>,
         F: FnMut(Generation) -> Result<(), E>,
     {
-        let sql = format!("SELECT {GENERATION_COLUMNS} FROM generations ORDER BY created_key, id");
+        let sql = format!("SELECT {GENERATION_COLUMNS} FROM generations ORDER BY seq");
         let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
         let mut rows = stmt.query([]).map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
@@ -617,26 +687,51 @@ fn set_key(conn: &Connection, key: &DatabaseKey) -> Result<()> {
         .map_err(|_| StoreError::Encryption("SQLCipher did not accept the key"))
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
-    let applied: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+/// Applies the migrations after `PRAGMA user_version`, up to the first `upto` of them.
+fn migrate(conn: &mut Connection, upto: usize) -> Result<()> {
     let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
-    if applied > known {
-        return Err(StoreError::TooNew {
-            found: applied,
-            known,
-        });
+    let version = |conn: &Connection| -> Result<i64> {
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > known {
+            return Err(StoreError::TooNew { found, known });
+        }
+        Ok(found)
+    };
+    let applied = usize::try_from(version(conn)?).unwrap_or(0);
+    if applied >= upto {
+        return Ok(());
     }
-    for (number, (_, sql)) in (1..)
-        .zip(MIGRATIONS)
-        .skip(usize::try_from(applied).unwrap_or(0))
-    {
-        // IMMEDIATE: a second app instance migrating at the same time waits instead of racing.
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", number)?;
-        tx.commit()?;
-    }
-    Ok(())
+    // A migration may rebuild a table that others reference (SQLite's documented procedure for
+    // changes ALTER TABLE cannot make); with foreign keys on, dropping the old table would
+    // cascade. The pragma has no effect inside a transaction, so it is switched around them,
+    // and every migration checks the references itself before it commits.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let migrated = (|| -> Result<()> {
+        for (number, (name, sql)) in (1..).zip(&MIGRATIONS[..upto]).skip(applied) {
+            // IMMEDIATE: a second app instance migrating at the same time waits instead of
+            // racing, and then sees that the work is done.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if version(&tx)? >= number {
+                continue;
+            }
+            tx.execute_batch(sql)?;
+            let dangling: i64 = tx.query_row(
+                "SELECT count(*) FROM pragma_foreign_key_check",
+                [],
+                |r| r.get(0),
+            )?;
+            if dangling > 0 {
+                return Err(StoreError::Corrupt(format!(
+                    "migration {name} would leave {dangling} dangling references"
+                )));
+            }
+            tx.pragma_update(None, "user_version", number)?;
+            tx.commit()?;
+        }
+        Ok(())
+    })();
+    conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    migrated
 }
 
 /// An RFC 3339 time as Unix nanoseconds, the sort key of creation times.
