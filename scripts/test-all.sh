@@ -25,10 +25,7 @@ cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
-echo "==> building the app and the local backend binaries"
-cargo build --workspace --bins
-
-echo "==> cargo test (real keychain, real window)"
+echo "==> cargo test (real keychain, real window; cargo builds the app binary the window tests drive)"
 export CLEOM_REAL_KEYCHAIN=1 CLEOM_REQUIRE_E2E=1 CLEOM_KEYRING_PASSWORD=cleom-test
 # The keyring and the app's data live in a throwaway home; cargo keeps its own.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
