@@ -20,6 +20,8 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
+    // The contrast test reads the theme tokens from app.css (`?raw`).
+    css: { include: [/app\.css/] },
     restoreMocks: true,
   },
 });

@@ -9,6 +9,7 @@ mod config;
 mod error;
 mod live;
 mod state;
+mod window;
 
 use tauri::Manager;
 
@@ -25,6 +26,9 @@ pub fn run() {
         .init();
 
     tauri::Builder::default()
+        .plugin(window::state_plugin())
+        .plugin(tauri_plugin_notification::init())
+        .on_window_event(window::on_event)
         .setup(|app| {
             let config = AppConfig::from_env()?;
             let state = tauri::async_runtime::block_on(AppState::start(config))?;
@@ -39,6 +43,9 @@ pub fn run() {
             commands::session::sign_out,
             commands::studio::estimate,
             commands::studio::generate,
+            commands::studio::draft,
+            commands::studio::save_draft,
+            commands::studio::notify_finished,
             commands::library::library,
             commands::library::thumbnail,
             commands::library::sync_now,

@@ -2,199 +2,12 @@
 //! the app built by cargo, the local backend on loopback, the real keychain. Each screen is
 //! saved as a PNG under `<target>/e2e-screenshots/`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use cleom_core::keychain::{self, Channel, Keychain, OsKeychain};
-use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::support;
-
-const APP: &str = env!("CARGO_BIN_EXE_cleom-desktop");
-
-/// tauri-driver, started for one app environment and stopped with SIGTERM (SIGKILL would leave
-/// WebKitWebDriver behind).
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start(env: &[(&str, &str)]) -> Driver {
-        let port = free_port();
-        let native = free_port();
-        let mut cmd = Command::new("tauri-driver");
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd
-            .spawn()
-            .expect("tauri-driver starts (cargo install tauri-driver)");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tauri-driver did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Driver { child, port }
-    }
-
-    async fn open_app(&self) -> Client {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": APP }),
-        );
-        ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a WebDriver session with the app")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Whether this machine can run the window; the test command requires it (CLEOM_REQUIRE_E2E).
-fn can_run() -> bool {
-    let has_driver = Command::new("tauri-driver").arg("--help").output().is_ok();
-    let has_display = std::env::var_os("DISPLAY").is_some();
-    if has_driver && has_display {
-        return true;
-    }
-    let why = format!("tauri-driver found: {has_driver}, DISPLAY set: {has_display}");
-    if std::env::var_os("CLEOM_REQUIRE_E2E").is_some() {
-        panic!("the end-to-end test cannot run: {why}");
-    }
-    eprintln!("SKIPPED: the end-to-end window test ({why}); scripts/test-all.sh runs it");
-    false
-}
-
-fn screenshots_dir() -> PathBuf {
-    // APP is <target>/debug/cleom-desktop.
-    let dir = Path::new(APP)
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("e2e-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn screenshot(client: &Client, name: &str) {
-    // A screenshot right after a DOM change can be stale.
-    tokio::time::sleep(Duration::from_millis(250)).await;
-    let png = client.screenshot().await.expect("a screenshot");
-    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
-}
-
-/// Waits for `css` to match a displayed element.
-async fn element(client: &Client, css: &str) -> Element {
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
-}
-
-/// Waits until `check` holds on the element's text, returning the text.
-async fn text_until(
-    client: &Client,
-    css: &str,
-    what: &str,
-    check: impl Fn(&str) -> bool,
-) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(el) = client.find(Locator::Css(css)).await {
-            // textContent: WebKitWebDriver's rendered-text call answers "" for line-clamped boxes.
-            if let Ok(Some(text)) = el.prop("textContent").await {
-                let text = text.trim().to_string();
-                if check(&text) {
-                    return text;
-                }
-                if Instant::now() > deadline {
-                    screenshot(client, "failure").await;
-                    panic!("{css}: {what}; it says {text:?}; see failure.png");
-                }
-            }
-        }
-        if Instant::now() > deadline {
-            screenshot(client, "failure").await;
-            panic!("{css}: {what}; not found; see failure.png");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn attr_until(client: &Client, css: &str, attr: &str, expected: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(el) = client.find(Locator::Css(css)).await {
-            if el.attr(attr).await.ok().flatten().as_deref() == Some(expected) {
-                return;
-            }
-        }
-        if Instant::now() > deadline {
-            let found = match client.find(Locator::Css(css)).await {
-                Ok(el) => el.attr(attr).await.ok().flatten(),
-                Err(_) => None,
-            };
-            screenshot(client, "failure").await;
-            panic!("{css} never had {attr}={expected} (it has {found:?}); see failure.png");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Replaces a field's text the way a person does: select all, delete, type. (WebKitWebDriver's
-/// `clear` leaves number inputs as they were.)
-async fn type_into(client: &Client, css: &str, text: &str) {
-    const CTRL_A: &str = "\u{E009}a\u{E009}";
-    const BACKSPACE: &str = "\u{E003}";
-    let el = element(client, css).await;
-    el.click().await.unwrap();
-    el.send_keys(CTRL_A).await.unwrap();
-    el.send_keys(BACKSPACE).await.unwrap();
-    el.send_keys(text).await.unwrap();
-}
-
-async fn click(client: &Client, css: &str) {
-    element(client, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
+use crate::window::{
+    attr_until, can_run, click, element, screenshot, text_until, type_into, Driver,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account() {
@@ -464,7 +277,12 @@ async fn the_default_embedded_backend_serves_a_new_user_end_to_end() {
     type_into(&app, "#auth-password", "an embedded password").await;
     click(&app, "#auth-submit").await;
     attr_until(&app, "#balance", "data-value", "2000").await;
-    type_into(&app, "#prompt", "A kite over dunes, made by the embedded backend").await;
+    type_into(
+        &app,
+        "#prompt",
+        "A kite over dunes, made by the embedded backend",
+    )
+    .await;
     click(&app, "#generate").await;
     attr_until(&app, "[data-testid=generation]", "data-status", "succeeded").await;
     element(&app, "[data-testid=generation] img.thumbnail").await;

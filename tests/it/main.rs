@@ -3,5 +3,10 @@
 //! through tauri-driver.
 
 mod e2e;
+mod e2e_library;
+mod e2e_shell;
+mod e2e_studio;
 mod flow;
+mod seed;
 mod support;
+mod window;

@@ -113,6 +113,7 @@ describe('App', () => {
           music: false,
           subtitles: false,
         },
+        references: [],
       },
     ]);
   });
@@ -185,7 +186,7 @@ describe('App', () => {
     expect(tauri.callsOf('sync_now')).toHaveLength(1);
   });
 
-  it('loads more with the next cursor', async () => {
+  it('loads the next page with the cursor when the end of the list comes into view', async () => {
     const cursor = { createdAt: '2025-01-01T10:00:00Z', id: 'g1' };
     backend();
     tauri.handle('library', (args) =>
@@ -194,10 +195,9 @@ describe('App', () => {
         : { items: [generation({ id: 'g0', createdAt: '2024-12-31T10:00:00Z' })], next: null },
     );
     render(App);
-    await waitFor(() => must('#load-more'));
-    await fireEvent.click(button('#load-more'));
     await waitFor(() => expect(document.querySelectorAll('[data-testid="generation"]')).toHaveLength(3));
-    expect(tauri.callsOf('library')[1]).toEqual({ limit: 50, before: cursor });
+    expect(tauri.callsOf('library')[1]).toEqual({ limit: 200, before: cursor });
+    expect(must('#library-count').textContent).toContain('3 generations');
     expect($('#load-more')).toBeNull();
   });
 
@@ -264,4 +264,40 @@ describe('App', () => {
     await fireEvent.click(button('#retry-start'));
     await waitFor(() => must('#auth-email'));
   });
+
+  it('opens the shortcut sheet with ? and focuses the prompt with Ctrl+N', async () => {
+    await mainScreen();
+    await fireEvent.keyDown(document.body, { key: '?', shiftKey: true });
+    await waitFor(() => must('#help-sheet'));
+    const keys = [...document.querySelectorAll('[data-testid="shortcut"] kbd')].map((k) => k.textContent);
+    expect(keys).toContain('Ctrl+N');
+    expect(keys).toContain('Ctrl+L');
+    // No search field and no delete command yet: those shortcuts are not offered.
+    expect(keys).not.toContain('Ctrl+F or /');
+    expect(keys).not.toContain('Delete');
+    await fireEvent.click([...document.querySelectorAll<HTMLButtonElement>('#help-sheet button')].at(-1)!);
+    await waitFor(() => expect($('#help-sheet')).toBeNull());
+
+    await fireEvent.keyDown(document.body, { key: 'n', ctrlKey: true });
+    expect(document.activeElement?.id).toBe('prompt');
+    // Typing "?" in the prompt is just text.
+    await fireEvent.keyDown(must('#prompt'), { key: '?' });
+    expect($('#help-sheet')).toBeNull();
+  });
+
+  it('explains the keychain and the passphrase mode on the first run only', async () => {
+    localStorage.clear();
+    backend({ account: null });
+    tauri.handle('sign_in', () => account);
+    render(App);
+    await waitFor(() => must('#first-run'));
+    const states = [...document.querySelectorAll('[data-testid="protection-state"]')].map((b) => b.textContent);
+    expect(states).toEqual(['Available', 'Not in this version']);
+    await fireEvent.input(must('#auth-email'), { target: { value: 'ada@example.com' } });
+    await fireEvent.input(must('#auth-password'), { target: { value: 'pw' } });
+    await fireEvent.click(button('#auth-submit'));
+    await waitFor(() => must('#prompt'));
+    expect(localStorage.getItem('cleom.welcomed')).toBe('1');
+  });
 });
+

@@ -14,7 +14,7 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportSummary};
 use crate::keychain::{self, Keychain};
-use crate::model::{self, Generation, GenerationRequest, Mode, Profile, Settings};
+use crate::model::{self, Generation, GenerationRequest, Mode, Profile, Reference, Settings};
 use crate::paths::DataDir;
 use crate::pricing::{Estimate, PricingTable};
 use crate::remote::{auth::AuthSession, Remote};
@@ -25,6 +25,10 @@ use crate::sync::{self, SyncReport};
 /// The store's `sync_state` key under which the last pricing table served is kept, so estimates
 /// work offline.
 const PRICING_KEY: &str = "pricing-table";
+
+/// The store's `sync_state` key under which the Studio's unsent draft is kept: it is private text
+/// (a prompt), so it lives in the encrypted store and never in a plain file.
+const DRAFT_KEY: &str = "studio-draft";
 
 /// An ID token is refreshed when it has less than this left.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
@@ -141,26 +145,47 @@ impl Account {
     }
 
     pub async fn estimate(&self, settings: &Settings) -> Result<Estimate> {
+        self.estimate_with(settings, &[]).await
+    }
+
+    /// The price of `settings` with `references` attached: the mode they imply is priced too,
+    /// exactly as the Cleom API will charge it.
+    pub async fn estimate_with(
+        &self,
+        settings: &Settings,
+        references: &[Reference],
+    ) -> Result<Estimate> {
         settings
             .validate()
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let mode = Mode::detect(references).map_err(|e| Error::InvalidInput(e.to_string()))?;
         let table = match self.saved_pricing() {
             Ok(table) => table,
             Err(_) => self.pricing().await?,
         };
         table
-            .estimate(Mode::TextToVideo, settings)
+            .estimate(mode, settings)
             .map_err(|e| Error::InvalidInput(e.to_string()))
     }
 
     /// Asks the Cleom API for a new clip. The id is chosen here, so a retried request is
     /// recognised by the server and never charged twice.
     pub async fn generate(&self, prompt: &str, settings: Settings) -> Result<Generation> {
+        self.generate_with(prompt, settings, Vec::new()).await
+    }
+
+    /// [`Account::generate`] with references attached (their metadata: name, kind and size).
+    pub async fn generate_with(
+        &self,
+        prompt: &str,
+        settings: Settings,
+        references: Vec<Reference>,
+    ) -> Result<Generation> {
         model::validate_prompt(prompt).map_err(|e| Error::InvalidInput(e.to_string()))?;
         settings
             .validate()
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let estimate = self.estimate(&settings).await?;
+        let estimate = self.estimate_with(&settings, &references).await?;
         if let Some(profile) = self.profile()? {
             if estimate.total > profile.credit_balance {
                 return Err(Error::InsufficientCredits {
@@ -173,7 +198,7 @@ impl Account {
             id: Alphanumeric.sample_string(&mut rand::rng(), 20),
             prompt: prompt.to_string(),
             settings,
-            references: Vec::new(),
+            references,
         };
         let request = &request;
         let generation = self
@@ -183,6 +208,19 @@ impl Account {
             .await?;
         self.with_store(|s| Ok(s.upsert_generations(std::slice::from_ref(&generation))?))?;
         Ok(generation)
+    }
+
+    /// The Studio's saved draft (opaque to the core: the app decides its shape), if any.
+    pub fn draft(&self) -> Result<Option<String>> {
+        Ok(self
+            .with_store(|s| Ok(s.cursor(DRAFT_KEY)?))?
+            .filter(|d| !d.is_empty()))
+    }
+
+    /// Keeps the Studio's draft in the encrypted store, so it survives a restart; an empty
+    /// draft forgets it.
+    pub fn save_draft(&self, draft: &str) -> Result<()> {
+        self.with_store(|s| Ok(s.set_cursor(DRAFT_KEY, draft)?))
     }
 
     /// Brings the local store up to the server's state; see `sync`.

@@ -1,14 +1,28 @@
-use cleom_core::model::Settings;
+use cleom_core::model::{Reference, Settings, Status};
 use cleom_core::pricing::Estimate;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::library::GenerationView;
 use crate::error::CommandResult;
 use crate::state::AppState;
 
+/// The largest draft the Studio may keep (a prompt of 4,000 characters and its settings fit
+/// many times over); anything bigger is refused rather than stored.
+const MAX_DRAFT_BYTES: usize = 64 * 1024;
+
 #[tauri::command]
-pub async fn estimate(state: State<'_, AppState>, settings: Settings) -> CommandResult<Estimate> {
-    Ok(state.account().await?.estimate(&settings).await?)
+pub async fn estimate(
+    state: State<'_, AppState>,
+    settings: Settings,
+    references: Option<Vec<Reference>>,
+) -> CommandResult<Estimate> {
+    let references = references.unwrap_or_default();
+    Ok(state
+        .account()
+        .await?
+        .estimate_with(&settings, &references)
+        .await?)
 }
 
 #[tauri::command]
@@ -16,9 +30,60 @@ pub async fn generate(
     state: State<'_, AppState>,
     prompt: String,
     settings: Settings,
+    references: Option<Vec<Reference>>,
 ) -> CommandResult<GenerationView> {
     let account = state.account().await?;
-    let generation = account.generate(&prompt, settings).await?;
+    let generation = account
+        .generate_with(&prompt, settings, references.unwrap_or_default())
+        .await?;
     state.sync_now.notify_one();
     Ok(GenerationView::of(generation, false))
+}
+
+/// The Studio's unsent draft, kept in the account's encrypted store (never in a plain file).
+#[tauri::command]
+pub async fn draft(state: State<'_, AppState>) -> CommandResult<Option<String>> {
+    Ok(state.account().await?.draft()?)
+}
+
+#[tauri::command]
+pub async fn save_draft(state: State<'_, AppState>, draft: String) -> CommandResult<()> {
+    if draft.len() > MAX_DRAFT_BYTES {
+        return Err(
+            cleom_core::Error::InvalidInput("The draft is too large to keep.".into()).into(),
+        );
+    }
+    Ok(state.account().await?.save_draft(&draft)?)
+}
+
+/// Tells the user, with a desktop notification, that a generation has finished. The text comes
+/// from the store, not the window, and holds no prompt (notification servers keep a history).
+/// Answers whether a notification was shown: nothing is shown for an unknown or unfinished
+/// generation, or where the system has no notification service.
+#[tauri::command]
+pub async fn notify_finished(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> CommandResult<bool> {
+    let Some(generation) = state.account().await?.generation(&id)? else {
+        return Ok(false);
+    };
+    let (title, verb) = match generation.status {
+        Status::Succeeded => ("Your clip is ready", "is in your Library"),
+        Status::Failed => ("A generation failed", "could not be made"),
+        _ => return Ok(false),
+    };
+    let body = format!(
+        "A {} s {} clip {verb}.",
+        generation.settings.duration_seconds,
+        generation.settings.resolution.as_str()
+    );
+    match app.notification().builder().title(title).body(body).show() {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            tracing::debug!("no desktop notification: {e}");
+            Ok(false)
+        }
+    }
 }

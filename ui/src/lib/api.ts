@@ -13,6 +13,7 @@ import type {
   GenerationView,
   LibraryCursor,
   LibraryPage,
+  Reference,
   Settings,
   SignedOutPayload,
   SyncState,
@@ -31,9 +32,15 @@ export const api = {
   signUp: (email: string, password: string) => call<AccountView>('sign_up', { email, password }),
   signIn: (email: string, password: string) => call<AccountView>('sign_in', { email, password }),
   signOut: () => call<null>('sign_out'),
-  estimate: (settings: Settings) => call<Estimate>('estimate', { settings }),
-  generate: (prompt: string, settings: Settings) =>
-    call<GenerationView>('generate', { prompt, settings }),
+  estimate: (settings: Settings, references: Reference[] = []) =>
+    call<Estimate>('estimate', { settings, references }),
+  generate: (prompt: string, settings: Settings, references: Reference[] = []) =>
+    call<GenerationView>('generate', { prompt, settings, references }),
+  /** The Studio's saved draft (JSON), kept in the encrypted store. */
+  draft: () => call<string | null>('draft'),
+  saveDraft: (draft: string) => call<null>('save_draft', { draft }),
+  /** A desktop notification that generation `id` finished; true if one was shown. */
+  notifyFinished: (id: string) => call<boolean>('notify_finished', { id }),
   library: (limit: number, before: LibraryCursor | null) =>
     call<LibraryPage>('library', { limit, before }),
   thumbnail: (id: string) => call<string | null>('thumbnail', { id }),

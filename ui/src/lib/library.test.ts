@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { Status } from './types';
 import {
   appendPage,
   coalesce,
   compareNewestFirst,
+  finishedSince,
+  firstOlderIndex,
   isImageDataUrl,
   mergeFirstPage,
   mergeItems,
@@ -142,5 +145,57 @@ describe('coalesce', () => {
     await task();
     await task();
     expect(runs).toBe(2);
+  });
+});
+
+describe('with a large library', () => {
+  const at = (i: number) =>
+    generation({ id: `g${String(i).padStart(6, '0')}`, createdAt: new Date(Date.UTC(2025, 0, 1) - i * 1000).toISOString() });
+  const many = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => at(from + k));
+
+  it('appends 100,000 items page by page without re-sorting, in order', () => {
+    let list: LibraryList = { items: [], next: null };
+    for (let p = 0; p < 500; p += 1) {
+      const items = many(p * 200, (p + 1) * 200);
+      list = appendPage(list, { items, next: p < 499 ? { createdAt: items.at(-1)!.createdAt, id: items.at(-1)!.id } : null });
+    }
+    expect(list.items).toHaveLength(100_000);
+    expect(list.items[99_999]!.id).toBe('g099999');
+
+    // A reload of the first page keeps everything loaded beyond it, cheaply.
+    const page = many(0, 50).map((g) => (g.id === 'g000003' ? { ...g, status: 'failed' as Status } : g));
+    const merged = mergeFirstPage(list, { items: page, next: { createdAt: page.at(-1)!.createdAt, id: page.at(-1)!.id } });
+    expect(merged.items).toHaveLength(100_000);
+    expect(merged.items[3]!.status).toBe('failed');
+    expect(merged.next).toBeNull();
+
+    const fresh = generation({ id: 'new', createdAt: '2025-06-01T00:00:00Z' });
+    const upserted = upsertItem(merged, fresh);
+    expect(upserted.items[0]!.id).toBe('new');
+    expect(upserted.items).toHaveLength(100_001);
+  });
+
+  it('finds where older items start', () => {
+    const items = many(0, 10);
+    expect(firstOlderIndex(items, items[4]!)).toBe(5);
+    expect(firstOlderIndex(items, { createdAt: '2030-01-01T00:00:00Z', id: 'x' })).toBe(0);
+    expect(firstOlderIndex([], items[0]!)).toBe(0);
+  });
+});
+
+describe('finishedSince', () => {
+  it('reports items seen running that are now done, once', () => {
+    const watched = new Map<string, Status>();
+    expect(finishedSince(watched, [generation({ id: 'a', status: 'running' }), generation({ id: 'b', status: 'succeeded' })])).toEqual([]);
+    const done = finishedSince(watched, [generation({ id: 'a', status: 'succeeded' }), generation({ id: 'b', status: 'succeeded' })]);
+    expect(done.map((g) => g.id)).toEqual(['a']);
+    expect(finishedSince(watched, [generation({ id: 'a', status: 'succeeded' })])).toEqual([]);
+  });
+
+  it('reports failures but not cancellations', () => {
+    const watched = new Map<string, Status>([['a', 'queued'], ['b', 'running']]);
+    const done = finishedSince(watched, [generation({ id: 'a', status: 'failed' }), generation({ id: 'b', status: 'canceled' })]);
+    expect(done.map((g) => g.id)).toEqual(['a']);
+    expect(watched.size).toBe(0);
   });
 });

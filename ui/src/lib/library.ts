@@ -32,13 +32,37 @@ export function mergeItems(
   return [...byId.values()].sort(compareNewestFirst);
 }
 
-/** Insert or replace one item (e.g. the result of Generate). */
-export function upsertItem(list: LibraryList, item: GenerationView): LibraryList {
-  return { items: mergeItems(list.items, [item]), next: list.next };
+/** Index of the first item of a newest-first list that is older than `boundary` (binary search). */
+export function firstOlderIndex(items: readonly LibraryCursor[], boundary: LibraryCursor): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareNewestFirst(items[mid]!, boundary) > 0) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
-/** Add an older page fetched with the `next` cursor ("Load more"). */
+/**
+ * Insert or replace one item (e.g. the result of Generate). The list stays sorted; only the
+ * changed part is touched, so this stays cheap with 100,000 items loaded.
+ */
+export function upsertItem(list: LibraryList, item: GenerationView): LibraryList {
+  const items = list.items.filter((existing) => existing.id !== item.id);
+  items.splice(firstOlderIndex(items, item), 0, item);
+  return { items, next: list.next };
+}
+
+/** Add an older page fetched with the `next` cursor (scrolling down, or "Load more"). */
 export function appendPage(list: LibraryList, page: LibraryPage): LibraryList {
+  const last = list.items.at(-1);
+  const first = page.items[0];
+  const sorted = page.items.every((item, i) => i === 0 || compareNewestFirst(page.items[i - 1]!, item) < 0);
+  if (sorted && (last === undefined || first === undefined || compareNewestFirst(last, first) < 0)) {
+    // The usual case: the page continues the list. No sorting of what is already loaded.
+    return { items: list.items.concat(page.items), next: page.next };
+  }
   return { items: mergeItems(list.items, page.items), next: page.next };
 }
 
@@ -48,14 +72,12 @@ export function appendPage(list: LibraryList, page: LibraryPage): LibraryList {
  * loaded beyond that range are kept, together with the cursor that follows them.
  */
 export function mergeFirstPage(list: LibraryList, page: LibraryPage): LibraryList {
-  if (page.next === null) return { items: [...page.items].sort(compareNewestFirst), next: null };
-  const boundary = page.next;
+  const fresh = [...page.items].sort(compareNewestFirst);
+  if (page.next === null) return { items: fresh, next: null };
   const pageIds = new Set(page.items.map((item) => item.id));
-  const older = list.items.filter(
-    (item) => !pageIds.has(item.id) && compareNewestFirst(item, boundary) > 0,
-  );
+  const older = list.items.slice(firstOlderIndex(list.items, page.next)).filter((item) => !pageIds.has(item.id));
   return {
-    items: mergeItems(older, page.items),
+    items: fresh.concat(older),
     next: older.length > 0 ? list.next : page.next,
   };
 }
@@ -120,4 +142,22 @@ export function coalesce(task: () => Promise<void>): () => Promise<void> {
     running = run();
     return running;
   };
+}
+
+/**
+ * Which generations just finished: `watched` holds the status of every item last seen queued
+ * or running; items now succeeded or failed are returned (and forgotten), items now active
+ * are remembered. Used for the desktop notification and the screen-reader announcement.
+ */
+export function finishedSince(watched: Map<string, Status>, items: readonly GenerationView[]): GenerationView[] {
+  const finished: GenerationView[] = [];
+  for (const item of items) {
+    if (isActive(item.status)) {
+      watched.set(item.id, item.status);
+    } else if (watched.has(item.id)) {
+      watched.delete(item.id);
+      if (item.status === 'succeeded' || item.status === 'failed') finished.push(item);
+    }
+  }
+  return finished;
 }

@@ -27,17 +27,28 @@ export type Resolution = '1080p' | '2k' | '4k';
 
 export type VoiceOver = { language: string; voice: string; script: string | null };
 
+export type AspectRatio = '16:9' | '9:16' | '1:1' | '21:9' | '4:3';
+export type Subject = 'Person' | 'Product' | 'Landscape' | 'Abstract';
+export type Pacing = 'Slow' | 'Normal' | 'Fast';
+
 export type Settings = {
   durationSeconds: number;
   resolution: Resolution;
-  aspectRatio: string;
+  aspectRatio: AspectRatio;
   stylePreset: string | null;
-  subject: string | null;
-  pacing: string | null;
+  subject: Subject | null;
+  pacing: Pacing | null;
   voiceOver: VoiceOver | null;
   music: boolean;
   subtitles: boolean;
 };
+
+export type ReferenceKind = 'image' | 'video';
+
+/** A file attached in the Studio: its metadata (the bytes are not sent in this version). */
+export type Reference = { name: string; kind: ReferenceKind; sizeBytes: number };
+
+export type Mode = 'text_to_video' | 'image_to_video' | 'video_to_video';
 
 export type EstimateLine = { label: string; perSecond: number };
 

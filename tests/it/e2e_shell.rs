@@ -1,0 +1,142 @@
+//! The shell in the real window: keyboard shortcuts and their help sheet, a generation made
+//! with the keyboard alone, visible focus, the dark theme when the system asks for it, and the
+//! window's size and position remembered across runs.
+
+use std::time::Duration;
+
+use fantoccini::key::Key;
+use fantoccini::Locator;
+
+use crate::e2e_studio::{js, sign_up, start_driver, AppDirs};
+use crate::support;
+use crate::window::{attr_until, can_run, element, js_until, screenshot, text_until};
+
+async fn press(app: &fantoccini::Client, keys: &str) {
+    let target = app.active_element().await.unwrap();
+    target.send_keys(keys).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shortcuts_keyboard_only_generation_and_the_remembered_window() {
+    if !can_run() {
+        return;
+    }
+    let backend_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let dirs = AppDirs::new();
+    let env = dirs.env(&backend.base_url());
+    let driver = start_driver(&env);
+    let app = driver.open_app().await;
+    sign_up(&app, &support::unique_email("shell"), "a shell password").await;
+
+    // "?" opens the shortcut sheet; Esc closes it and gives the focus back.
+    app.find(Locator::Css("body")).await.unwrap();
+    js(&app, "document.activeElement?.blur(); return 0;").await;
+    press(&app, "?").await;
+    element(&app, "#help-sheet").await;
+    text_until(&app, "#help-sheet", "the shortcuts", |t| {
+        t.contains("Ctrl+N") && t.contains("Ctrl+L") && t.contains("Ctrl+Enter")
+    })
+    .await;
+    screenshot(&app, "40-shortcuts").await;
+    press(&app, &Key::Escape.to_string()).await;
+    js_until(
+        &app,
+        "return document.getElementById('help-sheet') === null;",
+        "the sheet closed",
+    )
+    .await;
+
+    // Keyboard alone: Ctrl+N to the prompt, type, Ctrl+Enter to generate.
+    press(&app, &format!("{}n{}", Key::Control, Key::Control)).await;
+    js_until(
+        &app,
+        "return document.activeElement?.id === 'prompt';",
+        "Ctrl+N focused the prompt",
+    )
+    .await;
+    press(&app, "A lighthouse blinks in fog, made with the keyboard").await;
+    // Tab moves through the controls with a visible focus ring.
+    press(&app, &Key::Tab.to_string()).await;
+    js_until(
+        &app,
+        "const el = document.activeElement; const s = getComputedStyle(el);
+         return el.id === 'choose-references' && s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;",
+        "a visible focus ring on the next control",
+    )
+    .await;
+    screenshot(&app, "41-focus-visible").await;
+    press(&app, &format!("{}n{}", Key::Control, Key::Control)).await;
+    attr_until(&app, "#estimate", "data-value", "700").await;
+    press(
+        &app,
+        &format!("{}{}{}", Key::Control, Key::Enter, Key::Control),
+    )
+    .await;
+    attr_until(&app, "[data-testid=generation]", "data-status", "succeeded").await;
+
+    // Every control has a name (a label, aria-label or aria-labelledby).
+    let unnamed = js(
+        &app,
+        "return [...document.querySelectorAll('input:not([aria-hidden=true]), select, textarea, button')]
+           .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.textContent.trim()))
+           .map((el) => el.id || el.outerHTML.slice(0, 60));",
+    )
+    .await;
+    assert_eq!(unnamed, serde_json::json!([]), "controls without a name");
+
+    // The window: moved and resized, then remembered by the next run.
+    app.set_window_rect(60, 40, 1024, 700).await.unwrap();
+    let (_, _, w, h) = app.get_window_rect().await.unwrap();
+    assert_eq!((w, h), (1024, 700), "the window was resized");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.close().await.unwrap();
+    let saved = std::fs::read_to_string(
+        std::path::Path::new(&dirs.path("xdg-config"))
+            .join("com.cleomai.desktop")
+            .join(".window-state.json"),
+    )
+    .expect("the window state is saved in the config dir");
+    assert!(saved.contains("1024"), "saved: {saved}");
+
+    let app = driver.open_app().await;
+    element(&app, "#prompt").await;
+    let (_, _, w, h) = app.get_window_rect().await.unwrap();
+    assert_eq!((w, h), (1024, 700), "the size came back");
+    screenshot(&app, "42-window-restored").await;
+    app.close().await.unwrap();
+    backend.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dark_theme_follows_the_system() {
+    if !can_run() {
+        return;
+    }
+    let backend_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let dirs = AppDirs::new();
+    let mut env = dirs.env(&backend.base_url());
+    env.push(("GTK_THEME", "Adwaita:dark".to_string()));
+    let driver = start_driver(&env);
+    let app = driver.open_app().await;
+    element(&app, "#auth-email").await;
+    js_until(
+        &app,
+        "return matchMedia('(prefers-color-scheme: dark)').matches;",
+        "the page sees the system's dark preference",
+    )
+    .await;
+    // The dark tokens are in use: a dark background behind light text.
+    let bg = js(
+        &app,
+        "return getComputedStyle(document.documentElement).backgroundColor;",
+    )
+    .await;
+    assert_eq!(bg, serde_json::json!("rgb(15, 17, 21)"));
+    screenshot(&app, "43-dark-sign-in").await;
+    sign_up(&app, &support::unique_email("dark"), "a dark password").await;
+    screenshot(&app, "44-dark-main").await;
+    app.close().await.unwrap();
+    backend.shutdown().await;
+}
