@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cleom_core::device::Device;
-use cleom_core::keychain::{Channel, OsKeychain};
+use cleom_core::keychain::{Channel, SecretStore};
 use cleom_core::paths::DataDir;
 use cleom_core::remote::{Endpoints, Remote};
 use cleom_core::Account;
@@ -99,7 +99,8 @@ impl AppState {
             }
         };
         let remote = Remote::new(endpoints)?;
-        let keychain = Arc::new(OsKeychain::new(Channel::current()));
+        // The OS keychain, or passphrase mode when there is none (the UI asks for it).
+        let keychain = Arc::new(SecretStore::choose(&data, Channel::current()));
         let device = Device::new(data, keychain, remote)?;
         let account = match device.resume() {
             Ok(account) => account.map(Arc::new),

@@ -19,7 +19,9 @@ use crate::paths::DataDir;
 use crate::pricing::{Estimate, PricingTable};
 use crate::remote::{auth::AuthSession, Remote};
 use crate::secret::{Secret, SecretString};
-use crate::store::{Page, PageCursor, Store};
+use crate::store::{
+    FacetCounts, ItemWithThumbnail, LibraryQuery, Page, PageCursor, QueryPage, Store,
+};
 use crate::sync::{self, SyncReport};
 
 /// The store's `sync_state` key under which the last pricing table served is kept, so estimates
@@ -101,6 +103,26 @@ impl Account {
 
     pub fn library(&self, limit: usize, before: Option<&PageCursor>) -> Result<Page> {
         self.with_store(|s| Ok(s.list_generations(limit, before)?))
+    }
+
+    /// A page of the Library for a search, filters and a sort (see `store::library`).
+    pub fn query(&self, query: &LibraryQuery) -> Result<QueryPage> {
+        self.with_store(|s| Ok(s.query(query)?))
+    }
+
+    /// How many generations each filter value would show under `query`.
+    pub fn counts(&self, query: &LibraryQuery) -> Result<FacetCounts> {
+        self.with_store(|s| Ok(s.counts(query)?))
+    }
+
+    /// One generation with its stored thumbnail.
+    pub fn item_with_thumbnail(&self, id: &str) -> Result<Option<ItemWithThumbnail>> {
+        self.with_store(|s| Ok(s.item_with_thumbnail(id)?))
+    }
+
+    /// Remembers where the user saved a generation's clip; `false` if the generation is gone.
+    pub fn record_download(&self, id: &str, path: &std::path::Path) -> Result<bool> {
+        self.with_store(|s| Ok(s.record_download(id, path)?))
     }
 
     pub fn generation(&self, id: &str) -> Result<Option<Generation>> {
@@ -303,6 +325,20 @@ impl Account {
             }
             other => other,
         }
+    }
+
+    /// "Reset this device's copy and download it again from Cleom" for this account: closes its
+    /// store, then removes its local folder and database key (see `Device::reset_local_copy`).
+    /// The session stays; afterwards this `Account` answers `auth.not_signed_in`, and
+    /// `Device::resume` opens a new, empty copy that the next sync fills.
+    pub fn reset_local_copy(&self) -> Result<()> {
+        drop(
+            self.store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take(),
+        );
+        crate::device::remove_local_copy(&self.data, self.keychain.as_ref(), &self.uid)
     }
 
     /// A valid ID token, refreshed with the keychain's refresh token when it is about to expire;

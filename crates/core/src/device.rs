@@ -5,6 +5,15 @@
 //! here: a key is created only when no database exists for the account, it goes to the keychain
 //! before the database is created, and an existing database without its key is an error the
 //! user resolves, never a silent new key.
+//!
+//! The way out of a lost or wrong key is [`Device::reset_local_copy`] ("reset this device's copy
+//! and download it again from Cleom"): it removes the database and its key, and nothing else, so
+//! the session survives, the next open creates a new key and an empty database, and the next
+//! sync brings the history back from the server, which always has all of it.
+//!
+//! With no OS keychain, the keychain is a passphrase-sealed file (see `passphrase`), which must
+//! be set up or unlocked ([`Device::set_up_passphrase`], [`Device::unlock_with_passphrase`])
+//! before anyone can sign in or resume.
 
 use std::sync::Arc;
 
@@ -23,6 +32,9 @@ use crate::store::Store;
 #[serde(rename_all = "camelCase")]
 struct DeviceFile {
     signed_in: Option<String>,
+    /// The signed-in account's email, for when its local copy has no profile yet.
+    #[serde(default)]
+    email: Option<String>,
 }
 
 pub struct Device {
@@ -45,8 +57,38 @@ impl Device {
         &self.data
     }
 
+    /// Who was signed in when the app last ran (a uid, nothing secret), even if the account
+    /// could not be opened.
+    pub fn signed_in_uid(&self) -> Option<String> {
+        self.read_device_file().signed_in
+    }
+
+    /// Whether secrets can be kept, as the start-up screen shows it.
     pub fn keychain_state(&self) -> KeychainState {
-        keychain::probe(self.keychain.as_ref())
+        self.keychain.state()
+    }
+
+    /// Passphrase mode: chooses this device's passphrase (and unlocks with it).
+    pub fn set_up_passphrase(&self, passphrase: &SecretString) -> Result<()> {
+        Ok(self.keychain.set_up_passphrase(passphrase)?)
+    }
+
+    /// Passphrase mode: unlocks this device's keys, then resumes the account that was signed in
+    /// (see [`Device::resume`]). A wrong passphrase is `keychain.wrong_passphrase`.
+    pub fn unlock_with_passphrase(&self, passphrase: &SecretString) -> Result<Option<Account>> {
+        self.keychain.unlock_with_passphrase(passphrase)?;
+        self.resume()
+    }
+
+    /// "Reset this device's copy and download it again from Cleom": removes the account's local
+    /// folder (the encrypted history and anything else kept for it) and its database key, and
+    /// keeps the session. The next [`Device::resume`] or sign-in then starts a new key and an
+    /// empty history, which the next sync fills from the server.
+    ///
+    /// For the way out of `store.key_missing` and `store.key_rejected`. If an [`Account`] of
+    /// this uid is open, use [`Account::reset_local_copy`] instead, which closes it first.
+    pub fn reset_local_copy(&self, uid: &str) -> Result<()> {
+        remove_local_copy(&self.data, self.keychain.as_ref(), uid)
     }
 
     pub async fn sign_up(&self, email: &str, password: &SecretString) -> Result<Account> {
@@ -65,16 +107,19 @@ impl Device {
     /// asked to create or open one.
     fn require_keychain(&self) -> Result<()> {
         match self.keychain_state() {
-            KeychainState::Available => Ok(()),
+            KeychainState::Available | KeychainState::Passphrase { unlocked: true, .. } => Ok(()),
             KeychainState::Locked => Err(KeychainError::Locked.into()),
             KeychainState::Unavailable { reason } => Err(KeychainError::Unavailable(reason).into()),
+            KeychainState::Passphrase { .. } => Err(KeychainError::PassphraseRequired.into()),
         }
     }
 
     /// The account signed in when the app last ran, opened from this device alone (no network):
-    /// `None` when nobody is signed in or the session's refresh token is gone.
+    /// `None` when nobody is signed in or the session's refresh token is gone. If the local copy
+    /// was reset, a new empty one is started (the next sync fills it).
     pub fn resume(&self) -> Result<Option<Account>> {
-        let Some(uid) = self.read_device_file().signed_in else {
+        let file = self.read_device_file();
+        let Some(uid) = file.signed_in else {
             return Ok(None);
         };
         if self
@@ -84,8 +129,12 @@ impl Device {
         {
             return Ok(None);
         }
-        let store = self.open_store(&uid)?;
-        let email = store.profile()?.map(|p| p.email).unwrap_or_default();
+        let store = self.open_or_create_store(&uid)?;
+        let email = store
+            .profile()?
+            .map(|p| p.email)
+            .or(file.email)
+            .unwrap_or_default();
         Ok(Some(self.account(uid, email, store, None)))
     }
 
@@ -102,10 +151,11 @@ impl Device {
         let store = self.open_or_create_store(&uid)?;
         self.keychain
             .set(&keychain::refresh_token_entry(&uid), &session.refresh_token)?;
+        let email = session.email.clone().unwrap_or_else(|| email.to_string());
         self.write_device_file(&DeviceFile {
             signed_in: Some(uid.clone()),
+            email: Some(email.clone()),
         })?;
-        let email = session.email.clone().unwrap_or_else(|| email.to_string());
         Ok(self.account(uid, email, store, Some(session)))
     }
 
@@ -177,5 +227,228 @@ impl Device {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
         }
+    }
+}
+
+/// Removes an account's local folder, then its database key (in this order: a key left without
+/// a database is simply reused; a database left without its key would need another reset).
+/// The refresh token stays. Missing pieces are fine, so an interrupted reset can run again.
+pub(crate) fn remove_local_copy(data: &DataDir, keychain: &dyn Keychain, uid: &str) -> Result<()> {
+    let dir = data.account_dir(uid)?;
+    match std::fs::remove_dir_all(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    keychain.delete(&keychain::database_key_entry(uid))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keychain::{Channel, MemoryKeychain, SecretStore};
+    use crate::model::Generation;
+    use crate::passphrase::{KdfParams, PassphraseKeychain};
+    use crate::remote::Endpoints;
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::new(s.to_string())
+    }
+
+    fn device(dir: &std::path::Path, keychain: Arc<dyn Keychain>) -> Device {
+        // Nothing here talks to the backend: a port nobody listens on.
+        let remote = Remote::new(Endpoints::local("http://127.0.0.1:9").unwrap()).unwrap();
+        Device::new(DataDir::at(dir), keychain, remote).unwrap()
+    }
+
+    fn generation(id: &str) -> Generation {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "prompt": "a fox at dawn", "mode": "text_to_video",
+            "settings": {"durationSeconds": 10, "resolution": "1080p"},
+            "status": "succeeded", "createdAt": "2025-03-01T10:00:00Z",
+            "updatedAt": "2025-03-01T10:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    /// A device on which `uid` is signed in and has a local history with one generation.
+    fn signed_in(dir: &std::path::Path, keychain: Arc<dyn Keychain>, uid: &str) -> Device {
+        let device = device(dir, keychain.clone());
+        let mut store = device.open_or_create_store(uid).unwrap();
+        store.upsert_generations(&[generation("g1")]).unwrap();
+        drop(store);
+        keychain
+            .set(&keychain::refresh_token_entry(uid), &secret("refresh"))
+            .unwrap();
+        device
+            .write_device_file(&DeviceFile {
+                signed_in: Some(uid.into()),
+                email: Some("ada@example.com".into()),
+            })
+            .unwrap();
+        device
+    }
+
+    #[test]
+    fn a_missing_key_is_a_typed_error_and_never_replaced_by_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::new());
+        let device = signed_in(dir.path(), keychain.clone(), "u1");
+        let db = device.data_dir().database_path("u1").unwrap();
+        let before = std::fs::read(&db).unwrap();
+        keychain
+            .delete(&keychain::database_key_entry("u1"))
+            .unwrap();
+
+        let Err(err) = device.resume() else {
+            panic!("resume must fail without the key")
+        };
+        assert_eq!(err.code(), "store.key_missing");
+        assert!(
+            keychain
+                .get(&keychain::database_key_entry("u1"))
+                .unwrap()
+                .is_none(),
+            "no new key was made"
+        );
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            before,
+            "the history is untouched"
+        );
+    }
+
+    #[test]
+    fn resetting_the_local_copy_starts_a_new_key_and_history_that_sync_fills() {
+        for wrong_key in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::new());
+            let device = signed_in(dir.path(), keychain.clone(), "u1");
+            let entry = keychain::database_key_entry("u1");
+            let old_key = keychain.get(&entry).unwrap().unwrap();
+            if wrong_key {
+                let other = DatabaseKey::generate().unwrap();
+                keychain.set(&entry, &other.to_hex()).unwrap();
+                let Err(err) = device.resume() else {
+                    panic!("a wrong key must not open the history")
+                };
+                assert_eq!(err.code(), "store.key_rejected");
+            } else {
+                keychain.delete(&entry).unwrap();
+            }
+
+            device.reset_local_copy("u1").unwrap();
+            let account_dir = device.data_dir().account_dir("u1").unwrap();
+            assert!(!account_dir.exists(), "no stale files");
+            assert!(keychain.get(&entry).unwrap().is_none(), "no stale key");
+            assert!(keychain
+                .get(&keychain::refresh_token_entry("u1"))
+                .unwrap()
+                .is_some());
+            // Running it again is harmless (an interrupted reset can be repeated).
+            device.reset_local_copy("u1").unwrap();
+
+            // The session survives: a new, empty copy under a new key.
+            let account = device.resume().unwrap().unwrap();
+            assert_eq!(account.uid(), "u1");
+            assert_eq!(account.email(), "ada@example.com");
+            assert!(account.library(10, None).unwrap().items.is_empty());
+            let new_key = keychain.get(&entry).unwrap().unwrap();
+            assert_ne!(new_key.expose(), old_key.expose());
+            // What a sync then brings back is stored and listed.
+            account
+                .with_store(|s| Ok(s.upsert_generations(&[generation("g1")])?))
+                .unwrap();
+            assert_eq!(account.library(10, None).unwrap().items.len(), 1);
+            drop(account);
+            assert_eq!(
+                device
+                    .resume()
+                    .unwrap()
+                    .unwrap()
+                    .library(10, None)
+                    .unwrap()
+                    .items
+                    .len(),
+                1,
+                "and it opens again with the new key"
+            );
+        }
+    }
+
+    #[test]
+    fn an_open_account_resets_its_own_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::new());
+        let device = signed_in(dir.path(), keychain.clone(), "u1");
+        let account = device.resume().unwrap().unwrap();
+        assert_eq!(account.library(10, None).unwrap().items.len(), 1);
+        account.reset_local_copy().unwrap();
+        assert_eq!(
+            account.library(10, None).unwrap_err().code(),
+            "auth.not_signed_in"
+        );
+        assert!(!device.data_dir().account_dir("u1").unwrap().exists());
+        let fresh = device.resume().unwrap().unwrap();
+        assert!(fresh.library(10, None).unwrap().items.is_empty());
+    }
+
+    #[test]
+    fn nobody_signed_in_and_bad_uids_are_handled() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = device(dir.path(), Arc::new(MemoryKeychain::new()));
+        assert!(device.resume().unwrap().is_none());
+        assert_eq!(
+            device.reset_local_copy("../escape").unwrap_err().code(),
+            "paths.invalid_uid"
+        );
+        device.reset_local_copy("never-here").unwrap();
+    }
+
+    #[test]
+    fn passphrase_mode_must_be_set_up_and_unlocked_before_anything_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::at(dir.path());
+        let cheap = KdfParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let make = || {
+            Arc::new(SecretStore::Passphrase {
+                keychain: PassphraseKeychain::with_params(
+                    data.passphrase_keychain_path(Channel::Debug),
+                    Channel::Debug,
+                    cheap,
+                ),
+                reason: Some("no Secret Service".into()),
+            })
+        };
+        let device = device(dir.path(), make());
+        assert_eq!(
+            device.require_keychain().unwrap_err().code(),
+            "keychain.passphrase_required"
+        );
+        device
+            .set_up_passphrase(&secret("correct horse battery"))
+            .unwrap();
+        device.require_keychain().unwrap();
+        // Sign in (what start_session does for the store and the session).
+        drop(signed_in(dir.path(), device.keychain.clone(), "u1"));
+
+        // The next start: locked; nothing resumes until the passphrase is given.
+        let device = self::device(dir.path(), make());
+        let code = |r: Result<Option<Account>>| r.err().map(|e| e.code());
+        assert_eq!(code(device.resume()), Some("keychain.passphrase_required"));
+        assert_eq!(
+            code(device.unlock_with_passphrase(&secret("wrong horse battery"))),
+            Some("keychain.wrong_passphrase")
+        );
+        let account = device
+            .unlock_with_passphrase(&secret("correct horse battery"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(account.library(10, None).unwrap().items.len(), 1);
+        assert!(device.keychain_state().is_usable());
     }
 }

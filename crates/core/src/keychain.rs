@@ -7,7 +7,11 @@
 //! mock gives every entry private storage), and because a user may choose an in-memory session.
 //!
 //! Entries are namespaced by build channel so a debug build can never read, overwrite or delete
-//! the secrets of the release build installed on the same machine.
+//! the secrets of the release build installed on the same machine, and by account (`<uid>/...`).
+//!
+//! When the OS keychain is unavailable, [`SecretStore::choose`] picks the passphrase mode of
+//! [`crate::passphrase`] instead: the user is told, chooses a passphrase, and the same trait
+//! keeps working. Never a silent fallback to plain text.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -15,6 +19,8 @@ use std::sync::{Mutex, PoisonError};
 use serde::Serialize;
 use zeroize::Zeroize;
 
+use crate::passphrase::PassphraseKeychain;
+use crate::paths::DataDir;
 use crate::secret::SecretString;
 
 /// Why the keychain could not be used. Messages never contain a secret.
@@ -32,6 +38,21 @@ pub enum KeychainError {
     Ambiguous(String),
     #[error("the system keychain refused the item {entry:?}: {reason}")]
     Rejected { entry: String, reason: String },
+    #[error("Cleom keeps this device's keys protected by a passphrase; enter it to continue")]
+    PassphraseRequired,
+    #[error("that passphrase does not unlock this device's Cleom keys; check it and try again")]
+    WrongPassphrase,
+    #[error(
+        "choose a passphrase of at least {} characters",
+        crate::passphrase::MIN_PASSPHRASE_CHARS
+    )]
+    WeakPassphrase,
+    #[error("a passphrase is already set up on this device; enter it to unlock")]
+    PassphraseExists,
+    #[error(
+        "this device keeps Cleom's keys in the system keychain; there is no passphrase to enter"
+    )]
+    NoPassphrase,
 }
 
 impl KeychainError {
@@ -43,6 +64,11 @@ impl KeychainError {
             KeychainError::Unreadable(_) => "keychain.unreadable",
             KeychainError::Ambiguous(_) => "keychain.ambiguous",
             KeychainError::Rejected { .. } => "keychain.rejected",
+            KeychainError::PassphraseRequired => "keychain.passphrase_required",
+            KeychainError::WrongPassphrase => "keychain.wrong_passphrase",
+            KeychainError::WeakPassphrase => "keychain.weak_passphrase",
+            KeychainError::PassphraseExists => "keychain.passphrase_exists",
+            KeychainError::NoPassphrase => "keychain.no_passphrase",
         }
     }
 }
@@ -52,6 +78,21 @@ pub trait Keychain: Send + Sync {
     fn get(&self, entry: &str) -> Result<Option<SecretString>, KeychainError>;
     fn set(&self, entry: &str, value: &SecretString) -> Result<(), KeychainError>;
     fn delete(&self, entry: &str) -> Result<(), KeychainError>;
+
+    /// Whether secrets can be kept now, as the user is shown it. By default a [`probe`].
+    fn state(&self) -> KeychainState {
+        probe(self)
+    }
+
+    /// Chooses the passphrase of a keychain kept with one; others have none.
+    fn set_up_passphrase(&self, _passphrase: &SecretString) -> Result<(), KeychainError> {
+        Err(KeychainError::NoPassphrase)
+    }
+
+    /// Unlocks a keychain kept with a passphrase; others have none.
+    fn unlock_with_passphrase(&self, _passphrase: &SecretString) -> Result<(), KeychainError> {
+        Err(KeychainError::NoPassphrase)
+    }
 }
 
 /// The keychain entry of an account's database key.
@@ -214,14 +255,121 @@ impl Keychain for MemoryKeychain {
 pub enum KeychainState {
     Available,
     Locked,
-    Unavailable { reason: String },
+    Unavailable {
+        reason: String,
+    },
+    /// Passphrase mode (no usable OS keychain): whether a passphrase was chosen on this device
+    /// and whether it was entered since the app started; `reason` says why the OS keychain is
+    /// not used, when that was checked.
+    #[serde(rename_all = "camelCase")]
+    Passphrase {
+        set_up: bool,
+        unlocked: bool,
+        reason: Option<String>,
+    },
+}
+
+impl KeychainState {
+    /// Whether secrets can be read and written right now.
+    pub fn is_usable(&self) -> bool {
+        matches!(
+            self,
+            KeychainState::Available | KeychainState::Passphrase { unlocked: true, .. }
+        )
+    }
+}
+
+/// Where this device keeps its secrets: the OS keychain, or, when there is none, a file sealed
+/// with a passphrase the user chooses.
+#[derive(Debug)]
+pub enum SecretStore {
+    Os(OsKeychain),
+    Passphrase {
+        keychain: PassphraseKeychain,
+        /// Why the OS keychain is not used (`None` when a passphrase was already set up).
+        reason: Option<String>,
+    },
+}
+
+impl SecretStore {
+    /// Picks the store at start-up. A passphrase chosen earlier on this device wins (its file
+    /// holds the keys, even if an OS keychain has appeared since); otherwise the OS keychain
+    /// unless its probe says it is unavailable (a locked keychain stays the choice: the user
+    /// can unlock it). The choice is visible in [`Keychain::state`].
+    pub fn choose(data: &DataDir, channel: Channel) -> SecretStore {
+        let keychain = PassphraseKeychain::new(data.passphrase_keychain_path(channel), channel);
+        if keychain.is_set_up() {
+            return SecretStore::Passphrase {
+                keychain,
+                reason: None,
+            };
+        }
+        let os = OsKeychain::new(channel);
+        let state = probe(&os);
+        SecretStore::after_probe(os, state, keychain)
+    }
+
+    /// The choice once the OS keychain was probed and no passphrase is set up.
+    fn after_probe(
+        os: OsKeychain,
+        state: KeychainState,
+        keychain: PassphraseKeychain,
+    ) -> SecretStore {
+        match state {
+            KeychainState::Unavailable { reason } => SecretStore::Passphrase {
+                keychain,
+                reason: Some(reason),
+            },
+            _ => SecretStore::Os(os),
+        }
+    }
+
+    fn inner(&self) -> &dyn Keychain {
+        match self {
+            SecretStore::Os(os) => os,
+            SecretStore::Passphrase { keychain, .. } => keychain,
+        }
+    }
+}
+
+impl Keychain for SecretStore {
+    fn get(&self, entry: &str) -> Result<Option<SecretString>, KeychainError> {
+        self.inner().get(entry)
+    }
+
+    fn set(&self, entry: &str, value: &SecretString) -> Result<(), KeychainError> {
+        self.inner().set(entry, value)
+    }
+
+    fn delete(&self, entry: &str) -> Result<(), KeychainError> {
+        self.inner().delete(entry)
+    }
+
+    fn state(&self) -> KeychainState {
+        match self {
+            SecretStore::Os(os) => probe(os),
+            SecretStore::Passphrase { keychain, reason } => KeychainState::Passphrase {
+                set_up: keychain.is_set_up(),
+                unlocked: keychain.is_unlocked(),
+                reason: reason.clone(),
+            },
+        }
+    }
+
+    fn set_up_passphrase(&self, passphrase: &SecretString) -> Result<(), KeychainError> {
+        self.inner().set_up_passphrase(passphrase)
+    }
+
+    fn unlock_with_passphrase(&self, passphrase: &SecretString) -> Result<(), KeychainError> {
+        self.inner().unlock_with_passphrase(passphrase)
+    }
 }
 
 /// Writes, reads back and deletes a throw-away entry, and says what happened.
 ///
 /// A read-back is part of the probe because a keychain can accept writes and keep nothing
 /// (keyring's fallback mock does exactly that), which would lose the database key at restart.
-pub fn probe(keychain: &dyn Keychain) -> KeychainState {
+pub fn probe<K: Keychain + ?Sized>(keychain: &K) -> KeychainState {
     match try_probe(keychain) {
         Ok(()) => KeychainState::Available,
         Err(KeychainError::Locked) => KeychainState::Locked,
@@ -232,7 +380,7 @@ pub fn probe(keychain: &dyn Keychain) -> KeychainState {
     }
 }
 
-fn try_probe(keychain: &dyn Keychain) -> Result<(), KeychainError> {
+fn try_probe<K: Keychain + ?Sized>(keychain: &K) -> Result<(), KeychainError> {
     // '.' never appears in a uid, so the probe cannot collide with an account's entries.
     let entry = format!(".probe-{}", hex::encode(rand::random::<[u8; 8]>()));
     let value = SecretString::new(hex::encode(rand::random::<[u8; 16]>()));
@@ -432,6 +580,101 @@ mod tests {
             .code(),
             "keychain.rejected"
         );
+    }
+
+    #[test]
+    fn without_an_os_keychain_the_device_asks_for_a_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::at(dir.path());
+        let passphrase = || {
+            PassphraseKeychain::new(
+                data.passphrase_keychain_path(Channel::Debug),
+                Channel::Debug,
+            )
+        };
+        // Unavailable: passphrase mode, not yet set up, with the reason.
+        let store = SecretStore::after_probe(
+            OsKeychain::new(Channel::Debug),
+            KeychainState::Unavailable {
+                reason: "no D-Bus".into(),
+            },
+            passphrase(),
+        );
+        assert_eq!(
+            store.state(),
+            KeychainState::Passphrase {
+                set_up: false,
+                unlocked: false,
+                reason: Some("no D-Bus".into())
+            }
+        );
+        assert!(!store.state().is_usable());
+        assert_eq!(
+            store.get("u1/database-key").unwrap_err().code(),
+            "keychain.passphrase_required"
+        );
+        assert_eq!(
+            serde_json::to_value(store.state()).unwrap(),
+            serde_json::json!({"state": "passphrase", "setUp": false, "unlocked": false, "reason": "no D-Bus"})
+        );
+        // Available or locked: the OS keychain, which has no passphrase.
+        for state in [KeychainState::Available, KeychainState::Locked] {
+            let store =
+                SecretStore::after_probe(OsKeychain::new(Channel::Debug), state, passphrase());
+            assert!(matches!(store, SecretStore::Os(_)));
+            assert_eq!(
+                store
+                    .unlock_with_passphrase(&secret("whatever it is"))
+                    .unwrap_err()
+                    .code(),
+                "keychain.no_passphrase"
+            );
+        }
+        // Once a passphrase is set up on this device, it is used whatever the OS offers.
+        passphrase().set_up(&secret("a long passphrase")).unwrap();
+        let store = SecretStore::choose(&data, Channel::Debug);
+        assert!(matches!(
+            store,
+            SecretStore::Passphrase { reason: None, .. }
+        ));
+        assert_eq!(
+            store
+                .unlock_with_passphrase(&secret("not the one"))
+                .unwrap_err()
+                .code(),
+            "keychain.wrong_passphrase"
+        );
+        store
+            .unlock_with_passphrase(&secret("a long passphrase"))
+            .unwrap();
+        assert!(store.state().is_usable());
+        store.set("u1/refresh-token", &secret("t")).unwrap();
+        assert_eq!(
+            store.get("u1/refresh-token").unwrap().unwrap().expose(),
+            "t"
+        );
+    }
+
+    #[test]
+    fn every_error_has_a_distinct_code() {
+        let errors = [
+            KeychainError::Locked,
+            KeychainError::Unavailable("x".into()),
+            KeychainError::Unreadable("x".into()),
+            KeychainError::Ambiguous("x".into()),
+            KeychainError::Rejected {
+                entry: "x".into(),
+                reason: "y".into(),
+            },
+            KeychainError::PassphraseRequired,
+            KeychainError::WrongPassphrase,
+            KeychainError::WeakPassphrase,
+            KeychainError::PassphraseExists,
+            KeychainError::NoPassphrase,
+        ];
+        let codes: std::collections::HashSet<_> = errors.iter().map(|e| e.code()).collect();
+        assert_eq!(codes.len(), errors.len());
+        assert!(codes.iter().all(|c| c.starts_with("keychain.")));
     }
 
     /// Tests against the real OS keychain. They run only when `CLEOM_REAL_KEYCHAIN=1`, which the

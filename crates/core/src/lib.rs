@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod keychain;
 pub mod model;
+pub mod passphrase;
 pub mod paths;
 pub mod pricing;
 pub mod remote;

@@ -385,6 +385,34 @@ pub struct GenerationRequest {
     pub references: Vec<Reference>,
 }
 
+/// A purchase of credits (`users/{uid}/purchases/{id}`), written by the server only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Purchase {
+    pub id: String,
+    pub credits: i64,
+    /// The price paid, in the currency's smallest unit.
+    pub amount_cents: i64,
+    /// ISO 4217, e.g. "USD".
+    pub currency: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl AspectRatio {
+    pub const ALL: [AspectRatio; 5] = [
+        AspectRatio::Wide,
+        AspectRatio::Tall,
+        AspectRatio::Square,
+        AspectRatio::Cinema,
+        AspectRatio::Classic,
+    ];
+
+    pub fn parse(s: &str) -> Option<AspectRatio> {
+        AspectRatio::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,12 @@ impl<T: Zeroize> Secret<T> {
     pub fn expose(&self) -> &T {
         &self.0
     }
+
+    /// The value, to be filled in place (e.g. by a key derivation), so no unprotected copy of
+    /// it is ever made.
+    pub(crate) fn expose_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
 }
 
 impl<T: Zeroize> Drop for Secret<T> {

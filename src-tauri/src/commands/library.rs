@@ -1,6 +1,52 @@
+//! The Library: pages (search, filters, sorts), filter counts, one item, thumbnails, sync.
+//!
+//! JSON shapes (camelCase; the UI calls these through `ui/src/lib/api.ts`):
+//!
+//! `library({limit?, before?, query?})` → `{items: GenerationView[], next}`
+//! - Without `query`: newest first, `limit` (1–500) per page; `before` is the previous page's
+//!   `next`, an object `{createdAt, id}`. (The original call; unchanged.)
+//! - With `query` (`limit`/`before` are then ignored):
+//!   ```text
+//!   query = {
+//!     text?: string,              // as typed; words AND-ed, last word a prefix, "quoted phrases"
+//!     filters?: {
+//!       statuses?: ("queued"|"running"|"succeeded"|"failed"|"canceled")[],
+//!       modes?: ("text_to_video"|"image_to_video"|"video_to_video")[],
+//!       resolutions?: ("1080p"|"2k"|"4k")[],
+//!       aspectRatios?: ("16:9"|"9:16"|"1:1"|"21:9"|"4:3")[],
+//!       styles?: (string|null)[], // a preset name; null = no style
+//!       createdFrom?: string,     // RFC 3339, inclusive
+//!       createdTo?: string,       // RFC 3339, exclusive
+//!       hasDownload?: boolean,    // the clip was saved on this device (or not)
+//!     },                          // lists OR their values; filters AND together; [] = any
+//!     sort?: "newestFirst"|"oldestFirst"|"mostCredits"|"longestFirst",
+//!     limit?: number,             // 1–500, default 50
+//!     after?: string,             // the previous page's `next` (opaque; same sort only)
+//!   }
+//!   ```
+//!   and `next` is then an opaque string (or null on the last page).
+//!
+//! `GenerationView` = `{id, prompt, mode, settings, status, progress, creditsCharged, error,
+//! createdAt, updatedAt, hasThumbnail, download: {path, savedAt} | null,
+//! snippet: {text, highlighted}[] | null}`. `snippet` is set when the query searched: the
+//! prompt's (or the voice-over script's) matching passage, cut into parts the UI renders as
+//! text, with `highlighted` on the matched words. Never HTML.
+//!
+//! `library_counts({query?})` → `{total, statuses, modes, resolutions, aspectRatios, styles,
+//! hasDownload}`: each list is `[{value, count}]` in a fixed order (every value, zeros
+//! included; `styles` ends with `null` = no style); each counts its values under the query's
+//! text, dates and *other* filters, `total` under all of them.
+//!
+//! `library_item({id})` → `GenerationView & {thumbnail: string | null}` (a `data:` URL), or null.
+//!
+//! Errors are `{code, message}`; a bad query or cursor is `store.invalid_input`.
+
 use base64::Engine;
 use cleom_core::model::{Generation, Settings, Status};
-use cleom_core::store::PageCursor;
+use cleom_core::store::{
+    Download, FacetCounts, LibraryCursor, LibraryItem, LibraryQuery, PageCursor, SnippetPart,
+    Thumbnail,
+};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
@@ -23,6 +69,8 @@ pub struct GenerationView {
     created_at: String,
     updated_at: String,
     has_thumbnail: bool,
+    download: Option<Download>,
+    snippet: Option<Vec<SnippetPart>>,
 }
 
 impl GenerationView {
@@ -39,46 +87,100 @@ impl GenerationView {
             created_at: g.created_at,
             updated_at: g.updated_at,
             has_thumbnail,
+            download: None,
+            snippet: None,
         }
     }
+
+    fn of_item(item: LibraryItem) -> GenerationView {
+        GenerationView {
+            download: item.download,
+            snippet: item.snippet,
+            ..GenerationView::of(item.generation, item.has_thumbnail)
+        }
+    }
+}
+
+/// Where the next page starts: the original cursor object, or a query's opaque string.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum NextPage {
+    Newest(PageCursor),
+    Query(LibraryCursor),
 }
 
 #[derive(Debug, Serialize)]
 pub struct LibraryPage {
     items: Vec<GenerationView>,
-    next: Option<PageCursor>,
+    next: Option<NextPage>,
 }
 
 #[tauri::command]
 pub async fn library(
     state: State<'_, AppState>,
-    limit: usize,
+    limit: Option<usize>,
     before: Option<PageCursor>,
+    query: Option<LibraryQuery>,
 ) -> CommandResult<LibraryPage> {
-    let page = state
-        .account()
-        .await?
-        .library(limit.clamp(1, 500), before.as_ref())?;
+    let account = state.account().await?;
+    let (items, next) = match query {
+        Some(query) => {
+            let page = account.query(&query)?;
+            (page.items, page.next.map(NextPage::Query))
+        }
+        None => {
+            let limit = limit.unwrap_or(50).clamp(1, 500);
+            let page = account.library(limit, before.as_ref())?;
+            (page.items, page.next.map(NextPage::Newest))
+        }
+    };
     Ok(LibraryPage {
-        items: page
-            .items
-            .into_iter()
-            .map(|item| GenerationView::of(item.generation, item.has_thumbnail))
-            .collect(),
-        next: page.next,
+        items: items.into_iter().map(GenerationView::of_item).collect(),
+        next,
     })
+}
+
+#[tauri::command]
+pub async fn library_counts(
+    state: State<'_, AppState>,
+    query: Option<LibraryQuery>,
+) -> CommandResult<FacetCounts> {
+    Ok(state.account().await?.counts(&query.unwrap_or_default())?)
+}
+
+/// One generation with its thumbnail, for the detail view.
+#[derive(Debug, Serialize)]
+pub struct LibraryItemView {
+    #[serde(flatten)]
+    item: GenerationView,
+    thumbnail: Option<String>,
+}
+
+#[tauri::command]
+pub async fn library_item(
+    state: State<'_, AppState>,
+    id: String,
+) -> CommandResult<Option<LibraryItemView>> {
+    let found = state.account().await?.item_with_thumbnail(&id)?;
+    Ok(found.map(|found| LibraryItemView {
+        thumbnail: found.thumbnail.map(data_url),
+        item: GenerationView::of_item(found.item),
+    }))
 }
 
 /// The stored thumbnail as a `data:` URL (the CSP allows images from `data:` and nothing remote).
 #[tauri::command]
 pub async fn thumbnail(state: State<'_, AppState>, id: String) -> CommandResult<Option<String>> {
     let thumbnail = state.account().await?.thumbnail(&id)?;
-    Ok(thumbnail.map(|(mime, bytes)| {
-        format!(
-            "data:{mime};base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(bytes)
-        )
-    }))
+    Ok(thumbnail.map(|(mime, bytes)| data_url(Thumbnail { mime, bytes })))
+}
+
+fn data_url(thumbnail: Thumbnail) -> String {
+    format!(
+        "data:{};base64,{}",
+        thumbnail.mime,
+        base64::engine::general_purpose::STANDARD.encode(thumbnail.bytes)
+    )
 }
 
 #[tauri::command]

@@ -349,9 +349,8 @@ impl Store {
         let mut items = Vec::with_capacity(limit.min(1024) + 1);
         match before {
             None => {
-                let sql = format!(
-                    "SELECT {LIBRARY_COLUMNS} FROM generations ORDER BY seq DESC LIMIT ?1"
-                );
+                let sql =
+                    format!("SELECT {LIBRARY_COLUMNS} FROM generations ORDER BY seq DESC LIMIT ?1");
                 let mut stmt = self.conn.prepare_cached(&sql)?;
                 let mut rows = stmt.query([fetch])?;
                 while let Some(row) = rows.next()? {
@@ -413,9 +412,7 @@ impl Store {
     /// Stores a generation's thumbnail. Returns `false` (and stores nothing) if the generation is
     /// no longer there, e.g. a sync removed it while the image was downloading.
     pub fn put_thumbnail(&self, id: &str, mime: &str, bytes: &[u8]) -> Result<bool> {
-        let fetched_at = OffsetDateTime::now_utc().format(&Rfc3339).map_err(|e| {
-            StoreError::InvalidInput(format!("the clock gave an unusable time: {e}"))
-        })?;
+        let fetched_at = now()?;
         let changed = self
             .conn
             .prepare_cached(
@@ -536,6 +533,84 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Applies synced purchases in one transaction. Returns how many were applied.
+    pub fn upsert_purchases(&mut self, purchases: &[Purchase]) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        write_purchases(&tx, purchases)?;
+        tx.commit()?;
+        Ok(purchases.len())
+    }
+
+    /// Applies one synced page of purchases and the cursor after it in one transaction.
+    pub fn apply_purchases_page(
+        &mut self,
+        purchases: &[Purchase],
+        cursor_name: &str,
+        cursor: &str,
+    ) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        write_purchases(&tx, purchases)?;
+        write_cursor(&tx, cursor_name, cursor)?;
+        tx.commit()?;
+        Ok(purchases.len())
+    }
+
+    /// Every purchase, oldest first.
+    pub fn purchases(&self) -> Result<Vec<Purchase>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, credits, amount_cents, currency, created_at, updated_at
+             FROM purchases ORDER BY created_key, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Purchase {
+                id: r.get(0)?,
+                credits: r.get(1)?,
+                amount_cents: r.get(2)?,
+                currency: r.get(3)?,
+                created_at: r.get(4)?,
+                updated_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Remembers that the user saved generation `id`'s clip at `path` on this device (for the
+    /// Library's "downloaded" filter and "Show in folder"). Returns `false` if the generation is
+    /// not there. Local only: sync never changes it.
+    pub fn record_download(&self, id: &str, path: &Path) -> Result<bool> {
+        let path = path.to_str().ok_or_else(|| {
+            StoreError::InvalidInput(format!(
+                "the file name {} cannot be stored (it is not valid Unicode)",
+                path.display()
+            ))
+        })?;
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE generations SET local_file = ?2, downloaded_at = ?3, has_download = 1
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, path, now()?])?;
+        Ok(changed > 0)
+    }
+
+    /// Forgets where a clip was saved (the user moved or deleted the file). Returns `false` if
+    /// nothing was recorded.
+    pub fn forget_download(&self, id: &str) -> Result<bool> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE generations SET local_file = NULL, downloaded_at = NULL, has_download = 0
+                 WHERE id = ?1 AND local_file IS NOT NULL",
+            )?
+            .execute([id])?;
+        Ok(changed > 0)
+    }
+
     /// A named sync cursor, if one was saved.
     pub fn cursor(&self, name: &str) -> Result<Option<String>> {
         Ok(self
@@ -567,53 +642,168 @@ impl Store {
 }
 
 /// Writes synced generations inside `tx`; tombstones remove the row (its thumbnail and search
-/// entry go with it).
+/// entry go with it). Where the user saved a clip (`local_file`) is this device's own and is
+/// kept across updates.
 fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result<()> {
     let mut remove = tx.prepare_cached("DELETE FROM generations WHERE id = ?1")?;
-    let mut upsert = tx.prepare_cached(
-        "INSERT INTO generations (id, prompt, mode, settings_json, references_json, status, progress,
-             credits_charged, output_url, thumbnail_url, error, created_at, created_key, updated_at,
-             deleted, deleted_at, duration_seconds, resolution, aspect_ratio, style_preset)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 0, NULL, ?15, ?16, ?17, ?18)
-         ON CONFLICT (id) DO UPDATE SET
-             prompt = excluded.prompt, mode = excluded.mode, settings_json = excluded.settings_json,
-             references_json = excluded.references_json, status = excluded.status,
-             progress = excluded.progress, credits_charged = excluded.credits_charged,
-             output_url = excluded.output_url, thumbnail_url = excluded.thumbnail_url,
-             error = excluded.error, created_at = excluded.created_at,
-             created_key = excluded.created_key, updated_at = excluded.updated_at,
-             duration_seconds = excluded.duration_seconds, resolution = excluded.resolution,
-             aspect_ratio = excluded.aspect_ratio, style_preset = excluded.style_preset",
+    let mut existing =
+        tx.prepare_cached("SELECT seq, created_key FROM generations WHERE id = ?1")?;
+    let mut park = tx.prepare_cached("UPDATE generations SET seq = ?2 WHERE id = ?1")?;
+    // The same columns, in the same order, for both statements: ?1 is seq, ?2 the id.
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO generations (seq, id, prompt, mode, status, progress, credits_charged,
+             duration_seconds, resolution, aspect_ratio, style_preset, subject, pacing,
+             voice_language, voice_type, voice_script, music, subtitles, settings_json,
+             references_json, output_url, thumbnail_url, error, created_at, created_key,
+             updated_at, deleted, deleted_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+             ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, 0, NULL)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE generations SET seq = ?1, prompt = ?3, mode = ?4, status = ?5, progress = ?6,
+             credits_charged = ?7, duration_seconds = ?8, resolution = ?9, aspect_ratio = ?10,
+             style_preset = ?11, subject = ?12, pacing = ?13, voice_language = ?14,
+             voice_type = ?15, voice_script = ?16, music = ?17, subtitles = ?18,
+             settings_json = ?19, references_json = ?20, output_url = ?21, thumbnail_url = ?22,
+             error = ?23, created_at = ?24, created_key = ?25, updated_at = ?26
+         WHERE id = ?2",
     )?;
     for g in generations {
         if g.deleted {
             remove.execute([&g.id])?;
             continue;
         }
+        let created_key = time_key(&g.created_at).map_err(|e| invalid(&g.id, e))?;
         let settings = serde_json::to_string(&g.settings).map_err(|e| invalid(&g.id, e))?;
         let references = serde_json::to_string(&g.references).map_err(|e| invalid(&g.id, e))?;
-        upsert.execute(params![
+        let found: Option<(i64, i64)> = existing
+            .query_row([&g.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let seq = match found {
+            Some((seq, key)) if key == created_key => seq,
+            Some(_) => {
+                // The creation time changed (the server corrected it): move the row out of its
+                // place first, so making room at the new place cannot collide with it.
+                park.execute(params![g.id, PARKED_SEQ])?;
+                place(tx, &g.id, created_key, &g.created_at)?
+            }
+            None => place(tx, &g.id, created_key, &g.created_at)?,
+        };
+        let voice = g.settings.voice_over.as_ref();
+        let values = params![
+            seq,
             g.id,
             g.prompt,
             g.mode.as_str(),
-            settings,
-            references,
             g.status.as_str(),
             g.progress,
             g.credits_charged,
-            g.output_url,
-            g.thumbnail_url,
-            g.error,
-            g.created_at,
-            time_key(&g.created_at).map_err(|e| invalid(&g.id, e))?,
-            g.updated_at,
             g.settings.duration_seconds,
             g.settings.resolution.as_str(),
             g.settings.aspect_ratio.as_str(),
             g.settings.style_preset,
-        ])?;
+            g.settings.subject.and_then(|v| wire_name(&v)),
+            g.settings.pacing.and_then(|v| wire_name(&v)),
+            voice.map(|v| v.language.as_str()),
+            voice.map(|v| v.voice.as_str()),
+            voice.and_then(|v| v.script.as_deref()),
+            g.settings.music,
+            g.settings.subtitles,
+            settings,
+            references,
+            g.output_url,
+            g.thumbnail_url,
+            g.error,
+            g.created_at,
+            created_key,
+            g.updated_at,
+        ];
+        if found.is_some() {
+            update.execute(values)?;
+        } else {
+            insert.execute(values)?;
+        }
     }
     Ok(())
+}
+
+/// How many generations of the same microsecond can be told apart (see migration 0002).
+pub(crate) const SLOTS: i64 = 1024;
+/// The largest microsecond count (by absolute value) that keeps `seq` within 64 bits.
+const MAX_MICROS: i64 = (1 << 53) - 1;
+/// A `seq` no placed row can have (placed rows start at `-MAX_MICROS * SLOTS`): where a row
+/// waits while it moves.
+const PARKED_SEQ: i64 = i64::MIN;
+
+/// The first `seq` of the microsecond of `created_key` (Unix nanoseconds).
+pub(crate) fn seq_floor(created_key: i64) -> i64 {
+    created_key.div_euclid(1000).clamp(-MAX_MICROS, MAX_MICROS) * SLOTS
+}
+
+/// Finds the `seq` for a new generation so that `seq` order stays (created_key, id) order:
+/// the first slot of its microsecond, or, when others share that microsecond, the slot between
+/// its neighbours, moving the later ones up by one if there is no gap.
+fn place(tx: &Transaction<'_>, id: &str, created_key: i64, created_at: &str) -> Result<i64> {
+    let first = seq_floor(created_key);
+    let last = first + (SLOTS - 1);
+    let mut stmt = tx.prepare_cached(
+        "SELECT seq, created_key, id FROM generations WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
+    )?;
+    let taken = stmt
+        .query_map([first, last], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let full = || {
+        StoreError::InvalidInput(format!(
+            "more than {SLOTS} generations were created at the same instant ({created_at});              the local history cannot order them"
+        ))
+    };
+    let Some(later) = taken
+        .iter()
+        .position(|(_, key, other)| (*key, other.as_str()) > (created_key, id))
+    else {
+        // Usually the microsecond is empty, or this one is the latest in it.
+        return match taken.last() {
+            None => Ok(first),
+            Some((seq, _, _)) if *seq < last => Ok(seq + 1),
+            Some(_) => Err(full()),
+        };
+    };
+    let before = if later == 0 {
+        first - 1
+    } else {
+        taken[later - 1].0
+    };
+    let at = taken[later].0;
+    if at - before > 1 {
+        return Ok(before + 1);
+    }
+    // No gap: move the consecutive run that starts at `at` up by one, from its top down.
+    let mut end = later;
+    while end + 1 < taken.len() && taken[end + 1].0 == taken[end].0 + 1 {
+        end += 1;
+    }
+    if taken[end].0 >= last {
+        return Err(full());
+    }
+    let mut shift = tx.prepare_cached("UPDATE generations SET seq = seq + 1 WHERE seq = ?1")?;
+    for (seq, _, _) in taken[later..=end].iter().rev() {
+        shift.execute([seq])?;
+    }
+    Ok(at)
+}
+
+/// The wire name of a unit enum (e.g. `Subject::Person` is "Person").
+fn wire_name<T: Serialize>(value: &T) -> Option<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => Some(name),
+        _ => None,
+    }
 }
 
 fn write_ledger(tx: &Transaction<'_>, entries: &[LedgerEntry]) -> Result<()> {
@@ -639,6 +829,37 @@ fn write_ledger(tx: &Transaction<'_>, entries: &[LedgerEntry]) -> Result<()> {
         ])?;
     }
     Ok(())
+}
+
+fn write_purchases(tx: &Transaction<'_>, purchases: &[Purchase]) -> Result<()> {
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO purchases (id, credits, amount_cents, currency, created_at, created_key,
+             updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET
+             credits = excluded.credits, amount_cents = excluded.amount_cents,
+             currency = excluded.currency, created_at = excluded.created_at,
+             created_key = excluded.created_key, updated_at = excluded.updated_at",
+    )?;
+    for p in purchases {
+        upsert.execute(params![
+            p.id,
+            p.credits,
+            p.amount_cents,
+            p.currency,
+            p.created_at,
+            time_key(&p.created_at).map_err(|err| invalid(&p.id, err))?,
+            p.updated_at,
+        ])?;
+    }
+    Ok(())
+}
+
+/// The current time, RFC 3339.
+fn now() -> Result<String> {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .map_err(|e| StoreError::InvalidInput(format!("the clock gave an unusable time: {e}")))
 }
 
 fn write_cursor(conn: &Connection, name: &str, value: &str) -> Result<()> {
@@ -715,11 +936,10 @@ fn migrate(conn: &mut Connection, upto: usize) -> Result<()> {
                 continue;
             }
             tx.execute_batch(sql)?;
-            let dangling: i64 = tx.query_row(
-                "SELECT count(*) FROM pragma_foreign_key_check",
-                [],
-                |r| r.get(0),
-            )?;
+            let dangling: i64 =
+                tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
             if dangling > 0 {
                 return Err(StoreError::Corrupt(format!(
                     "migration {name} would leave {dangling} dangling references"
@@ -748,14 +968,23 @@ fn invalid(id: &str, reason: impl std::fmt::Display) -> StoreError {
 const GENERATION_COLUMNS: &str = "id, prompt, mode, settings_json, references_json, status, progress, \
      credits_charged, output_url, thumbnail_url, error, created_at, updated_at, deleted, deleted_at";
 
-/// Whether a generation's thumbnail is stored, as a column after GENERATION_COLUMNS.
-const HAS_THUMBNAIL: &str =
-    "EXISTS (SELECT 1 FROM thumbnails t WHERE t.generation_id = generations.id)";
+/// GENERATION_COLUMNS, then whether the thumbnail is stored and where the clip was saved.
+const LIBRARY_COLUMNS: &str = "id, prompt, mode, settings_json, references_json, status, progress, \
+     credits_charged, output_url, thumbnail_url, error, created_at, updated_at, deleted, deleted_at, \
+     EXISTS (SELECT 1 FROM thumbnails t WHERE t.generation_id = generations.id), \
+     local_file, downloaded_at";
 
 fn read_library_item(row: &Row<'_>) -> Result<LibraryItem> {
+    let local_file: Option<String> = row.get(16)?;
+    let downloaded_at: Option<String> = row.get(17)?;
     Ok(LibraryItem {
         generation: read_generation(row)?,
         has_thumbnail: row.get(15)?,
+        download: local_file.map(|path| Download {
+            path,
+            saved_at: downloaded_at.unwrap_or_default(),
+        }),
+        snippet: None,
     })
 }
 

@@ -5,15 +5,19 @@ use tempfile::TempDir;
 use super::*;
 use crate::model::{AspectRatio, Reference, ReferenceKind, Resolution, Settings};
 
-fn key() -> DatabaseKey {
+mod crash;
+mod library;
+mod upgrade;
+
+pub(super) fn key() -> DatabaseKey {
     DatabaseKey::generate().unwrap()
 }
 
-fn same_key(key: &DatabaseKey) -> DatabaseKey {
+pub(super) fn same_key(key: &DatabaseKey) -> DatabaseKey {
     DatabaseKey::from_hex(&key.to_hex()).unwrap()
 }
 
-fn generation(id: &str, created_at: &str) -> Generation {
+pub(super) fn generation(id: &str, created_at: &str) -> Generation {
     Generation {
         id: id.to_string(),
         prompt: format!("a fox at dawn, take {id}"),
@@ -52,7 +56,7 @@ fn tombstone(id: &str) -> Generation {
     }
 }
 
-fn profile(uid: &str) -> Profile {
+pub(super) fn profile(uid: &str) -> Profile {
     Profile {
         uid: uid.to_string(),
         email: "ada@example.com".into(),
@@ -64,7 +68,12 @@ fn profile(uid: &str) -> Profile {
     }
 }
 
-fn ledger_entry(id: &str, created_at: &str, amount: i64, balance_after: i64) -> LedgerEntry {
+pub(super) fn ledger_entry(
+    id: &str,
+    created_at: &str,
+    amount: i64,
+    balance_after: i64,
+) -> LedgerEntry {
     LedgerEntry {
         id: id.to_string(),
         amount,
@@ -76,12 +85,12 @@ fn ledger_entry(id: &str, created_at: &str, amount: i64, balance_after: i64) -> 
     }
 }
 
-struct Fixture {
-    dir: TempDir,
-    path: PathBuf,
+pub(super) struct Fixture {
+    pub(super) dir: TempDir,
+    pub(super) path: PathBuf,
 }
 
-fn fixture() -> Fixture {
+pub(super) fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("accounts").join("u1").join("history.db");
     Fixture { dir, path }
@@ -328,24 +337,44 @@ fn pages_return_every_generation_once_newest_first() {
     );
 }
 
+/// The query plan of `sql`, one step per line.
+pub(super) fn plan(store: &Store, sql: &str, params: impl rusqlite::Params) -> String {
+    let plan: Vec<String> = store
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap()
+        .query_map(params, |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    plan.join(" | ")
+}
+
 #[test]
 fn pages_are_read_from_an_index() {
     let f = fixture();
     let store = Store::create(&f.path, &key()).unwrap();
-    let plan: Vec<String> = store
-        .conn
-        .prepare(&format!(
-            "EXPLAIN QUERY PLAN SELECT {GENERATION_COLUMNS} FROM generations WHERE (created_key, id) < (?1, ?2)
-             ORDER BY created_key DESC, id DESC LIMIT ?3"
-        ))
-        .unwrap()
-        .query_map(params![0, "x", 10], |r| r.get::<_, String>(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let plan = plan.join(" | ");
-    assert!(plan.contains("USING INDEX generations_newest"), "{plan}");
-    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    let first = plan(
+        &store,
+        &format!("SELECT {LIBRARY_COLUMNS} FROM generations ORDER BY seq DESC LIMIT ?1"),
+        [10],
+    );
+    assert!(first.starts_with("SCAN generations"), "{first}");
+    let next = plan(
+        &store,
+        &format!(
+            "SELECT {LIBRARY_COLUMNS} FROM generations
+             WHERE seq <= ?1 AND (created_key, id) < (?2, ?3) ORDER BY seq DESC LIMIT ?4"
+        ),
+        params![0, 0, "x", 10],
+    );
+    assert!(
+        next.starts_with("SEARCH generations USING INTEGER PRIMARY KEY (rowid<?)"),
+        "{next}"
+    );
+    for plan in [first, next] {
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
 }
 
 #[test]
@@ -377,7 +406,7 @@ fn upserts_update_in_place_and_reject_bad_times_atomically() {
     );
 }
 
-fn fts_matches(store: &Store, query: &str) -> Vec<String> {
+pub(super) fn fts_matches(store: &Store, query: &str) -> Vec<String> {
     store
         .conn
         .prepare(

@@ -59,7 +59,9 @@ CREATE TABLE generations_new (
     -- Where the user saved the clip on this device, and when. Local only: sync never writes it.
     local_file       TEXT,
     downloaded_at    TEXT,
-    has_download     INTEGER GENERATED ALWAYS AS (local_file IS NOT NULL) VIRTUAL
+    -- local_file IS NOT NULL, as a plain column so the filter indexes cover it (SQLite does not
+    -- read a generated column's value from an index).
+    has_download     INTEGER NOT NULL DEFAULT 0 CHECK (has_download = (local_file IS NOT NULL))
 );
 
 INSERT INTO generations_new (seq, id, prompt, mode, status, progress, credits_charged,
