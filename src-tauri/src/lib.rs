@@ -33,6 +33,7 @@ pub fn run() {
             let config = AppConfig::from_env()?;
             let state = tauri::async_runtime::block_on(AppState::start(config))?;
             app.manage(state);
+            app.manage(commands::privacy::ExportJob::default());
             live::spawn(app.handle().clone());
             Ok(())
         })
@@ -55,6 +56,7 @@ pub fn run() {
             commands::keys::unlock_with_passphrase,
             commands::keys::reset_local_copy,
             commands::privacy::export_data,
+            commands::privacy::cancel_export,
             commands::privacy::show_in_folder,
             commands::privacy::delete_account,
         ])

@@ -251,9 +251,60 @@ impl Account {
             .await
     }
 
-    /// Writes the one-click export of everything stored about the user into `folder`.
+    /// Writes the one-click export of everything stored about the user into `folder`, under
+    /// the default name (no videos, no password, no progress): see [`Account::export_to`].
     pub fn export(&self, folder: &std::path::Path) -> Result<ExportSummary> {
-        self.with_store(|s| Ok(export::write_zip(s, folder)?))
+        let dest = export::unique_export_path(folder, false)?;
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let monitor = export::Monitor::new(&|_| {}, &cancel);
+        let options = export::ExportOptions::default();
+        self.with_store(|s| Ok(export::write_zip(s, &dest, &options, None, &monitor)?))
+    }
+
+    /// Writes the export to `dest`: with `options.include_videos`, the clips are downloaded
+    /// first (resumably, see `export::videos`); the records are then written holding the store
+    /// (seconds), and the clips copied in without it. `cancel` stops it at the next chunk and
+    /// leaves no zip behind.
+    pub async fn export_to(
+        self: Arc<Self>,
+        dest: std::path::PathBuf,
+        options: export::ExportOptions,
+        progress: Arc<dyn Fn(export::ExportProgress) + Send + Sync>,
+        cancel: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Result<ExportSummary> {
+        let videos = if options.include_videos {
+            let folder = self
+                .data
+                .ensure_account_dir(&self.uid)?
+                .join(export::VIDEOS_FOLDER);
+            crate::paths::create_private_dir(&folder)?;
+            let bytes = export::download_videos(&self, &folder, &*progress, &cancel).await?;
+            Some((folder, bytes))
+        } else {
+            None
+        };
+        let account = Arc::clone(&self);
+        tokio::task::spawn_blocking(move || -> Result<ExportSummary> {
+            let mut monitor = export::Monitor::new(&*progress, &cancel);
+            monitor.bytes_downloaded = videos.as_ref().map_or(0, |(_, bytes)| *bytes);
+            let folder = videos.as_ref().map(|(folder, _)| folder.as_path());
+            let mut zip = export::ZipExport::create(&dest, &options)?;
+            account.with_store(|s| Ok(zip.write_records(s, folder, &monitor)?))?;
+            zip.write_videos(&monitor)?;
+            let summary = zip.finish(&monitor)?;
+            if let Some(folder) = folder {
+                // The clips are in the zip now; the downloads are not needed any more.
+                let _ = std::fs::remove_dir_all(folder);
+            }
+            Ok(summary)
+        })
+        .await
+        .map_err(|e| Error::InvalidInput(format!("the export stopped unexpectedly: {e}")))?
+    }
+
+    /// The backend clients (the export downloads clips through them).
+    pub(crate) fn remote(&self) -> &Remote {
+        &self.remote
     }
 
     /// Deletes the account everywhere: the password is checked again by signing in, the Cleom
@@ -311,7 +362,7 @@ impl Account {
     /// the call repeated — a call is never retried twice, and the refresh token stays in the
     /// keychain whatever happens, so a refused ID token alone never signs the user out. Only
     /// calls that are safe to repeat go through here (a generation carries its own id).
-    async fn authorized<T, F, Fut>(&self, call: F) -> Result<T>
+    pub(crate) async fn authorized<T, F, Fut>(&self, call: F) -> Result<T>
     where
         F: Fn(SecretString) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,

@@ -1,20 +1,92 @@
-use cleom_core::account::DeletionReceipt;
-use cleom_core::export::ExportSummary;
-use cleom_core::secret::SecretString;
-use tauri::State;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::error::CommandResult;
+use cleom_core::account::DeletionReceipt;
+use cleom_core::export::{self, ExportOptions, ExportProgress, ExportSummary};
+use cleom_core::secret::SecretString;
+use tauri::{AppHandle, Emitter, State};
+
+use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 
+/// The event that carries an export's progress to the window.
+const PROGRESS_EVENT: &str = "export-progress";
+/// The window is told about progress at most this often (the last update always goes out).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// The export running now, if any: its cancel flag. One export at a time.
+#[derive(Default)]
+pub struct ExportJob(Mutex<Option<Arc<AtomicBool>>>);
+
+/// Clears the running export when the command ends, however it ends.
+struct Running<'a>(&'a ExportJob);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        *self.0 .0.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// Exports everything into the export folder under a new name, emitting `export-progress`
+/// events ({step, itemsDone, itemsTotal, bytesDownloaded, bytesWritten}) as it goes. Both
+/// arguments are optional, so `export_data()` alone is the plain one-click export.
+/// `password` (not empty) makes a password-protected (AES-256) export named `...-encrypted.zip`.
 #[tauri::command]
-pub async fn export_data(state: State<'_, AppState>) -> CommandResult<ExportSummary> {
+pub async fn export_data(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    job: State<'_, ExportJob>,
+    include_videos: Option<bool>,
+    password: Option<String>,
+) -> CommandResult<ExportSummary> {
     let account = state.account().await?;
-    let folder = state.export_dir.clone();
-    Ok(
-        tauri::async_runtime::spawn_blocking(move || account.export(&folder))
-            .await
-            .map_err(|e| cleom_core::Error::InvalidInput(e.to_string()))??,
-    )
+    let password = password.map(SecretString::new);
+    let options = ExportOptions {
+        include_videos: include_videos.unwrap_or(false),
+        password: password.filter(|p| !p.expose().is_empty()),
+    };
+    let dest = export::unique_export_path(&state.export_dir, options.password.is_some())
+        .map_err(cleom_core::Error::from)?;
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let mut running = job.0.lock().unwrap_or_else(|p| p.into_inner());
+        if running.is_some() {
+            return Err(CommandError {
+                code: "export.busy",
+                message: "An export is already running.".into(),
+            });
+        }
+        *running = Some(Arc::clone(&cancel));
+    }
+    let _running = Running(&job);
+
+    let last = Mutex::new(None::<Instant>);
+    let progress = move |p: ExportProgress| {
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        let step_done = p.items_done >= p.items_total;
+        if step_done || last.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY) {
+            *last = Some(Instant::now());
+            let _ = app.emit(PROGRESS_EVENT, p);
+        }
+    };
+    Ok(account
+        .export_to(dest, options, Arc::new(progress), cancel)
+        .await?)
+}
+
+/// Stops the running export (it ends with `export.canceled` and leaves no file behind; clips
+/// already downloaded are kept for the next try). Returns whether an export was running.
+#[tauri::command]
+pub fn cancel_export(job: State<'_, ExportJob>) -> bool {
+    match job.0.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        Some(cancel) => {
+            cancel.store(true, Ordering::Relaxed);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Opens the export folder in the system's file manager. Only folders inside the export folder

@@ -191,7 +191,11 @@ mod tests {
             "https://tracker.example/pixel.gif",
         ];
         let html = page(&evil);
-        assert_eq!(html.matches("<script").count(), 2, "exactly two script elements");
+        assert_eq!(
+            html.matches("<script").count(),
+            2,
+            "exactly two script elements"
+        );
         assert_eq!(html.matches("</script>").count(), 2);
         assert_eq!(html.matches("<img").count(), 0, "no markup from the data");
         assert_eq!(html.matches("<style").count(), 1);

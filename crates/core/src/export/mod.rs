@@ -1,24 +1,60 @@
 //! The one-click export: everything stored about the user, in files anyone can read.
 //!
-//! The zip is written as a `.part` file and renamed when complete, so a crash or a full disk
-//! never leaves something that looks like a finished export. Generations are streamed from the
-//! store one at a time, so memory does not grow with the history. `manifest.json` is written
-//! last and lists the SHA-256 of every other file, so an export can be verified later.
+//! Why it is built this way:
+//! - **Nothing half-done looks finished.** The zip is written as `<name>.part` and renamed when
+//!   complete; a failure, a cancel or a crash removes (or leaves only) the `.part` file.
+//! - **Constant memory, one pass.** Generations are streamed from the store one at a time and
+//!   read once: each goes into `media/` (its thumbnail), generations.json, generations.csv and
+//!   index.html at once. A zip holds one file open at a time, so those three files are written
+//!   into side zips next to the `.part` (compressed, and encrypted like the export) and merged in
+//!   raw at the end. One query is one snapshot, so the three files always agree. What grows is
+//!   small and says so: one line per media file for the manifest, one path per video to copy,
+//!   and the credit ledger and purchases (the store returns them whole; a few hundred bytes per
+//!   entry).
+//! - **The store is held only for the records.** The caller holds the store while
+//!   [`ZipExport::write_records`] runs (seconds for 100,000 generations); video clips are copied
+//!   in afterwards from files already downloaded, so a large export does not block the app.
+//! - **Checkable.** `manifest.json` is written last and lists the SHA-256 and size of every
+//!   other file and the counts; [`verify`] checks an export against it.
+//! - **Optionally password-protected** with AES-256 (WinZip AE-2, read by 7-Zip and most
+//!   archivers). Zip does not encrypt file names, so an encrypted export names media by id only,
+//!   and its README (the one unencrypted file, holding no personal data) says it is encrypted,
+//!   as does its default file name.
+
+mod csv;
+mod html;
+mod names;
+#[cfg(test)]
+mod tests;
+mod verify;
+mod videos;
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use zip::write::SimpleFileOptions;
-use zip::ZipWriter;
+use zip::write::{FileOptions, SimpleFileOptions};
+use zip::{AesMode, CompressionMethod, ZipWriter};
 
-use crate::model::Generation;
+use crate::model::{Generation, Status};
+use crate::secret::SecretString;
 use crate::store::{Store, StoreError};
 
-/// Bumped whenever a file's layout changes.
-pub const EXPORT_SCHEMA_VERSION: u32 = 1;
+pub use names::{clip_extension, default_export_name, image_extension, safe_file_name};
+pub use verify::{verify, VerifyProblem, VerifyReport};
+pub(crate) use videos::download as download_videos;
+pub use videos::FOLDER as VIDEOS_FOLDER;
+
+/// Bumped whenever a file's layout changes. 2: every generation field in the CSV, media file
+/// names from prompts, index.html, purchases.csv, file sizes in the manifest.
+pub const EXPORT_SCHEMA_VERSION: u32 = 2;
+
+/// The file that lists every other file's SHA-256.
+pub const MANIFEST: &str = "manifest.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -28,222 +64,857 @@ pub enum ExportError {
     Zip(#[from] zip::result::ZipError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("The export was canceled.")]
+    Canceled,
+    #[error("{} already exists; choose another name.", .0.display())]
+    Exists(PathBuf),
+    #[error("An export password cannot be empty.")]
+    EmptyPassword,
+    #[error("This is not a Cleom export: {0}")]
+    NotAnExport(String),
+    #[error("This export is password-protected: give its password to check it.")]
+    PasswordRequired,
+    #[error("The password does not open this export.")]
+    WrongPassword,
 }
 
 impl ExportError {
+    /// A stable code the UI switches on.
     pub fn code(&self) -> &'static str {
         match self {
             ExportError::Io(e) if e.raw_os_error() == Some(28) => "export.disk_full",
             ExportError::Io(_) | ExportError::Zip(_) => "export.write_failed",
             ExportError::Store(e) => e.code(),
+            ExportError::Canceled => "export.canceled",
+            ExportError::Exists(_) => "export.exists",
+            ExportError::EmptyPassword => "export.empty_password",
+            ExportError::NotAnExport(_) => "export.not_an_export",
+            ExportError::PasswordRequired => "export.password_required",
+            ExportError::WrongPassword => "export.wrong_password",
         }
     }
 }
 
-/// Where the export went and how big it is.
+/// What to put in an export.
+#[derive(Debug, Default)]
+pub struct ExportOptions {
+    /// Also download and include the full video clips (the thumbnails are always included).
+    pub include_videos: bool,
+    /// Encrypt every file but README.txt with AES-256 under this password.
+    pub password: Option<SecretString>,
+}
+
+/// What the export is doing, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportStep {
+    /// Downloading video clips (`items` are clips).
+    Downloading,
+    /// Writing every generation: its thumbnail, its line in generations.json, its row in
+    /// generations.csv, its card in index.html (`items` are generations).
+    Generations,
+    /// Copying downloaded clips into the zip (`items` are clips).
+    Videos,
+    /// Writing the ledger, purchases and manifest, and closing the zip.
+    Finishing,
+}
+
+/// Progress of one export: `items_done` of `items_total` in the current step, and the bytes
+/// downloaded and written so far in the whole export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportProgress {
+    pub step: ExportStep,
+    pub items_done: u64,
+    pub items_total: u64,
+    pub bytes_downloaded: u64,
+    pub bytes_written: u64,
+}
+
+/// Where the export went and what is in it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportSummary {
     pub path: PathBuf,
     pub folder: PathBuf,
+    /// Files in the zip, the manifest included.
     pub files: usize,
     pub bytes: u64,
+    pub counts: Counts,
+    pub encrypted: bool,
 }
 
-const README: &str = "\
-Your Cleom data, exported by Cleom Desktop.
+/// How many of each thing the export holds; `manifest.json` records them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    pub generations: u64,
+    pub credit_ledger_entries: u64,
+    pub purchases: u64,
+    pub thumbnails: u64,
+    pub videos: u64,
+    pub media_files: u64,
+}
 
-profile.json        your account: email, display name, credit balance, analytics choice
-generations.json    every generation with every setting, status and timestamp (JSON)
-generations.csv     the same, one row per generation (UTF-8, RFC 4180)
-credit-ledger.csv   every credit movement: grants, charges, refunds, purchases
-media/              the thumbnail of each generation, named by its id
-manifest.json       the export's schema version, time, counts, and the SHA-256 of every file
+/// How often (in items) progress is reported within a step.
+const PROGRESS_EVERY: u64 = 500;
+/// Progress is reported at least every this many bytes while copying a clip.
+const COPY_CHUNK: usize = 1 << 20;
+/// Writes smaller than this are gathered before they reach the zip.
+const PENDING: usize = 64 * 1024;
+
+const README: &str = include_str!("README.txt");
+const ENCRYPTED_NOTICE: &str = "\
+PASSWORD-PROTECTED EXPORT (AES-256)
+
+Every file in this archive except this README is encrypted with AES-256 (the WinZip AE-2
+format) and opens only with the password chosen when exporting. 7-Zip, WinZip, Keka and
+The Unarchiver open it; the zip tools built into Windows and macOS cannot. File names are not
+encrypted, so the files in media/ are named by generation id only, never by prompt.
+
 ";
 
-const GENERATION_COLUMNS: &str = "id,created_at,updated_at,status,mode,prompt,duration_seconds,resolution,aspect_ratio,style_preset,subject,pacing,voice_over_language,voice_over_voice,voice_over_script,music,subtitles,credits_charged,output_url,thumbnail_url,error";
+const GENERATION_COLUMNS: [&str; 28] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "status",
+    "progress",
+    "mode",
+    "prompt",
+    "duration_seconds",
+    "resolution",
+    "aspect_ratio",
+    "style_preset",
+    "subject",
+    "pacing",
+    "voice_over_language",
+    "voice_over_voice",
+    "voice_over_script",
+    "music",
+    "subtitles",
+    "references",
+    "credits_charged",
+    "output_url",
+    "thumbnail_url",
+    "error",
+    "deleted",
+    "deleted_at",
+    "thumbnail_file",
+    "video_file",
+    "settings_json",
+];
 
-/// Writes `cleom-export-<time>.zip` into `folder` (created if needed) and returns its summary.
-pub fn write_zip(store: &Store, folder: &Path) -> Result<ExportSummary, ExportError> {
-    std::fs::create_dir_all(folder)?;
-    let stamp = time::OffsetDateTime::now_utc();
-    let name = format!(
-        "cleom-export-{:04}{:02}{:02}-{:02}{:02}{:02}.zip",
-        stamp.year(),
-        u8::from(stamp.month()),
-        stamp.day(),
-        stamp.hour(),
-        stamp.minute(),
-        stamp.second()
-    );
-    let path = folder.join(&name);
-    let part = folder.join(format!("{name}.part"));
-    let result = write_to(store, &part);
-    match result {
-        Ok(files) => {
-            std::fs::rename(&part, &path)?;
-            let bytes = std::fs::metadata(&path)?.len();
-            Ok(ExportSummary {
-                path,
-                folder: folder.to_path_buf(),
-                files,
-                bytes,
-            })
+const LEDGER_COLUMNS: [&str; 7] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "amount",
+    "reason",
+    "generation_id",
+    "balance_after",
+];
+
+const PURCHASE_COLUMNS: [&str; 6] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "credits",
+    "amount_cents",
+    "currency",
+];
+
+/// Reports progress and notices a cancel.
+pub struct Monitor<'a> {
+    progress: &'a dyn Fn(ExportProgress),
+    cancel: &'a AtomicBool,
+    /// Bytes downloaded before the zip was started (reported with every update).
+    pub bytes_downloaded: u64,
+}
+
+impl<'a> Monitor<'a> {
+    pub fn new(progress: &'a dyn Fn(ExportProgress), cancel: &'a AtomicBool) -> Monitor<'a> {
+        Monitor {
+            progress,
+            cancel,
+            bytes_downloaded: 0,
         }
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            Err(e)
+    }
+
+    /// Fails with [`ExportError::Canceled`] once the cancel flag is set.
+    pub fn check(&self) -> Result<(), ExportError> {
+        if self.cancel.load(Ordering::Relaxed) {
+            Err(ExportError::Canceled)
+        } else {
+            Ok(())
         }
+    }
+
+    pub fn report(&self, progress: ExportProgress) {
+        (self.progress)(progress);
     }
 }
 
-fn write_to(store: &Store, part: &Path) -> Result<usize, ExportError> {
-    let file = private_file(part)?;
-    let mut zip = Archive {
-        zip: ZipWriter::new(BufWriter::new(file)),
-        hashes: Vec::new(),
-        current: None,
-    };
+/// Writes a whole export of `store` to `dest` (see [`ZipExport`]). `videos`, if given, is the
+/// folder of downloaded clips (see [`clip_cache_name`]); without it no clip is included.
+pub fn write_zip(
+    store: &Store,
+    dest: &Path,
+    options: &ExportOptions,
+    videos: Option<&Path>,
+    monitor: &Monitor<'_>,
+) -> Result<ExportSummary, ExportError> {
+    let mut export = ZipExport::create(dest, options)?;
+    export.write_records(store, videos, monitor)?;
+    export.write_videos(monitor)?;
+    export.finish(monitor)
+}
 
-    zip.file("README.txt", |w| w.write_all(README.as_bytes()))?;
-    let profile = store.profile()?;
-    zip.file("profile.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &profile).map_err(io::Error::from)
-    })?;
+/// A path in `folder` for a new export with the default name, `-2`, `-3`... added if taken.
+pub fn unique_export_path(folder: &Path, encrypted: bool) -> Result<PathBuf, ExportError> {
+    let name = default_export_name(time::OffsetDateTime::now_utc(), encrypted);
+    let stem = name.trim_end_matches(".zip");
+    let mut path = folder.join(&name);
+    let mut n = 1;
+    while path.try_exists()? {
+        n += 1;
+        path = folder.join(format!("{stem}-{n}.zip"));
+    }
+    Ok(path)
+}
 
-    let mut generations = 0u64;
-    zip.start("generations.json")?;
-    zip.write_all(b"[\n")?;
-    let mut ids_with_thumbnails = Vec::new();
-    store.for_each_generation(|g: Generation| -> Result<(), ExportError> {
-        if generations > 0 {
-            zip.write_all(b",\n")?;
+/// The name a downloaded clip has in the download folder: `<id>.<ext>`, `ext` from its URL.
+pub fn clip_cache_name(g: &Generation) -> Option<String> {
+    let url = g.output_url.as_deref()?;
+    Some(safe_file_name("", &g.id, clip_extension(url)))
+}
+
+/// An export being written: create it, write the records (holding the store), the videos (not
+/// holding it), then finish. Dropped before [`ZipExport::finish`], it deletes its `.part` file.
+pub struct ZipExport {
+    dest: PathBuf,
+    part: PathBuf,
+    archive: Archive,
+    exported_at: String,
+    counts: Counts,
+    /// Downloaded clips to copy in: (file in the download folder, name in the zip).
+    videos: Vec<(PathBuf, String)>,
+    finished: bool,
+}
+
+impl ZipExport {
+    /// Starts `dest` (as `dest.part`). Fails if `dest` exists: an export never replaces a file.
+    pub fn create(dest: &Path, options: &ExportOptions) -> Result<ZipExport, ExportError> {
+        if options
+            .password
+            .as_ref()
+            .is_some_and(|p| p.expose().is_empty())
+        {
+            return Err(ExportError::EmptyPassword);
         }
-        serde_json::to_writer_pretty(&mut zip, &g).map_err(io::Error::from)?;
-        generations += 1;
-        if g.thumbnail_url.is_some() {
-            ids_with_thumbnails.push(g.id.clone());
+        if dest.try_exists()? {
+            return Err(ExportError::Exists(dest.to_path_buf()));
         }
-        Ok(())
-    })?;
-    zip.write_all(b"\n]\n")?;
-    zip.finish_file();
+        let folder = parent(dest);
+        std::fs::create_dir_all(folder)?;
+        let mut part = dest.as_os_str().to_owned();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        let file = private_file(&part)?;
+        let now = time::OffsetDateTime::now_utc();
+        let modified = zip::DateTime::from_date_and_time(
+            u16::try_from(now.year()).unwrap_or(1980),
+            u8::from(now.month()),
+            now.day(),
+            now.hour(),
+            now.minute(),
+            now.second(),
+        )
+        .unwrap_or_default();
+        let password = options
+            .password
+            .as_ref()
+            .map(|p| SecretString::new(p.expose().clone()));
+        let archive = Archive::new(file, password, modified);
+        Ok(ZipExport {
+            dest: dest.to_path_buf(),
+            part,
+            archive,
+            exported_at: crate::now_rfc3339(),
+            counts: Counts::default(),
+            videos: Vec::new(),
+            finished: false,
+        })
+    }
 
-    zip.start("generations.csv")?;
-    zip.write_all(GENERATION_COLUMNS.as_bytes())?;
-    zip.write_all(b"\r\n")?;
-    store.for_each_generation(|g: Generation| -> Result<(), ExportError> {
-        Ok(write_generation_row(&mut zip, &g)?)
-    })?;
-    zip.finish_file();
+    fn encrypted(&self) -> bool {
+        self.archive.password.is_some()
+    }
 
-    let ledger = store.ledger()?;
-    zip.file("credit-ledger.csv", |w| {
-        w.write_all(b"id,created_at,amount,reason,generation_id,balance_after\r\n")?;
-        for e in &ledger {
-            write_row(
-                w,
-                &[
-                    &e.id,
-                    &e.created_at,
-                    &e.amount.to_string(),
-                    &e.reason,
-                    e.generation_id.as_deref().unwrap_or(""),
-                    &e.balance_after.to_string(),
-                ],
+    /// Writes everything that comes from the store, in one pass over the generations (one
+    /// query, so one consistent snapshot, even if another process writes meanwhile).
+    /// `videos` is the folder of downloaded clips, if clips are wanted: the clips found there
+    /// are remembered for [`ZipExport::write_videos`].
+    pub fn write_records(
+        &mut self,
+        store: &Store,
+        videos: Option<&Path>,
+        monitor: &Monitor<'_>,
+    ) -> Result<(), ExportError> {
+        let encrypted = self.encrypted();
+        let readme = if encrypted {
+            format!("{ENCRYPTED_NOTICE}{README}")
+        } else {
+            README.to_string()
+        };
+        self.archive.file("README.txt", Kind::Readme, |w| {
+            w.write_all(readme.as_bytes())
+        })?;
+        let profile = store.profile()?;
+        self.archive.file("profile.json", Kind::Text, |w| {
+            serde_json::to_writer_pretty(&mut *w, &profile).map_err(io::Error::from)?;
+            w.write_all(b"\n")
+        })?;
+
+        // A zip is written one file at a time, but the generations are read once: the three
+        // files that list them are written into side zips and merged in afterwards.
+        let password = self.archive.password.as_ref();
+        let mut json = Side::create(&self.part, "json", password, self.archive.modified)?;
+        let mut csv = Side::create(&self.part, "csv", password, self.archive.modified)?;
+        let mut html = Side::create(&self.part, "html", password, self.archive.modified)?;
+        json.archive.start("generations.json", Kind::Text)?;
+        json.archive.write_all(b"[\n")?;
+        csv.archive.start("generations.csv", Kind::Text)?;
+        csv::write_row(&mut csv.archive, &GENERATION_COLUMNS)?;
+        html.archive.start("index.html", Kind::Text)?;
+        html::write_head(&mut html.archive, profile.as_ref(), &self.exported_at)?;
+
+        let media_name = |g: &Generation, ext: &str| {
+            let prompt = if encrypted { "" } else { g.prompt.as_str() };
+            safe_file_name(prompt, &g.id, ext)
+        };
+        let total = store.count_generations()?;
+        let mut done = 0u64;
+        let mut line = Vec::with_capacity(4096);
+        store.for_each_generation(|g: Generation| -> Result<(), ExportError> {
+            if done.is_multiple_of(PROGRESS_EVERY) {
+                monitor.check()?;
+                self.report(ExportStep::Generations, done, total, monitor);
+            }
+            let mut thumbnail = None;
+            if g.thumbnail_url.is_some() {
+                if let Some((mime, bytes)) = store.thumbnail(&g.id)? {
+                    let name = media_name(&g, image_extension(&mime));
+                    let size = bytes.len() as u64;
+                    self.archive
+                        .file(&format!("media/{name}"), Kind::Media(size), |w| {
+                            w.write_all(&bytes)
+                        })?;
+                    self.counts.thumbnails += 1;
+                    thumbnail = Some(name);
+                }
+            }
+            let mut video = None;
+            if let (Some(folder), Some(cached)) = (videos, clip_cache_name(&g)) {
+                let path = folder.join(cached);
+                if g.status == Status::Succeeded && path.is_file() {
+                    let name = media_name(&g, video_extension(&g));
+                    self.videos.push((path, format!("media/{name}")));
+                    video = Some(name);
+                }
+            }
+            let thumbnail_file = thumbnail.as_ref().map(|n| format!("media/{n}"));
+            let video_file = video.as_ref().map(|n| format!("media/{n}"));
+
+            #[derive(Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Exported<'a> {
+                #[serde(flatten)]
+                generation: &'a Generation,
+                thumbnail_file: Option<&'a str>,
+                video_file: Option<&'a str>,
+            }
+            if done > 0 {
+                json.archive.write_all(b",\n")?;
+            }
+            line.clear();
+            serde_json::to_writer(
+                &mut line,
+                &Exported {
+                    generation: &g,
+                    thumbnail_file: thumbnail_file.as_deref(),
+                    video_file: video_file.as_deref(),
+                },
+            )
+            .map_err(io::Error::from)?;
+            json.archive.write_all(&line)?;
+
+            write_generation_row(
+                &mut csv.archive,
+                &g,
+                thumbnail_file.as_deref(),
+                video_file.as_deref(),
             )?;
+            // The page lives next to media/: its links are relative to it.
+            html::write_item(
+                &mut html.archive,
+                &g,
+                thumbnail.as_deref(),
+                video.as_deref(),
+                done == 0,
+                &mut line,
+            )?;
+            done += 1;
+            Ok(())
+        })?;
+        self.counts.generations = done;
+        self.report(ExportStep::Generations, done, total.max(done), monitor);
+        json.archive.write_all(b"\n]\n")?;
+        html::write_tail(&mut html.archive)?;
+        for side in [json, csv, html] {
+            monitor.check()?;
+            side.merge_into(&mut self.archive)?;
         }
-        Ok(())
-    })?;
 
-    let mut media = 0u64;
-    for id in &ids_with_thumbnails {
-        if let Some((mime, bytes)) = store.thumbnail(id)? {
-            let ext = if mime == "image/png" { "png" } else { "bin" };
-            zip.file(&format!("media/{id}.{ext}"), |w| w.write_all(&bytes))?;
-            media += 1;
-        }
+        // The ledger and purchases.
+        let ledger = store.ledger()?;
+        self.counts.credit_ledger_entries = ledger.len() as u64;
+        self.archive.file("credit-ledger.csv", Kind::Text, |w| {
+            csv::write_row(w, &LEDGER_COLUMNS)?;
+            for e in &ledger {
+                let generation = e.generation_id.as_deref().unwrap_or("");
+                csv::write_row(
+                    w,
+                    &[
+                        &e.id,
+                        &e.created_at,
+                        &e.updated_at,
+                        &e.amount.to_string(),
+                        &e.reason,
+                        generation,
+                        &e.balance_after.to_string(),
+                    ],
+                )?;
+            }
+            Ok(())
+        })?;
+        drop(ledger);
+        let purchases = store.purchases()?;
+        self.counts.purchases = purchases.len() as u64;
+        self.archive.file("purchases.csv", Kind::Text, |w| {
+            csv::write_row(w, &PURCHASE_COLUMNS)?;
+            for p in &purchases {
+                csv::write_row(
+                    w,
+                    &[
+                        &p.id,
+                        &p.created_at,
+                        &p.updated_at,
+                        &p.credits.to_string(),
+                        &p.amount_cents.to_string(),
+                        &p.currency,
+                    ],
+                )?;
+            }
+            Ok(())
+        })?;
+        monitor.check()
     }
 
-    let manifest = serde_json::json!({
-        "schemaVersion": EXPORT_SCHEMA_VERSION,
-        "exportedAt": crate::now_rfc3339(),
-        "counts": {
-            "generations": generations,
-            "creditLedgerEntries": ledger.len(),
-            "mediaFiles": media,
-        },
-        "files": zip.hashes.iter().map(|(name, hash)| serde_json::json!({"path": name, "sha256": hash})).collect::<Vec<_>>(),
-    });
-    let files = zip.hashes.len() + 1;
-    zip.file("manifest.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &manifest).map_err(io::Error::from)
-    })?;
-    let mut inner = zip.zip.finish()?;
-    inner.flush()?;
-    inner.get_ref().sync_all()?;
-    Ok(files)
+    fn report(&self, step: ExportStep, done: u64, total: u64, monitor: &Monitor<'_>) {
+        monitor.report(ExportProgress {
+            step,
+            items_done: done,
+            items_total: total.max(done),
+            bytes_downloaded: monitor.bytes_downloaded,
+            bytes_written: self.archive.written(),
+        });
+    }
+
+    /// Copies the downloaded clips found by [`ZipExport::write_records`] into the zip.
+    pub fn write_videos(&mut self, monitor: &Monitor<'_>) -> Result<(), ExportError> {
+        let videos = std::mem::take(&mut self.videos);
+        let total = videos.len() as u64;
+        let mut chunk = vec![0u8; COPY_CHUNK];
+        for (done, (path, name)) in videos.into_iter().enumerate() {
+            let report = |archive: &Archive| {
+                monitor.report(ExportProgress {
+                    step: ExportStep::Videos,
+                    items_done: done as u64,
+                    items_total: total,
+                    bytes_downloaded: monitor.bytes_downloaded,
+                    bytes_written: archive.written(),
+                })
+            };
+            report(&self.archive);
+            monitor.check()?;
+            let mut file = File::open(&path)?;
+            let size = file.metadata()?.len();
+            self.archive.start(&name, Kind::Media(size))?;
+            loop {
+                let n = match file.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                self.archive.write_all(&chunk[..n])?;
+                monitor.check()?;
+                report(&self.archive);
+            }
+            self.archive.finish_file()?;
+            self.counts.videos += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes the manifest, closes the zip and gives it its final name.
+    pub fn finish(mut self, monitor: &Monitor<'_>) -> Result<ExportSummary, ExportError> {
+        monitor.check()?;
+        monitor.report(ExportProgress {
+            step: ExportStep::Finishing,
+            items_done: 0,
+            items_total: 1,
+            bytes_downloaded: monitor.bytes_downloaded,
+            bytes_written: self.archive.written(),
+        });
+        self.counts.media_files = self.counts.thumbnails + self.counts.videos;
+        let manifest = Manifest {
+            schema_version: EXPORT_SCHEMA_VERSION,
+            exported_at: &self.exported_at,
+            app: concat!("Cleom Desktop ", env!("CARGO_PKG_VERSION")),
+            encrypted: self.encrypted(),
+            counts: self.counts,
+            files: self
+                .archive
+                .listed
+                .iter()
+                .map(|f| ManifestFile {
+                    path: &f.path,
+                    bytes: f.bytes,
+                    sha256: hex::encode(f.sha256),
+                })
+                .collect(),
+        };
+        let files = manifest.files.len() + 1;
+        let json = serde_json::to_vec_pretty(&manifest).map_err(io::Error::from)?;
+        drop(manifest);
+        self.archive
+            .file(MANIFEST, Kind::Text, |w| w.write_all(&json))?;
+        self.archive.close(true)?;
+        monitor.check()?;
+        // The last moment to refuse replacing a file that appeared meanwhile.
+        if self.dest.try_exists()? {
+            return Err(ExportError::Exists(self.dest.clone()));
+        }
+        std::fs::rename(&self.part, &self.dest)?;
+        self.finished = true;
+        let bytes = std::fs::metadata(&self.dest)?.len();
+        monitor.report(ExportProgress {
+            step: ExportStep::Finishing,
+            items_done: 1,
+            items_total: 1,
+            bytes_downloaded: monitor.bytes_downloaded,
+            bytes_written: bytes,
+        });
+        Ok(ExportSummary {
+            path: self.dest.clone(),
+            folder: parent(&self.dest).to_path_buf(),
+            files,
+            bytes,
+            counts: self.counts,
+            encrypted: self.archive.password.is_some(),
+        })
+    }
 }
 
-/// A zip being written, hashing each file's bytes as they go in.
+impl Drop for ZipExport {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_file(&self.part);
+        }
+    }
+}
+
+/// The extension of a generation's downloaded clip.
+fn video_extension(g: &Generation) -> &'static str {
+    clip_extension(g.output_url.as_deref().unwrap_or_default())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Manifest<'a> {
+    schema_version: u32,
+    exported_at: &'a str,
+    app: &'a str,
+    encrypted: bool,
+    counts: Counts,
+    files: Vec<ManifestFile<'a>>,
+}
+
+#[derive(Serialize)]
+struct ManifestFile<'a> {
+    path: &'a str,
+    bytes: u64,
+    sha256: String,
+}
+
+/// One of the files that list every generation, written into a temporary zip of its own
+/// (next to the `.part` file, encrypted like the export) while the other two are written, then
+/// merged into the export as is (no second compression). Removed when dropped.
+struct Side {
+    path: PathBuf,
+    archive: Archive,
+}
+
+impl Side {
+    fn create(
+        part: &Path,
+        suffix: &str,
+        password: Option<&SecretString>,
+        modified: zip::DateTime,
+    ) -> Result<Side, ExportError> {
+        let mut path = part.as_os_str().to_owned();
+        path.push(format!("-{suffix}"));
+        let path = PathBuf::from(path);
+        let file = private_file(&path)?;
+        let password = password.map(|p| SecretString::new(p.expose().clone()));
+        Ok(Side {
+            archive: Archive::new(file, password, modified),
+            path,
+        })
+    }
+
+    /// Ends the side zip and copies its file into `main`, listing it there.
+    fn merge_into(mut self, main: &mut Archive) -> Result<(), ExportError> {
+        self.archive.finish_file()?;
+        self.archive.close(false)?;
+        let side = zip::ZipArchive::new(io::BufReader::new(File::open(&self.path)?))?;
+        main.zip()?.merge_archive(side)?;
+        main.listed.append(&mut self.archive.listed);
+        Ok(())
+    }
+}
+
+impl Drop for Side {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// How a file is stored in the zip.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Never encrypted: says what the archive is.
+    Readme,
+    /// Text, compressed.
+    Text,
+    /// Already compressed media of this many bytes: stored as is.
+    Media(u64),
+}
+
+/// A file listed in the manifest.
+struct Listed {
+    path: String,
+    bytes: u64,
+    sha256: [u8; 32],
+}
+
+/// A zip being written, hashing and measuring each file's bytes as they go in.
 struct Archive {
-    zip: ZipWriter<BufWriter<File>>,
-    hashes: Vec<(String, String)>,
-    /// The name and running hash of the file being written.
-    current: Option<(String, Sha256)>,
+    zip: Option<ZipWriter<Counting<BufWriter<File>>>>,
+    written: Arc<AtomicU64>,
+    password: Option<SecretString>,
+    modified: zip::DateTime,
+    listed: Vec<Listed>,
+    /// Bytes written but not yet passed on to the zip (see `write`).
+    pending: Vec<u8>,
+    /// The name, running hash and size of the file being written.
+    current: Option<(String, Sha256, u64)>,
 }
 
 impl Archive {
-    fn start(&mut self, name: &str) -> Result<(), ExportError> {
-        let options =
-            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        self.zip.start_file(name, options)?;
-        self.current = Some((name.to_string(), Sha256::new()));
+    fn new(file: File, password: Option<SecretString>, modified: zip::DateTime) -> Archive {
+        let written = Arc::new(AtomicU64::new(0));
+        let sink = Counting {
+            inner: BufWriter::with_capacity(256 * 1024, file),
+            position: 0,
+            end: Arc::clone(&written),
+        };
+        Archive {
+            zip: Some(ZipWriter::new(sink)),
+            written,
+            password,
+            modified,
+            listed: Vec::new(),
+            pending: Vec::with_capacity(PENDING),
+            current: None,
+        }
+    }
+
+    /// Bytes of the zip written so far.
+    fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    fn zip(&mut self) -> io::Result<&mut ZipWriter<Counting<BufWriter<File>>>> {
+        self.zip
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the export was already closed"))
+    }
+
+    fn start(&mut self, name: &str, kind: Kind) -> Result<(), ExportError> {
+        let options: FileOptions<'_, ()> = SimpleFileOptions::default()
+            .last_modified_time(self.modified)
+            .unix_permissions(0o644);
+        let options = match kind {
+            Kind::Readme | Kind::Text => options
+                .compression_method(CompressionMethod::Deflated)
+                .compression_level(Some(1)),
+            Kind::Media(size) => options
+                .compression_method(CompressionMethod::Stored)
+                .large_file(size >= u64::from(u32::MAX)),
+        };
+        let options = match (&self.password, kind) {
+            (Some(password), Kind::Text | Kind::Media(_)) => {
+                options.with_aes_encryption(AesMode::Aes256, password.expose())
+            }
+            _ => options,
+        };
+        self.zip
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the export was already closed"))?
+            .start_file(name, options)?;
+        self.current = Some((name.to_string(), Sha256::new(), 0));
         Ok(())
     }
 
-    fn finish_file(&mut self) {
-        if let Some((name, hasher)) = self.current.take() {
-            self.hashes.push((name, hex::encode(hasher.finalize())));
+    /// Sends what `write` gathered on to the zip.
+    fn drain(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            let pending = std::mem::take(&mut self.pending);
+            let result = self.pass_on(&pending);
+            self.pending = pending;
+            self.pending.clear();
+            result?;
         }
+        Ok(())
+    }
+
+    /// Writes `bytes` into the current zip file, hashing and counting them.
+    fn pass_on(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.zip()?.write_all(bytes)?;
+        if let Some((_, hasher, size)) = self.current.as_mut() {
+            hasher.update(bytes);
+            *size += bytes.len() as u64;
+        }
+        Ok(())
+    }
+
+    fn finish_file(&mut self) -> io::Result<()> {
+        self.drain()?;
+        if let Some((path, hasher, bytes)) = self.current.take() {
+            self.listed.push(Listed {
+                path,
+                bytes,
+                sha256: hasher.finalize().into(),
+            });
+        }
+        Ok(())
     }
 
     fn file(
         &mut self,
         name: &str,
+        kind: Kind,
         body: impl FnOnce(&mut Self) -> io::Result<()>,
     ) -> Result<(), ExportError> {
-        self.start(name)?;
+        self.start(name, kind)?;
         body(self)?;
-        self.finish_file();
+        self.finish_file()?;
+        Ok(())
+    }
+
+    /// Finishes the zip; with `durable`, makes sure it is on disk.
+    fn close(&mut self, durable: bool) -> Result<(), ExportError> {
+        let zip = self
+            .zip
+            .take()
+            .ok_or_else(|| io::Error::other("the export was already closed"))?;
+        let mut sink = zip.finish()?;
+        sink.inner.flush()?;
+        if durable {
+            sink.inner.get_ref().sync_all()?;
+        }
         Ok(())
     }
 }
 
 impl Write for Archive {
+    /// Small writes (a CSV field, a comma) are gathered into `pending`: the zip's deflater and
+    /// the hasher are called per 64 KiB, not per field.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.zip.write(buf)?;
-        if let Some((_, hasher)) = self.current.as_mut() {
-            hasher.update(&buf[..n]);
+        if self.pending.len() + buf.len() > PENDING {
+            self.drain()?;
         }
+        if buf.len() >= PENDING {
+            self.pass_on(buf)?;
+        } else {
+            self.pending.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
+        self.zip()?.flush()
+    }
+}
+
+/// Passes writes through and publishes how far the file reaches (the zip seeks back to patch
+/// headers, so the end is the furthest position written, not the sum of writes).
+struct Counting<W> {
+    inner: W,
+    position: u64,
+    end: Arc<AtomicU64>,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.position += n as u64;
+        self.end.fetch_max(self.position, Ordering::Relaxed);
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.zip.flush()
+        self.inner.flush()
     }
 }
 
-fn write_generation_row(w: &mut impl Write, g: &Generation) -> io::Result<()> {
+impl<W: Write + Seek> Seek for Counting<W> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.position = self.inner.seek(pos)?;
+        Ok(self.position)
+    }
+}
+
+fn write_generation_row(
+    w: &mut impl Write,
+    g: &Generation,
+    thumbnail_file: Option<&str>,
+    video_file: Option<&str>,
+) -> io::Result<()> {
     let s = &g.settings;
     let voice = s.voice_over.as_ref();
-    write_row(
+    csv::write_row(
         w,
         &[
             &g.id,
             &g.created_at,
             &g.updated_at,
             g.status.as_str(),
+            &g.progress.to_string(),
             g.mode.as_str(),
             &g.prompt,
             &s.duration_seconds.to_string(),
@@ -257,29 +928,25 @@ fn write_generation_row(w: &mut impl Write, g: &Generation) -> io::Result<()> {
             voice.and_then(|v| v.script.as_deref()).unwrap_or(""),
             &s.music.to_string(),
             &s.subtitles.to_string(),
+            &serde_json::to_string(&g.references).map_err(io::Error::from)?,
             &g.credits_charged.to_string(),
             g.output_url.as_deref().unwrap_or(""),
             g.thumbnail_url.as_deref().unwrap_or(""),
             g.error.as_deref().unwrap_or(""),
+            &g.deleted.to_string(),
+            g.deleted_at.as_deref().unwrap_or(""),
+            thumbnail_file.unwrap_or(""),
+            video_file.unwrap_or(""),
+            &serde_json::to_string(s).map_err(io::Error::from)?,
         ],
     )
 }
 
-/// One RFC 4180 record: fields with a comma, quote or line break are quoted, quotes doubled.
-fn write_row(w: &mut impl Write, fields: &[&str]) -> io::Result<()> {
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            w.write_all(b",")?;
-        }
-        if field.contains([',', '"', '\r', '\n']) {
-            w.write_all(b"\"")?;
-            w.write_all(field.replace('"', "\"\"").as_bytes())?;
-            w.write_all(b"\"")?;
-        } else {
-            w.write_all(field.as_bytes())?;
-        }
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     }
-    w.write_all(b"\r\n")
 }
 
 fn private_file(path: &Path) -> io::Result<File> {
@@ -288,25 +955,4 @@ fn private_file(path: &Path) -> io::Result<File> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(fields: &[&str]) -> String {
-        let mut out = Vec::new();
-        write_row(&mut out, fields).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(row(&["a", "b c"]), "a,b c\r\n");
-        assert_eq!(
-            row(&["x,y", "say \"hi\"", "two\nlines"]),
-            "\"x,y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
-        );
-        assert_eq!(row(&["café ☕"]), "café ☕\r\n");
-    }
 }

@@ -1,0 +1,421 @@
+//! Checking an export against its manifest: every listed file present with the same SHA-256
+//! and size, nothing unlisted, and the counts matching what the files hold.
+//!
+//! Files are streamed (hashed and counted chunk by chunk), so a multi-gigabyte export with
+//! videos is checked in constant memory. Every problem is collected, not just the first, so the
+//! user sees at once what is wrong.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zip::result::ZipError;
+use zip::ZipArchive;
+
+use super::csv::RecordCounter;
+use super::{Counts, ExportError, MANIFEST};
+use crate::secret::SecretString;
+
+/// What a check found. The export is intact when `problems` is empty.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyReport {
+    pub schema_version: u32,
+    pub exported_at: String,
+    pub encrypted: bool,
+    pub counts: Counts,
+    /// Files whose bytes were read and compared.
+    pub files_checked: usize,
+    pub problems: Vec<VerifyProblem>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// One way an export differs from its manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VerifyProblem {
+    /// The bytes differ from what the manifest recorded.
+    Changed { path: String },
+    /// Listed in the manifest, absent from the zip.
+    Missing { path: String },
+    /// In the zip, not listed in the manifest.
+    Unlisted { path: String },
+    /// A name that would escape the folder it is unpacked into.
+    UnsafePath { path: String },
+    /// The zip itself could not give the file back (damaged data, bad checksum).
+    Unreadable { path: String, reason: String },
+    /// A count in the manifest differs from what the files hold.
+    Count {
+        what: String,
+        manifest: u64,
+        found: u64,
+    },
+}
+
+impl fmt::Display for VerifyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyProblem::Changed { path } => {
+                write!(f, "{path}: its content differs from the manifest")
+            }
+            VerifyProblem::Missing { path } => write!(f, "{path}: listed but missing"),
+            VerifyProblem::Unlisted { path } => {
+                write!(f, "{path}: present but not listed in the manifest")
+            }
+            VerifyProblem::UnsafePath { path } => {
+                write!(
+                    f,
+                    "{path}: this name would escape the folder it is unpacked into"
+                )
+            }
+            VerifyProblem::Unreadable { path, reason } => {
+                write!(f, "{path}: cannot be read ({reason})")
+            }
+            VerifyProblem::Count {
+                what,
+                manifest,
+                found,
+            } => write!(
+                f,
+                "{what}: the manifest says {manifest}, the files hold {found}"
+            ),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Manifest {
+    schema_version: u32,
+    exported_at: String,
+    #[serde(default)]
+    encrypted: bool,
+    counts: Counts,
+    files: Vec<ManifestFile>,
+}
+
+#[derive(Deserialize)]
+struct ManifestFile {
+    path: String,
+    sha256: String,
+    bytes: Option<u64>,
+}
+
+/// Checks the export at `path`. `password` is needed for a password-protected export.
+/// Fails only when the file is not a readable Cleom export at all; differences are reported in
+/// [`VerifyReport::problems`].
+pub fn verify(path: &Path, password: Option<&SecretString>) -> Result<VerifyReport, ExportError> {
+    let file = File::open(path)?;
+    let mut zip = ZipArchive::new(BufReader::new(file))
+        .map_err(|e| ExportError::NotAnExport(format!("not a readable zip ({e})")))?;
+    let password = password.map(|p| p.expose().as_bytes());
+
+    let manifest: Manifest = {
+        let entry = open(&mut zip, MANIFEST, password)?;
+        serde_json::from_reader(entry)
+            .map_err(|e| ExportError::NotAnExport(format!("{MANIFEST} is unreadable ({e})")))?
+    };
+    let mut listed: BTreeMap<String, (String, Option<u64>)> = BTreeMap::new();
+    for f in manifest.files {
+        listed.insert(f.path, (f.sha256.to_ascii_lowercase(), f.bytes));
+    }
+
+    let mut problems = Vec::new();
+    let mut found = Found::default();
+    let mut files_checked = 0;
+    let mut chunk = vec![0u8; 1 << 16];
+    for index in 0..zip.len() {
+        let name = zip
+            .name_for_index(index)
+            .map(str::to_string)
+            .unwrap_or_default();
+        if name == MANIFEST {
+            continue;
+        }
+        if !is_safe_path(&name) {
+            problems.push(VerifyProblem::UnsafePath { path: name.clone() });
+        }
+        let Some((sha256, bytes)) = listed.remove(&name) else {
+            problems.push(VerifyProblem::Unlisted { path: name });
+            continue;
+        };
+        files_checked += 1;
+        let mut counter = Counter::for_file(&name);
+        let read = (|| -> Result<(String, u64), ExportError> {
+            let mut entry = match password {
+                Some(p) => zip.by_index_decrypt(index, p),
+                None => zip.by_index(index),
+            }
+            .map_err(|e| zip_error(&name, e))?;
+            let mut hasher = Sha256::new();
+            let mut size = 0u64;
+            loop {
+                let n = match entry.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                hasher.update(&chunk[..n]);
+                counter.feed(&chunk[..n]);
+                size += n as u64;
+            }
+            Ok((hex::encode(hasher.finalize()), size))
+        })();
+        match read {
+            Ok((actual, size)) => {
+                if actual != sha256 || bytes.is_some_and(|b| b != size) {
+                    problems.push(VerifyProblem::Changed { path: name.clone() });
+                }
+                found.add(&name, &counter);
+            }
+            Err(e @ (ExportError::PasswordRequired | ExportError::WrongPassword)) => return Err(e),
+            Err(e) => problems.push(VerifyProblem::Unreadable {
+                path: name,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    problems.extend(
+        listed
+            .into_keys()
+            .map(|path| VerifyProblem::Missing { path }),
+    );
+    found.compare(&manifest.counts, &mut problems);
+    Ok(VerifyReport {
+        schema_version: manifest.schema_version,
+        exported_at: manifest.exported_at,
+        encrypted: manifest.encrypted,
+        counts: manifest.counts,
+        files_checked,
+        problems,
+    })
+}
+
+/// A relative path of plain names: no `..`, no root, no drive, no backslash.
+fn is_safe_path(name: &str) -> bool {
+    !name.contains(['\\', ':', '\0'])
+        && name
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+fn open<'a, R: Read + io::Seek>(
+    zip: &'a mut ZipArchive<R>,
+    name: &str,
+    password: Option<&[u8]>,
+) -> Result<zip::read::ZipFile<'a, R>, ExportError> {
+    match password {
+        Some(p) => zip.by_name_decrypt(name, p),
+        None => zip.by_name(name),
+    }
+    .map_err(|e| match e {
+        ZipError::FileNotFound => ExportError::NotAnExport(format!("it has no {name}")),
+        e => zip_error(name, e),
+    })
+}
+
+fn zip_error(name: &str, e: ZipError) -> ExportError {
+    match e {
+        ZipError::UnsupportedArchive(ZipError::PASSWORD_REQUIRED) => ExportError::PasswordRequired,
+        ZipError::InvalidPassword => ExportError::WrongPassword,
+        e => ExportError::NotAnExport(format!("{name} cannot be read ({e})")),
+    }
+}
+
+/// Counts the records a file holds, as it streams past.
+enum Counter {
+    /// Elements of the top-level JSON array.
+    JsonArray(JsonArrayCounter),
+    /// CSV records, the header included.
+    Csv(RecordCounter),
+    None,
+}
+
+impl Counter {
+    fn for_file(name: &str) -> Counter {
+        match name {
+            "generations.json" => Counter::JsonArray(JsonArrayCounter::default()),
+            "generations.csv" | "credit-ledger.csv" | "purchases.csv" => {
+                Counter::Csv(RecordCounter::default())
+            }
+            _ => Counter::None,
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        match self {
+            Counter::JsonArray(c) => c.feed(bytes),
+            Counter::Csv(c) => c.feed(bytes),
+            Counter::None => {}
+        }
+    }
+
+    /// Records found: array elements, or CSV rows without the header.
+    fn records(&self) -> u64 {
+        match self {
+            Counter::JsonArray(c) => c.elements,
+            Counter::Csv(c) => c.records().saturating_sub(1),
+            Counter::None => 0,
+        }
+    }
+}
+
+/// What the files hold, to compare with the manifest's counts.
+#[derive(Default)]
+struct Found {
+    generations_json: Option<u64>,
+    generations_csv: Option<u64>,
+    ledger: Option<u64>,
+    purchases: Option<u64>,
+    media_files: u64,
+}
+
+impl Found {
+    fn add(&mut self, name: &str, counter: &Counter) {
+        let records = Some(counter.records());
+        match name {
+            "generations.json" => self.generations_json = records,
+            "generations.csv" => self.generations_csv = records,
+            "credit-ledger.csv" => self.ledger = records,
+            "purchases.csv" => self.purchases = records,
+            _ if name.starts_with("media/") => self.media_files += 1,
+            _ => {}
+        }
+    }
+
+    fn compare(&self, counts: &Counts, problems: &mut Vec<VerifyProblem>) {
+        let mut check = |what: &str, manifest: u64, found: Option<u64>| {
+            if let Some(found) = found.filter(|f| *f != manifest) {
+                problems.push(VerifyProblem::Count {
+                    what: what.to_string(),
+                    manifest,
+                    found,
+                });
+            }
+        };
+        check(
+            "generations in generations.json",
+            counts.generations,
+            self.generations_json,
+        );
+        check(
+            "generations in generations.csv",
+            counts.generations,
+            self.generations_csv,
+        );
+        check(
+            "entries in credit-ledger.csv",
+            counts.credit_ledger_entries,
+            self.ledger,
+        );
+        check(
+            "purchases in purchases.csv",
+            counts.purchases,
+            self.purchases,
+        );
+        check(
+            "files in media/",
+            counts.media_files,
+            Some(self.media_files),
+        );
+        check(
+            "thumbnails and videos",
+            counts.media_files,
+            Some(counts.thumbnails + counts.videos),
+        );
+    }
+}
+
+/// Counts the elements of a JSON document's top-level array, fed in chunks.
+#[derive(Debug, Default)]
+struct JsonArrayCounter {
+    elements: u64,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    /// Whether the current top-level element has started.
+    in_element: bool,
+}
+
+impl JsonArrayCounter {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b' ' | b'\t' | b'\r' | b'\n' => continue,
+                b',' if self.depth == 1 => {
+                    self.in_element = false;
+                    continue;
+                }
+                _ => {}
+            }
+            if self.depth == 1 && !self.in_element && b != b']' {
+                self.in_element = true;
+                self.elements += 1;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => self.depth += 1,
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(json: &str) -> u64 {
+        let mut c = JsonArrayCounter::default();
+        json.as_bytes().chunks(3).for_each(|b| c.feed(b));
+        c.elements
+    }
+
+    #[test]
+    fn only_plain_relative_paths_are_safe() {
+        for ok in ["README.txt", "media/a-b.png", "media/東京-x.gif"] {
+            assert!(is_safe_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "media/../../x",
+            "a//b",
+            "C:/x",
+            "a\\b",
+            "media/",
+        ] {
+            assert!(!is_safe_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_array_elements_are_counted() {
+        assert_eq!(count("[]"), 0);
+        assert_eq!(count("[\n]\n"), 0);
+        assert_eq!(count("[{\"a\":[1,2,{\"b\":\"],{\\\"\"}]}]"), 1);
+        assert_eq!(count("[\n{\"p\":\"x,y\"},\n{\"p\":\"\\\\\"},\n{}\n]\n"), 3);
+        assert_eq!(count("[1, \"two\", [3], null]"), 4);
+    }
+}
