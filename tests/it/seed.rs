@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cleom_core::device::Device;
-use cleom_core::keychain::{self, Keychain};
+use cleom_core::keychain;
 use cleom_core::model::{
     AspectRatio, Generation, Mode, Resolution, Settings, Status, STYLE_PRESETS,
 };
@@ -92,7 +92,7 @@ fn generation(i: usize, created: i64, prompt: String) -> Generation {
             ..Settings::default()
         },
         references: Vec::new(),
-        status: if i % 17 == 0 {
+        status: if i.is_multiple_of(17) {
             Status::Failed
         } else {
             Status::Succeeded
@@ -101,7 +101,7 @@ fn generation(i: usize, created: i64, prompt: String) -> Generation {
         credits_charged: 700,
         output_url: None,
         thumbnail_url: None,
-        error: (i % 17 == 0).then(|| "The render did not finish.".to_string()),
+        error: i.is_multiple_of(17).then(|| "The render did not finish.".to_string()),
         created_at: at.clone(),
         updated_at: at,
         deleted: false,
