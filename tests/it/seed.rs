@@ -101,7 +101,9 @@ fn generation(i: usize, created: i64, prompt: String) -> Generation {
         credits_charged: 700,
         output_url: None,
         thumbnail_url: None,
-        error: i.is_multiple_of(17).then(|| "The render did not finish.".to_string()),
+        error: i
+            .is_multiple_of(17)
+            .then(|| "The render did not finish.".to_string()),
         created_at: at.clone(),
         updated_at: at,
         deleted: false,
