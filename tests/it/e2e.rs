@@ -248,16 +248,40 @@ async fn without_a_keychain_the_sign_in_screen_says_so_and_nothing_is_stored() {
     type_into(&app, "#auth-email", &support::unique_email("nokeychain")).await;
     type_into(&app, "#auth-password", "a fine password").await;
     click(&app, "#auth-submit").await;
+    // Without a keychain the keys need a passphrase first: signing up stops and says why.
     text_until(&app, "#auth-error", "why signing in cannot finish", |t| {
-        t.to_lowercase().contains("keychain")
+        let t = t.to_lowercase();
+        t.contains("keychain") || t.contains("passphrase")
     })
     .await;
+    element(&app, "#passphrase-form").await;
     screenshot(&app, "10-keychain-unavailable").await;
-    app.close().await.unwrap();
     assert!(
         !data_dir.path().join("accounts").exists()
             || support::all_files(&data_dir.path().join("accounts")).is_empty()
     );
+
+    // Choosing a passphrase (first run) lets the sign-up finish; nothing is readable on disk.
+    let passphrase = "tide pools at noon";
+    type_into(&app, "#passphrase", passphrase).await;
+    type_into(&app, "#passphrase-confirm", passphrase).await;
+    click(&app, "#passphrase-submit").await;
+    text_until(
+        &app,
+        "#keychain-status",
+        "protected by the passphrase",
+        |t| t.contains("protected by your passphrase"),
+    )
+    .await;
+    click(&app, "#auth-submit").await;
+    attr_until(&app, "#balance", "data-value", "2000").await;
+    screenshot(&app, "12-passphrase-mode").await;
+    app.close().await.unwrap();
+    let leaks = support::files_containing(
+        data_dir.path(),
+        &[passphrase.as_bytes(), b"a fine password"],
+    );
+    assert!(leaks.is_empty(), "found in the data dir: {leaks:?}");
     backend.shutdown().await;
 }
 

@@ -97,6 +97,16 @@ async fn value(app: &Client, css: &str) -> String {
 }
 
 async fn select(app: &Client, css: &str, option: &str) {
+    // As a person would: scroll the control to the middle of the Studio first (WebKitWebDriver
+    // does not always scroll an <option> of a nested scroll area into view by itself).
+    element(app, css).await;
+    js(
+        app,
+        &format!(
+            "document.querySelector({css:?}).scrollIntoView({{ block: 'center' }}); return 0;"
+        ),
+    )
+    .await;
     element(app, css)
         .await
         .select_by_value(option)

@@ -52,13 +52,30 @@ fn info(text: &str) {
 
 async fn first_item_after(app: &Client, started: Instant) -> Duration {
     let deadline = started + Duration::from_secs(60);
+    let session = started.elapsed();
     loop {
         if app
             .find(Locator::Css("[data-testid=generation]"))
             .await
             .is_ok()
         {
-            return started.elapsed();
+            let total = started.elapsed();
+            let page = app
+                .execute(
+                    "const n = performance.getEntriesByType('navigation')[0];
+                     return [performance.now(), n ? n.domContentLoadedEventEnd : -1];",
+                    vec![],
+                )
+                .await
+                .unwrap_or_default();
+            info(&format!(
+                "start: session after {} ms, first item after {} ms; in the page: DOM ready at {:.0} ms, item seen at {:.0} ms",
+                session.as_millis(),
+                total.as_millis(),
+                page[1].as_f64().unwrap_or(f64::NAN),
+                page[0].as_f64().unwrap_or(f64::NAN),
+            ));
+            return total;
         }
         assert!(
             Instant::now() < deadline,
@@ -99,6 +116,8 @@ async fn bench_the_app_with_100k_generations() {
         seeding.elapsed().as_secs_f64()
     ));
 
+    startup_steps(Path::new(&data_dir), &backend.base_url()).await;
+
     let url = backend.base_url();
     let env = [
         ("CLEOM_DATA_DIR", data_dir.as_str()),
@@ -126,6 +145,22 @@ async fn bench_the_app_with_100k_generations() {
     let app = driver.open_app().await;
     let warm = first_item_after(&app, started).await;
     bench("app_start_to_library", warm.as_secs_f64() * 1000.0, "ms");
+    let timings = app
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               const invoke = window.__TAURI_INTERNALS__.invoke;
+               const time = async (cmd, args) => { const t = performance.now(); await invoke(cmd, args); return Math.round(performance.now() - t); };
+               (async () => done({
+                 app_status: await time('app_status', {}),
+                 library: await time('library', { limit: 50, before: null }),
+                 library2: await time('library', { limit: 50, before: null }),
+                 draft: await time('draft', {}),
+               }))().catch((e) => done(String(e)));"#,
+            vec![],
+        )
+        .await
+        .unwrap_or_default();
+    info(&format!("command round trips after start (ms): {timings}"));
     screenshot(&app, "90-bench-100k-library").await;
 
     // Idle memory, before the scroll loads more pages.
@@ -179,6 +214,51 @@ async fn bench_the_app_with_100k_generations() {
     backend.shutdown().await;
 }
 
+/// What the app does before the Library can answer, timed through the core alone: resume the
+/// session (open the store), the first sync, and the check for running generations.
+async fn startup_steps(data_dir: &Path, backend_url: &str) {
+    use cleom_core::device::Device;
+    use cleom_core::paths::DataDir;
+    use cleom_core::remote::{Endpoints, Remote};
+    let remote = Remote::new(Endpoints::local(backend_url).unwrap()).unwrap();
+    let device = Device::new(DataDir::at(data_dir), support::keychain(), remote).unwrap();
+    let t = Instant::now();
+    let account = device.resume().unwrap().expect("a session to resume");
+    let resume = t.elapsed();
+    let t = Instant::now();
+    let page = account.library(50, None).unwrap();
+    let library = t.elapsed();
+    let t = Instant::now();
+    account.sync().await.unwrap();
+    let sync = t.elapsed();
+    let t = Instant::now();
+    account.has_active_generations().unwrap();
+    let active = t.elapsed();
+    // The sync's thumbnail step, on a second connection to the same store.
+    let key = support::keychain()
+        .get(&cleom_core::keychain::database_key_entry(account.uid()))
+        .unwrap()
+        .unwrap();
+    let store = cleom_core::store::Store::open(
+        &DataDir::at(data_dir).database_path(account.uid()).unwrap(),
+        &cleom_core::secret::DatabaseKey::from_hex(&key).unwrap(),
+    )
+    .unwrap();
+    let t = Instant::now();
+    store.generations_missing_thumbnail(20).unwrap();
+    let thumbnails = t.elapsed();
+    info(&format!(
+        "core, debug build: resume {} ms, first page ({} items) {} ms, sync {} ms (of which the \
+         missing-thumbnail query {} ms), active check {} ms",
+        resume.as_millis(),
+        page.items.len(),
+        library.as_millis(),
+        sync.as_millis(),
+        thumbnails.as_millis(),
+        active.as_millis()
+    ));
+}
+
 /// The resident memory (KiB) of the app process started on `data_dir` and of its descendants
 /// (WebKit's web and network processes), from /proc.
 fn app_rss_kib(data_dir: &str) -> Option<u64> {
@@ -223,6 +303,13 @@ fn app_rss_kib(data_dir: &str) -> Option<u64> {
             })
             .unwrap_or(0)
     };
-    info(&format!("app_idle_rss counts {} processes", family.len()));
+    let parts: Vec<String> = family
+        .iter()
+        .map(|pid| {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            format!("{} {} MB", name.trim(), rss(*pid) / 1024)
+        })
+        .collect();
+    info(&format!("app_idle_rss: {}", parts.join(", ")));
     Some(family.into_iter().map(rss).sum())
 }

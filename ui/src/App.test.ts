@@ -292,12 +292,50 @@ describe('App', () => {
     render(App);
     await waitFor(() => must('#first-run'));
     const states = [...document.querySelectorAll('[data-testid="protection-state"]')].map((b) => b.textContent);
-    expect(states).toEqual(['Available', 'Not in this version']);
+    expect(states).toEqual(['Available', 'Not needed']);
     await fireEvent.input(must('#auth-email'), { target: { value: 'ada@example.com' } });
     await fireEvent.input(must('#auth-password'), { target: { value: 'pw' } });
     await fireEvent.click(button('#auth-submit'));
     await waitFor(() => must('#prompt'));
     expect(localStorage.getItem('cleom.welcomed')).toBe('1');
+  });
+
+  it('without a keychain: chooses a passphrase, then unlocks with it into the last session', async () => {
+    let keychain: AppStatus['keychain'] = { state: 'passphrase', setUp: false, unlocked: false, reason: 'no Secret Service' };
+    backend({ account: null });
+    tauri.handle('app_status', () => status({ account: null, keychain }));
+    tauri.handle('set_up_passphrase', (args) => {
+      if ((args.passphrase as string).length < 8) throw { code: 'keychain.weak_passphrase', message: 'Too short.' };
+      keychain = { ...keychain, setUp: true, unlocked: true } as AppStatus['keychain'];
+      return null;
+    });
+    render(App);
+    await waitFor(() => must('#passphrase-form'));
+    expect(must('#keychain-status').textContent).toMatch(/passphrase/i);
+    await fireEvent.input(must('#passphrase'), { target: { value: 'short' } });
+    await fireEvent.click(button('#passphrase-submit'));
+    expect(must('#passphrase-error').textContent).toMatch(/at least 8/);
+    await fireEvent.input(must('#passphrase'), { target: { value: 'a long passphrase' } });
+    await fireEvent.input(must('#passphrase-confirm'), { target: { value: 'a long passphrase' } });
+    await fireEvent.click(button('#passphrase-submit'));
+    await waitFor(() => expect($('#passphrase-form')).toBeNull());
+    expect(tauri.callsOf('set_up_passphrase')).toEqual([{ passphrase: 'a long passphrase' }]);
+
+    // Next start: locked until the passphrase is entered; a wrong one is explained.
+    keychain = { state: 'passphrase', setUp: true, unlocked: false, reason: null };
+    tauri.handle('unlock_with_passphrase', (args) => {
+      if (args.passphrase !== 'a long passphrase') throw { code: 'keychain.wrong_passphrase', message: 'That passphrase is not the right one.' };
+      return account;
+    });
+    document.body.innerHTML = '';
+    render(App);
+    await waitFor(() => must('#passphrase-form'));
+    await fireEvent.input(must('#passphrase'), { target: { value: 'wrong one' } });
+    await fireEvent.click(button('#passphrase-submit'));
+    await waitFor(() => expect(must('#passphrase-error').textContent).toContain('not the right one'));
+    await fireEvent.input(must('#passphrase'), { target: { value: 'a long passphrase' } });
+    await fireEvent.click(button('#passphrase-submit'));
+    await waitFor(() => must('#prompt'));
   });
 });
 

@@ -39,6 +39,11 @@ export const api = {
   /** The Studio's saved draft (JSON), kept in the encrypted store. */
   draft: () => call<string | null>('draft'),
   saveDraft: (draft: string) => call<null>('save_draft', { draft }),
+  /** Passphrase mode (no OS keychain): choose the passphrase, or enter it after a start. */
+  setUpPassphrase: (passphrase: string) => call<null>('set_up_passphrase', { passphrase }),
+  /** The account the passphrase unlocked (the last session), or null: then sign in. */
+  unlockWithPassphrase: (passphrase: string) =>
+    call<AccountView | null>('unlock_with_passphrase', { passphrase }),
   /** A desktop notification that generation `id` finished; true if one was shown. */
   notifyFinished: (id: string) => call<boolean>('notify_finished', { id }),
   library: (limit: number, before: LibraryCursor | null) =>

@@ -13,6 +13,9 @@ export const Code = {
   networkUnreachable: 'network.unreachable',
   keychainUnavailable: 'keychain.unavailable',
   keychainLocked: 'keychain.locked',
+  passphraseRequired: 'keychain.passphrase_required',
+  wrongPassphrase: 'keychain.wrong_passphrase',
+  weakPassphrase: 'keychain.weak_passphrase',
   creditsInsufficient: 'credits.insufficient',
   pricingUnavailable: 'pricing.unavailable',
   /** Produced by the UI itself for a rejection that is not an AppError. */

@@ -42,11 +42,39 @@ export type ProtectionOption = {
 };
 
 /**
- * The two ways to protect the history's key, as the first-run screen explains them. The
- * passphrase mode has no command in this version, so it is described, never offered as a
- * working choice.
+ * The two ways to protect the history's key, as the first-run screen explains them. Cleom
+ * uses the OS keychain when there is one; the passphrase mode is for computers without.
  */
-export function protectionOptions(keychain: KeychainState | null, passphraseSupported = false): ProtectionOption[] {
+
+/** What the passphrase form asks for, or null when the keys need no passphrase now. */
+export function passphraseStep(keychain: KeychainState | null): 'choose' | 'unlock' | null {
+  if (keychain?.state !== 'passphrase') return null;
+  if (!keychain.setUp) return 'choose';
+  return keychain.unlocked ? null : 'unlock';
+}
+export function protectionOptions(keychain: KeychainState | null, passphraseSupported = true): ProtectionOption[] {
+  if (keychain?.state === 'passphrase') {
+    const why = keychain.reason ? ` (${keychain.reason})` : '';
+    return [
+      {
+        id: 'keychain',
+        title: 'System keychain',
+        badge: 'Not available',
+        tone: 'warn',
+        explanation: `Cleom found no usable system keychain on this computer${why}. It never falls back to storing keys in plain files.`,
+        chosen: false,
+      },
+      {
+        id: 'passphrase',
+        title: 'Passphrase',
+        badge: !keychain.setUp ? 'Choose one' : keychain.unlocked ? 'Unlocked' : 'Locked',
+        tone: keychain.unlocked ? 'ok' : 'warn',
+        explanation:
+          'Your keys are encrypted with a passphrase that only you know (Argon2id). You type it each time Cleom starts; if you forget it, this computer\'s copy is reset and downloaded again from Cleom.',
+        chosen: true,
+      },
+    ];
+  }
   const state = keychain?.state ?? 'checking';
   const keychainOption: ProtectionOption = {
     id: 'keychain',
@@ -64,10 +92,10 @@ export function protectionOptions(keychain: KeychainState | null, passphraseSupp
   const passphraseOption: ProtectionOption = {
     id: 'passphrase',
     title: 'Passphrase',
-    badge: passphraseSupported ? 'Available' : 'Not in this version',
-    tone: passphraseSupported ? 'ok' : 'muted',
+    badge: passphraseSupported ? 'Not needed' : 'Not in this version',
+    tone: 'muted',
     explanation: passphraseSupported
-      ? 'For computers without a keychain: you type a passphrase each time Cleom starts; the key is derived from it.'
+      ? 'Only for computers without a keychain: you choose a passphrase and type it each time Cleom starts; it protects the keys instead.'
       : 'For computers without a keychain, Cleom will offer a passphrase that you type at each start. This version needs a system keychain.',
     chosen: false,
   };

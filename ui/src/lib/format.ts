@@ -31,13 +31,15 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
+// Made once: building an Intl formatter costs far more than using one, and the Library
+// formats a date for every row it renders while scrolling.
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
 /** Local date and time, e.g. "Mar 4, 2025, 2:05 PM". Unparseable input is returned as is. */
 export function formatDateTime(iso: string): string {
   const time = Date.parse(iso);
   if (Number.isNaN(time)) return iso;
-  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(
-    new Date(time),
-  );
+  return dateTime.format(new Date(time));
 }
 
 /** "just now", "5 min ago", "3 h ago", then the date. `now` is injected for testing. */

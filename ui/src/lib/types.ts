@@ -7,7 +7,9 @@ export type AppError = { code: string; message: string };
 export type KeychainState =
   | { state: 'available' }
   | { state: 'locked' }
-  | { state: 'unavailable'; reason: string };
+  | { state: 'unavailable'; reason: string }
+  /** No usable OS keychain: the keys are protected by a passphrase chosen on this device. */
+  | { state: 'passphrase'; setUp: boolean; unlocked: boolean; reason: string | null };
 
 export type AccountView = {
   uid: string;
