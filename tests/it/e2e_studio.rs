@@ -339,12 +339,13 @@ async fn backend_generation(base: &str, data_dir: &Path) -> serde_json::Value {
         .unwrap();
     let remote = Remote::new(Endpoints::local(base).unwrap()).unwrap();
     let admin = SecretString::new(support::ADMIN_TOKEN.into());
-    let page = remote
+    let query = cleom_core::remote::firestore::StructuredQuery::from("generations").limit(10);
+    let found = remote
         .firestore
-        .list(&format!("users/{uid}/generations"), 10, None, &admin)
+        .run_query(&format!("users/{uid}"), &query, &admin)
         .await
         .unwrap();
-    assert_eq!(page.documents.len(), 1, "one generation on the backend");
-    let generation = documents::generation_from_document(&page.documents[0]).unwrap();
+    assert_eq!(found.len(), 1, "one generation on the backend");
+    let generation = documents::generation_from_document(&found[0]).unwrap();
     serde_json::to_value(generation).unwrap()
 }
