@@ -10,9 +10,13 @@ import type {
   DeletionReceipt,
   Estimate,
   ExportResult,
+  FacetCounts,
   GenerationView,
   LibraryCursor,
+  LibraryItemView,
   LibraryPage,
+  LibraryQuery,
+  QueryPage,
   Reference,
   Settings,
   SignedOutPayload,
@@ -48,6 +52,12 @@ export const api = {
   notifyFinished: (id: string) => call<boolean>('notify_finished', { id }),
   library: (limit: number, before: LibraryCursor | null) =>
     call<LibraryPage>('library', { limit, before }),
+  /** A page for a search, filters and a sort; page on with `after: page.next`. */
+  libraryQuery: (query: LibraryQuery) => call<QueryPage>('library', { query }),
+  /** How many generations each filter value would show under `query`. */
+  libraryCounts: (query: LibraryQuery) => call<FacetCounts>('library_counts', { query }),
+  /** One generation with its poster, or null when it is gone. */
+  libraryItem: (id: string) => call<LibraryItemView | null>('library_item', { id }),
   thumbnail: (id: string) => call<string | null>('thumbnail', { id }),
   syncNow: () => call<SyncState>('sync_now'),
   exportData: () => call<ExportResult>('export_data'),

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { debounced, emptyDraft, parseDraft, serializeDraft, type StudioDraft } from './draft';
-import { defaultAdvanced } from './studio';
+import { debounced, draftFromGeneration, emptyDraft, parseDraft, serializeDraft, type StudioDraft } from './draft';
+import { buildSettings, defaultAdvanced } from './studio';
 
 describe('draft', () => {
   it('round-trips every setting', () => {
@@ -55,5 +55,35 @@ describe('debounced', () => {
     expect(save).toHaveBeenLastCalledWith('c');
     d.flush();
     expect(save).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('draftFromGeneration', () => {
+  it('puts a generation prompt and every setting into the draft, keeping the references', () => {
+    const advanced = {
+      ...defaultAdvanced(),
+      aspectRatio: '21:9' as const,
+      stylePreset: 'Anime',
+      subject: 'Product' as const,
+      pacing: 'Normal' as const,
+      voiceOver: true,
+      voiceLanguage: 'ja',
+      voiceType: 'neutral',
+      voiceScript: 'Konnichiwa',
+      music: true,
+      subtitles: false,
+    };
+    const refs = [{ name: 'a.png', kind: 'image' as const, sizeBytes: 10 }];
+    const draft = draftFromGeneration('A fox', buildSettings(33, '2k', advanced), refs);
+    expect(draft).toEqual({ prompt: 'A fox', durationSeconds: 33, resolution: '2k', advanced, references: refs });
+  });
+
+  it('falls back to defaults for values the Studio does not know', () => {
+    const settings = { ...buildSettings(90, '1080p'), stylePreset: 'Unknown', voiceOver: null };
+    const draft = draftFromGeneration('x', settings);
+    expect(draft.durationSeconds).toBe(60);
+    expect(draft.advanced.stylePreset).toBeNull();
+    expect(draft.advanced.voiceOver).toBe(false);
+    expect(draft.references).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ import {
   defaultAdvanced,
   type Advanced,
 } from './studio';
-import type { Reference, Resolution } from './types';
+import type { Reference, Resolution, Settings } from './types';
 
 export type StudioDraft = {
   prompt: string;
@@ -115,4 +115,37 @@ export function debounced<T>(save: (value: T) => void, delayMs: number) {
       pending = null;
     },
   };
+}
+
+/**
+ * The Studio draft that reuses a generation's prompt and settings ("Reuse settings in
+ * Studio"). The references attached now are kept (a generation's files are not stored).
+ * Passed through the same checks as a saved draft, so an unknown value falls back to the default.
+ */
+export function draftFromGeneration(
+  prompt: string,
+  settings: Settings,
+  references: Reference[] = [],
+): StudioDraft {
+  const d = defaultAdvanced();
+  const voice = settings.voiceOver;
+  const draft: StudioDraft = {
+    prompt,
+    durationSeconds: settings.durationSeconds,
+    resolution: settings.resolution,
+    advanced: {
+      aspectRatio: settings.aspectRatio,
+      stylePreset: settings.stylePreset,
+      subject: settings.subject,
+      pacing: settings.pacing,
+      voiceOver: voice !== null,
+      voiceLanguage: voice?.language ?? d.voiceLanguage,
+      voiceType: voice?.voice ?? d.voiceType,
+      voiceScript: voice?.script ?? '',
+      music: settings.music,
+      subtitles: settings.subtitles,
+    },
+    references,
+  };
+  return parseDraft(serializeDraft(draft));
 }

@@ -5,7 +5,10 @@ import type { GenerationView, LibraryCursor, LibraryPage, Status } from './types
 
 export const PAGE_SIZE = 50;
 
-export type LibraryList = { items: GenerationView[]; next: LibraryCursor | null };
+/** Where the next page starts: the plain pages' cursor, or a query's opaque string. */
+export type PageNext = LibraryCursor | string;
+
+export type LibraryList = { items: GenerationView[]; next: PageNext | null };
 
 export const emptyList = (): LibraryList => ({ items: [], next: null });
 

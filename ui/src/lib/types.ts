@@ -76,11 +76,73 @@ export type GenerationView = {
   createdAt: string;
   updatedAt: string;
   hasThumbnail: boolean;
+  /** Where the clip was saved on this device (set by the Library commands). */
+  download?: Download | null;
+  /** The matching passage when the page answered a search (rendered as text, never HTML). */
+  snippet?: SnippetPart[] | null;
 };
+
+/** One piece of a search snippet: matched words have `highlighted` set. */
+export type SnippetPart = { text: string; highlighted: boolean };
+
+export type Download = { path: string; savedAt: string };
 
 export type LibraryCursor = { createdAt: string; id: string };
 
 export type LibraryPage = { items: GenerationView[]; next: LibraryCursor | null };
+
+/** The Library's orders (ties go to the newer generation). */
+export type Sort = 'newestFirst' | 'oldestFirst' | 'mostCredits' | 'longestFirst';
+
+/** Filters AND together; the values inside one list OR; an empty list does not filter. */
+export type LibraryFilters = {
+  statuses?: Status[];
+  modes?: Mode[];
+  resolutions?: Resolution[];
+  aspectRatios?: AspectRatio[];
+  /** Style presets; null = no style. */
+  styles?: (string | null)[];
+  /** RFC 3339, inclusive. */
+  createdFrom?: string;
+  /** RFC 3339, exclusive. */
+  createdTo?: string;
+  /** Only clips saved on this device (true) or not (false). */
+  hasDownload?: boolean;
+};
+
+/** The `query` argument of the `library` and `library_counts` commands. */
+export type LibraryQuery = {
+  text?: string;
+  filters?: LibraryFilters;
+  sort?: Sort;
+  /** 1–500, default 50. */
+  limit?: number;
+  /** The previous page's `next` (opaque; same sort only). */
+  after?: string;
+};
+
+/** A page of a query: `next` is opaque, null on the last page. */
+export type QueryPage = { items: GenerationView[]; next: string | null };
+
+export type FacetCount<T> = { value: T; count: number };
+
+/**
+ * How many generations each filter value would show (every value listed, zeros included);
+ * `total` matches the whole query.
+ */
+export type FacetCounts = {
+  total: number;
+  statuses: FacetCount<Status>[];
+  modes: FacetCount<Mode>[];
+  resolutions: FacetCount<Resolution>[];
+  aspectRatios: FacetCount<AspectRatio>[];
+  /** The presets in the Studio's order, other styles found, then null (no style). */
+  styles: FacetCount<string | null>[];
+  hasDownload: FacetCount<boolean>[];
+};
+
+/** One generation with its poster (a `data:` URL), for the detail view. */
+export type LibraryItemView = GenerationView & { thumbnail: string | null };
 
 export type SyncState = {
   state: 'idle' | 'syncing' | 'offline' | 'error';

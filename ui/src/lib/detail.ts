@@ -1,0 +1,37 @@
+// Pure logic behind the Library's detail view: every setting of a generation as label/value
+// rows (all of it plain text).
+
+import { MODE_LABEL } from './references';
+import { ASPECT_RATIOS, RESOLUTIONS, VOICE_LANGUAGES, VOICE_TYPES } from './studio';
+import type { Mode, Settings } from './types';
+
+export type Row = { label: string; value: string };
+
+const labelOf = (options: { value: string; label: string }[], value: string) =>
+  options.find((o) => o.value === value)?.label ?? value;
+
+export function modeLabel(mode: string): string {
+  return (MODE_LABEL as Record<string, string>)[mode as Mode] ?? mode;
+}
+
+const onOff = (value: boolean) => (value ? 'On' : 'Off');
+
+/** Every setting, in the Studio's order. */
+export function settingRows(settings: Settings): Row[] {
+  const voice = settings.voiceOver;
+  const rows: Row[] = [
+    { label: 'Duration', value: `${settings.durationSeconds} s` },
+    { label: 'Resolution', value: labelOf(RESOLUTIONS, settings.resolution) },
+    { label: 'Aspect ratio', value: labelOf(ASPECT_RATIOS, settings.aspectRatio) },
+    { label: 'Style', value: settings.stylePreset ?? 'None' },
+    { label: 'Subject', value: settings.subject ?? 'Not set' },
+    { label: 'Pacing', value: settings.pacing ?? 'Not set' },
+    {
+      label: 'Voice over',
+      value: voice ? `${labelOf(VOICE_LANGUAGES, voice.language)}, ${labelOf(VOICE_TYPES, voice.voice)}` : 'Off',
+    },
+  ];
+  if (voice?.script) rows.push({ label: 'Voice-over script', value: voice.script });
+  rows.push({ label: 'Music', value: onOff(settings.music) }, { label: 'Subtitles', value: onOff(settings.subtitles) });
+  return rows;
+}
