@@ -29,6 +29,7 @@ const TEXT_PAIRS: [string, string][] = [
   ['text', 'surface'],
   ['text', 'surface-2'],
   ['text', 'info-bg'],
+  ['text', 'mark-bg'],
   ['muted', 'bg'],
   ['muted', 'surface'],
   ['muted', 'surface-2'],

@@ -87,7 +87,9 @@ export const SHORTCUTS: Shortcut[] = [
 /** Ctrl+Enter (generate) works inside the prompt; it is handled there and listed here. */
 export const FIXED_KEYS: { keys: string; description: string }[] = [
   { keys: 'Ctrl+Enter', description: 'Generate (in the prompt)' },
-  { keys: 'Esc', description: 'Close a dialog' },
+  { keys: 'Enter', description: 'Open the details of the focused clip' },
+  { keys: 'Down arrow', description: 'From the search field: go to the results' },
+  { keys: 'Esc', description: 'Close a dialog, or clear the search' },
   { keys: 'Tab / Shift+Tab', description: 'Move between controls' },
 ];
 
