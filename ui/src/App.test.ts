@@ -337,5 +337,46 @@ describe('App', () => {
     await fireEvent.click(button('#passphrase-submit'));
     await waitFor(() => must('#prompt'));
   });
+  it('focuses the Library search with / and Ctrl+F', async () => {
+    await mainScreen();
+    await fireEvent.keyDown(document.body, { key: '/' });
+    expect(document.activeElement?.id).toBe('library-search');
+    must('#prompt').focus();
+    await fireEvent.keyDown(must('#prompt'), { key: '/' });
+    expect(document.activeElement?.id).toBe('prompt');
+    document.body.focus();
+    (document.activeElement as HTMLElement | null)?.blur();
+    await fireEvent.keyDown(document.body, { key: 'f', ctrlKey: true });
+    expect(document.activeElement?.id).toBe('library-search');
+  });
+
+  it('reuses a generation\'s prompt and settings in the Studio from the detail view', async () => {
+    const settings: Settings = {
+      durationSeconds: 25,
+      resolution: '4k',
+      aspectRatio: '9:16',
+      stylePreset: 'Anime',
+      subject: null,
+      pacing: 'Slow',
+      voiceOver: null,
+      music: true,
+      subtitles: false,
+    };
+    libraryItems = [generation({ id: 'g9', prompt: 'A paper boat on a river', settings })];
+    await mainScreen();
+    tauri.handle('library_item', () => ({ ...libraryItems[0]!, thumbnail: null }));
+    await waitFor(() => must('[data-id="g9"]'));
+    await fireEvent.click(must('[data-id="g9"]'));
+    await waitFor(() => must('#generation-detail'));
+    await fireEvent.click(must('#detail-reuse'));
+    await waitFor(() => expect($('#generation-detail')).toBeNull());
+    expect((must('#prompt') as HTMLTextAreaElement).value).toBe('A paper boat on a river');
+    expect((must('#duration') as HTMLInputElement).value).toBe('25');
+    expect((must('#resolution') as HTMLSelectElement).value).toBe('4k');
+    expect((must('#aspect-ratio') as HTMLSelectElement).value).toBe('9:16');
+    expect((must('#style-preset') as HTMLSelectElement).value).toBe('Anime');
+    expect((must('#music') as HTMLInputElement).checked).toBe(true);
+    await waitFor(() => expect(document.activeElement?.id).toBe('prompt'));
+  });
 });
 

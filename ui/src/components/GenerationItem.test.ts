@@ -1,5 +1,5 @@
-import { render } from '@testing-library/svelte';
-import { describe, expect, it } from 'vitest';
+import { fireEvent, render } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
 import GenerationItem from './GenerationItem.svelte';
 import { generation } from '../test/fixtures';
 
@@ -50,5 +50,34 @@ describe('GenerationItem', () => {
     });
     expect(container.querySelector('.failure')?.textContent).toBe('<b>Render failed</b>');
     expect(container.querySelector('b')).toBeNull();
+  });
+  it('shows a search snippet with the matches in <mark>, all as text', () => {
+    const item = generation({
+      prompt: XSS,
+      snippet: [
+        { text: '<img src=x ', highlighted: false },
+        { text: 'onerror', highlighted: true },
+        { text: '=alert(1)>', highlighted: false },
+      ],
+    });
+    const { container } = render(GenerationItem, { item, thumbnail: undefined });
+    const prompt = container.querySelector('.prompt')!;
+    expect(prompt.textContent).toBe(XSS);
+    expect([...prompt.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['onerror']);
+    expect(container.querySelectorAll('img')).toHaveLength(0);
+  });
+
+  it('opens the detail view with a click, Enter or Space', async () => {
+    const onopen = vi.fn();
+    const item = generation({ id: 'abc' });
+    const { container } = render(GenerationItem, { item, thumbnail: undefined, onopen });
+    const article = container.querySelector<HTMLElement>('[data-testid="generation"]')!;
+    await fireEvent.click(article);
+    await fireEvent.keyDown(article, { key: 'Enter' });
+    await fireEvent.keyDown(article, { key: ' ' });
+    await fireEvent.keyDown(article, { key: 'Enter', ctrlKey: true });
+    await fireEvent.keyDown(article, { key: 'ArrowDown' });
+    expect(onopen).toHaveBeenCalledTimes(3);
+    expect(onopen.mock.calls[0]![0]).toMatchObject({ id: 'abc' });
   });
 });

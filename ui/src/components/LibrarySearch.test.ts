@@ -131,6 +131,7 @@ describe('Library search', () => {
 
     await type('fox');
     await waitFor(() => expect(renderedIds()).toEqual(['g3']));
+    expect(must('#library').dataset.resultsFor).toBe('fox');
     expect(queries().at(-1)).toEqual({ text: 'fox', filters: {}, sort: 'newestFirst', limit: 50 });
     const prompt = must('[data-id="g3"] .prompt');
     expect(prompt.textContent).toBe('A red fox in the snow');

@@ -24,8 +24,8 @@ export function settingRows(settings: Settings): Row[] {
     { label: 'Resolution', value: labelOf(RESOLUTIONS, settings.resolution) },
     { label: 'Aspect ratio', value: labelOf(ASPECT_RATIOS, settings.aspectRatio) },
     { label: 'Style', value: settings.stylePreset ?? 'None' },
-    { label: 'Subject', value: settings.subject ?? 'Not set' },
-    { label: 'Pacing', value: settings.pacing ?? 'Not set' },
+    { label: 'Subject', value: settings.subject ?? 'Automatic' },
+    { label: 'Pacing', value: settings.pacing ?? 'Automatic' },
     {
       label: 'Voice over',
       value: voice ? `${labelOf(VOICE_LANGUAGES, voice.language)}, ${labelOf(VOICE_TYPES, voice.voice)}` : 'Off',

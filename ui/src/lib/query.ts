@@ -213,7 +213,16 @@ export function mergeFirstQueryPage(
   const last = page.items.at(-1);
   if (page.next === null || last === undefined) return listOf(page);
   const pageIds = new Set(page.items.map((item) => item.id));
-  const older = list.items.filter((item) => !pageIds.has(item.id) && compare(item, last) > 0);
+  // The list is in the sort's order: what lies beyond the page is a suffix (binary search,
+  // so a reload stays cheap with 100,000 items loaded).
+  let lo = 0;
+  let hi = list.items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(list.items[mid]!, last) > 0) hi = mid;
+    else lo = mid + 1;
+  }
+  const older = list.items.slice(lo).filter((item) => !pageIds.has(item.id));
   return { items: page.items.concat(older), next: older.length > 0 ? list.next : page.next };
 }
 
