@@ -650,6 +650,7 @@ fn main() {
     );
     let key = DatabaseKey::generate().unwrap();
     let encrypted = run("encrypted", dir.path(), &all, Some(&key));
+
     report("encrypted", &encrypted);
     let plain = run("plain", dir.path(), &all, None);
     report("plain", &plain);

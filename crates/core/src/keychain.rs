@@ -753,6 +753,17 @@ mod tests {
             );
         }
 
+        #[test]
+        fn a_working_os_keychain_needs_no_passphrase() {
+            if !enabled("a_working_os_keychain_needs_no_passphrase") {
+                return;
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let store = SecretStore::choose(&DataDir::at(dir.path()), Channel::Debug);
+            assert!(matches!(store, SecretStore::Os(_)), "{store:?}");
+            assert_eq!(store.state(), KeychainState::Available);
+        }
+
         /// Not a test of its own: the probe half of the two tests below, run in a child process
         /// so that it can have its own D-Bus environment.
         #[test]

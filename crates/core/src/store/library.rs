@@ -13,9 +13,10 @@
 //! - Pages are found first as `seq`s, reading only narrow indexes (filters are checked on
 //!   `generations_filters`, a copy of the few filtered columns), and only the rows of the page
 //!   are then read whole: a selective filter does not drag every prompt through decryption.
-//! - Counts per filter value are one grouped pass (over `generations_facets`, in group order),
-//!   and each dimension is then counted under the *other* dimensions' filters in Rust, the way
-//!   a faceted search shows "how many would I get if I also ticked this".
+//! - Counts per filter value come from an in-memory copy of the filtered columns merged with the
+//!   search's matches (see `facets`), and each dimension is counted under the *other*
+//!   dimensions' filters, the way a faceted search shows "how many would I get if I also ticked
+//!   this".
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -24,6 +25,7 @@ use rusqlite::types::Value;
 use rusqlite::{params_from_iter, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use super::facets::{FacetCache, Values};
 use super::search::{self, MARK_CLOSE, MARK_OPEN};
 use super::{
     read_library_item, seq_floor, time_key, LibraryItem, Result, Store, StoreError, LIBRARY_COLUMNS,
@@ -384,28 +386,33 @@ impl Store {
     }
 
     /// How many generations each filter value would show under `query` (its text, date range
-    /// and other filters); `limit`, `after` and `sort` do not matter.
+    /// and other filters); `limit`, `after` and `sort` do not matter. See `facets`.
     pub fn counts(&self, query: &LibraryQuery) -> Result<FacetCounts> {
-        let sql = counts_sql(query)?;
-        let mut stmt = self.conn.prepare_cached(&sql.text)?;
-        let mut rows = stmt.query(params_from_iter(&sql.params))?;
+        let matching = query.text.as_deref().and_then(search::fts_query);
+        let (from, to) = seq_range(&query.filters)?;
+        let stamp = FacetCache::stamp(&self.conn)?;
+        let mut slot = self.facets.borrow_mut();
+        let cache = match slot.take() {
+            Some(cache) if cache.is_current(stamp) => slot.insert(cache),
+            _ => slot.insert(FacetCache::build(&self.conn)?),
+        };
+        let groups = match &matching {
+            None => cache.tally(from, to, None)?,
+            Some(fts) => {
+                let mut sql = Sql::default();
+                sql.push("SELECT rowid FROM generations_fts WHERE generations_fts MATCH ")
+                    .bind(fts.clone());
+                seq_bounds(&mut sql, "rowid", from, to, None, true);
+                sql.push(" ORDER BY rowid");
+                let mut stmt = self.conn.prepare_cached(&sql.text)?;
+                let rows = stmt.query_map(params_from_iter(&sql.params), |r| r.get::<_, i64>(0))?;
+                let mut matches = rows.map(|seq| seq.map_err(StoreError::from));
+                cache.tally(from, to, Some(&mut matches))?
+            }
+        };
         let mut tally = Tally::new(&query.filters);
-        while let Some(row) = rows.next()? {
-            let corrupt =
-                |what: &str| StoreError::Corrupt(format!("a generation has an unreadable {what}"));
-            let status: String = row.get(0)?;
-            let mode: String = row.get(1)?;
-            let resolution: String = row.get(2)?;
-            let aspect: String = row.get(3)?;
-            let group = Group {
-                status: Status::parse(&status).ok_or_else(|| corrupt("status"))?,
-                mode: Mode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
-                resolution: Resolution::parse(&resolution).ok_or_else(|| corrupt("resolution"))?,
-                aspect_ratio: AspectRatio::parse(&aspect).ok_or_else(|| corrupt("aspect ratio"))?,
-                style: row.get(4)?,
-                has_download: row.get(5)?,
-            };
-            tally.add(&group, row.get::<_, i64>(6)?.unsigned_abs());
+        for (packed, count) in groups {
+            tally.add(&cache.unpack(packed), count);
         }
         Ok(tally.finish())
     }
@@ -518,34 +525,6 @@ pub(super) fn query_sql(query: &LibraryQuery) -> Result<(Sql, Option<String>)> {
     Ok((sql, matching))
 }
 
-/// The SQL that counts generations per combination of filter values.
-pub(super) fn counts_sql(query: &LibraryQuery) -> Result<Sql> {
-    let matching = query.text.as_deref().and_then(search::fts_query);
-    let (from, to) = seq_range(&query.filters)?;
-    let mut sql = Sql::default();
-    sql.push(
-        "SELECT g.status, g.mode, g.resolution, g.aspect_ratio, g.style_preset, \
-         g.has_download, count(*) FROM ",
-    );
-    let seq = match &matching {
-        Some(fts) => {
-            sql.push(
-                "generations_fts CROSS JOIN generations g INDEXED BY generations_filters
-                 ON g.seq = generations_fts.rowid WHERE generations_fts MATCH ",
-            )
-            .bind(fts.clone());
-            "generations_fts.rowid"
-        }
-        None => {
-            sql.push("generations g INDEXED BY generations_facets WHERE 1");
-            "g.seq"
-        }
-    };
-    seq_bounds(&mut sql, seq, from, to, None, true);
-    sql.push(" GROUP BY 1, 2, 3, 4, 5, 6");
-    Ok(sql)
-}
-
 /// Appends the date range and the cursor as bounds on `seq_column`.
 fn seq_bounds(
     sql: &mut Sql,
@@ -565,16 +544,6 @@ fn seq_bounds(
         let op = if descending { " < " } else { " > " };
         sql.push(" AND ").push(seq_column).push(op).bind(seq);
     }
-}
-
-/// One combination of filter values and how many generations have it.
-struct Group {
-    status: Status,
-    mode: Mode,
-    resolution: Resolution,
-    aspect_ratio: AspectRatio,
-    style: Option<String>,
-    has_download: bool,
 }
 
 /// Adds up groups into per-dimension counts, each under the other dimensions' filters.
@@ -605,7 +574,7 @@ impl<'f> Tally<'f> {
         }
     }
 
-    fn add(&mut self, g: &Group, count: u64) {
+    fn add(&mut self, g: &Values<'_>, count: u64) {
         fn allows<T: PartialEq>(wanted: &[T], value: &T) -> bool {
             wanted.is_empty() || wanted.contains(value)
         }
@@ -618,7 +587,7 @@ impl<'f> Tally<'f> {
             allows(&f.modes, &g.mode),
             allows(&f.resolutions, &g.resolution),
             allows(&f.aspect_ratios, &g.aspect_ratio),
-            allows(&f.styles, &g.style),
+            allows(&f.styles, g.style),
             f.has_download.is_none_or(|d| d == g.has_download),
         ];
         // Whether the group passes every filter except that of dimension `d`.

@@ -96,9 +96,6 @@ ALTER TABLE generations_new RENAME TO generations;
 -- index pages instead of whole rows (prompts, settings, URLs).
 CREATE INDEX generations_filters ON generations
     (seq, status, mode, resolution, aspect_ratio, style_preset, has_download);
--- Counting per filter value walks this one in group order, without sorting.
-CREATE INDEX generations_facets ON generations
-    (status, mode, resolution, aspect_ratio, style_preset, has_download);
 -- The other two sorts, keyset-paged.
 CREATE INDEX generations_most_credits ON generations (credits_charged DESC, seq DESC);
 CREATE INDEX generations_longest ON generations (duration_seconds DESC, seq DESC);
@@ -117,7 +114,7 @@ CREATE VIRTUAL TABLE generations_fts USING fts5 (
     content = 'generations',
     content_rowid = 'seq',
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '1 2 3'
+    prefix = '1 2 3 4 5'
 );
 
 -- Deleted text is removed from the index at once, not left in old segments until a merge.

@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use super::*;
 use crate::model::{Pacing, Subject, VoiceOver, STYLE_PRESETS};
 use crate::store::library::MAX_LIMIT;
+use crate::store::tests::tombstone;
 
 const WORDS: [&str; 12] = [
     "fox", "dawn", "neon", "rain", "city", "forest", "ocean", "fog", "golden", "glacier",
@@ -923,9 +924,17 @@ fn library_queries_use_their_indexes() {
         assert!(plan.contains(index), "{q:?}: {plan}");
         assert!(!plan.contains("TEMP B-TREE"), "{q:?}: {plan}");
     }
-    let sql = crate::store::library::counts_sql(&LibraryQuery::default()).unwrap();
-    let plan = plan(&store, &sql.text, rusqlite::params_from_iter(&sql.params));
-    assert!(plan.contains("COVERING INDEX generations_facets"), "{plan}");
+    // Counting reads the filter values from the narrow index, in order.
+    let plan = plan(
+        &store,
+        "SELECT seq, status, mode, resolution, aspect_ratio, style_preset, has_download
+         FROM generations INDEXED BY generations_filters ORDER BY seq",
+        [],
+    );
+    assert!(
+        plan.contains("COVERING INDEX generations_filters"),
+        "{plan}"
+    );
     assert!(!plan.contains("TEMP B-TREE"), "{plan}");
 }
 
@@ -960,4 +969,45 @@ fn purchases_round_trip_oldest_first() {
         .upsert_purchases(&[purchase("p3", "soon", 1)])
         .unwrap_err();
     assert_eq!(err.code(), "store.invalid_input");
+}
+
+/// Counts follow every change: this store's writes, and commits by another connection.
+#[test]
+fn counts_follow_every_change() {
+    let f = fixture();
+    let key = key();
+    let mut store = Store::create(&f.path, &key).unwrap();
+    let total = |store: &Store, text: Option<&str>| {
+        store
+            .counts(&LibraryQuery {
+                text: text.map(str::to_string),
+                ..LibraryQuery::default()
+            })
+            .unwrap()
+    };
+    assert_eq!(total(&store, None).total, 0);
+    store
+        .upsert_generations(&[generation("g1", "2025-03-01T10:00:00Z")])
+        .unwrap();
+    assert_eq!(total(&store, None).total, 1);
+    assert_eq!(total(&store, Some("fox")).total, 1);
+    assert_eq!(total(&store, Some("heron")).total, 0);
+    store.record_download("g1", Path::new("/x.mp4")).unwrap();
+    assert_eq!(total(&store, None).has_download[0].count, 1);
+    let mut g = generation("g1", "2025-03-01T10:00:00Z");
+    g.prompt = "a heron".into();
+    g.status = Status::Failed;
+    store.upsert_generations(&[g]).unwrap();
+    assert_eq!(total(&store, Some("heron")).total, 1);
+    assert_eq!(total(&store, None).statuses[3].count, 1);
+
+    // Another connection (a second window) writes: seen at the next count.
+    let mut other = Store::open(&f.path, &same_key(&key)).unwrap();
+    other
+        .upsert_generations(&[generation("g2", "2025-03-01T10:00:01Z")])
+        .unwrap();
+    assert_eq!(total(&store, None).total, 2);
+    other.upsert_generations(&[tombstone("g1")]).unwrap();
+    assert_eq!(total(&store, None).total, 1);
+    assert_eq!(total(&store, Some("heron")).total, 0);
 }
