@@ -51,6 +51,14 @@ ensure_ui_packages() {
   fi
 }
 
+# Installs firebase-tools (the Auth emulator the contract suite runs) from its lock file.
+ensure_emulator_packages() {
+  if [ ! -f tests/emulators/node_modules/.package-lock.json ] || ! cmp -s tests/emulators/package-lock.json tests/emulators/node_modules/.cleom-lock; then
+    echo "==> npm ci (tests/emulators: firebase-tools)"
+    (cd tests/emulators && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.cleom-lock)
+  fi
+}
+
 build_ui() {
   echo "==> building the UI"
   (cd ui && npm run build)

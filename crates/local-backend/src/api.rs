@@ -2,6 +2,13 @@
 //! retry never charges twice, read, cancel, delete), the account-deletion cascade, and media
 //! downloads. Errors are `{"error": {"code": "INSUFFICIENT_CREDITS", "message": …}}`; the app
 //! switches on `code`.
+//!
+//! Every handler acts through [`Service`]: the caller's ID token is checked with Auth's
+//! `accounts:lookup`, and documents are read and written through Firestore REST with the
+//! stores' admin credential, so the same handlers serve in front of the embedded stores and in
+//! front of Google's emulators.
+
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -10,15 +17,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cleom_core::model::{validate_prompt, Generation, GenerationRequest, Mode, Settings};
 use cleom_core::pricing::PricingTable;
+use cleom_core::remote::RemoteError;
+use cleom_core::secret::SecretString;
 use serde_json::json;
 
 use crate::account;
-use crate::auth::{self, BearerError, Principal};
-use crate::error::StoreError;
 use crate::generations::{self, GenerationError};
 use crate::ids;
 use crate::media::{self, ByteRange};
-use crate::AppState;
+use crate::service::Service;
 
 /// Longest client-chosen generation id.
 const MAX_ID_CHARS: usize = 128;
@@ -47,16 +54,32 @@ impl ApiError {
     fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "not found")
     }
-}
 
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> ApiError {
-        tracing::error!(%error, "api request failed");
+    fn internal() -> ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL",
             "internal error",
         )
+    }
+}
+
+impl From<RemoteError> for ApiError {
+    /// A failure of the stores behind the API: "try again" when they are unreachable or busy,
+    /// an internal error otherwise (logged by code; a `RemoteError` never holds a secret).
+    fn from(error: RemoteError) -> ApiError {
+        tracing::error!(code = error.code(), %error, "a store call of the API failed");
+        match error {
+            RemoteError::Unreachable
+            | RemoteError::Timeout
+            | RemoteError::RateLimited
+            | RemoteError::Server(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "the service is unavailable; try again",
+            ),
+            _ => ApiError::internal(),
+        }
     }
 }
 
@@ -78,7 +101,10 @@ impl From<GenerationError> for ApiError {
             GenerationError::NotCancelable(_) => {
                 ApiError::new(StatusCode::CONFLICT, "NOT_CANCELABLE", message)
             }
-            GenerationError::Store(e) => e.into(),
+            GenerationError::Contended => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", message)
+            }
+            GenerationError::Remote(e) => e.into(),
         }
     }
 }
@@ -94,20 +120,43 @@ impl IntoResponse for ApiError {
 }
 
 /// The signed-in user making the request.
-async fn user(app: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+struct Caller {
+    uid: String,
+    email: String,
+}
+
+/// Checks the request's ID token with Auth (`accounts:lookup`), which answers for the embedded
+/// Auth and the Auth emulator alike.
+async fn caller(service: &Service, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let unauthenticated =
         |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
-    match auth::principal(&app.store, app.admin_token.as_deref(), headers).await {
-        Ok(Some(Principal::User(uid))) => Ok(uid),
-        Ok(Some(Principal::Admin)) => Err(ApiError::new(
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(unauthenticated("sign in first: no Authorization header"));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthenticated("the ID token is not valid"))?;
+    if service.is_admin_bearer(token) {
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "PERMISSION_DENIED",
             "the Cleom API acts for a signed-in user, not the admin token",
-        )),
-        Ok(None) => Err(unauthenticated("sign in first: no Authorization header")),
-        Err(BearerError::Invalid) => Err(unauthenticated("the ID token is not valid")),
-        Err(BearerError::Expired) => Err(unauthenticated("the ID token has expired")),
-        Err(BearerError::Store(e)) => Err(e.into()),
+        ));
+    }
+    let token = SecretString::new(token.to_string());
+    match service.remote.auth.lookup(&token).await {
+        Ok(info) => Ok(Caller {
+            uid: info.uid,
+            email: info.email.unwrap_or_default(),
+        }),
+        Err(RemoteError::SessionExpired | RemoteError::InvalidRequest(_)) => {
+            Err(unauthenticated("the ID token is not valid or has expired"))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -150,11 +199,11 @@ fn parse_request(body: &Bytes) -> Result<GenerationRequest, ApiError> {
 
 /// `POST /api/v1/generations`.
 pub(crate) async fn create_generation(
-    State(app): State<AppState>,
+    State(service): State<Arc<Service>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Generation>, ApiError> {
-    let uid = user(&app, &headers).await?;
+    let caller = caller(&service, &headers).await?;
     let request = parse_request(&body)?;
     if !is_valid_generation_id(&request.id) {
         return Err(ApiError::invalid_argument(
@@ -173,93 +222,84 @@ pub(crate) async fn create_generation(
     let estimate = PricingTable::local_default()
         .estimate(mode, &request.settings)
         .map_err(|e| invalid_settings(e.to_string()))?;
-    let generation = app
-        .store
-        .run(move |db| db.write(|tx| generations::create(tx, &uid, &request, mode, estimate.total)))
-        .await?;
-    app.jobs.notify_one();
+    let generation = generations::create(
+        &service,
+        &caller.uid,
+        &caller.email,
+        &request,
+        mode,
+        estimate.total,
+    )
+    .await?;
     Ok(Json(generation))
+}
+
+/// A generation id from the path; an id the API would never have created is simply not found.
+fn known_id(id: &str) -> Result<&str, ApiError> {
+    if is_valid_generation_id(id) {
+        Ok(id)
+    } else {
+        Err(ApiError::not_found())
+    }
 }
 
 /// `GET /api/v1/generations/{id}`.
 pub(crate) async fn get_generation(
-    State(app): State<AppState>,
+    State(service): State<Arc<Service>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Generation>, ApiError> {
-    let uid = user(&app, &headers).await?;
-    let generation = app
-        .store
-        .run(move |db| generations::get(db.conn(), &uid, &id))
-        .await?;
-    generation.map(Json).ok_or_else(ApiError::not_found)
+    let caller = caller(&service, &headers).await?;
+    let found = generations::get(&service, &caller.uid, known_id(&id)?).await?;
+    found
+        .map(|(generation, _)| Json(generation))
+        .ok_or_else(ApiError::not_found)
 }
 
 /// `POST /api/v1/generations/{id}:cancel` (the only action; the colon is part of the segment).
 pub(crate) async fn generation_action(
-    State(app): State<AppState>,
+    State(service): State<Arc<Service>>,
     Path(segment): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Generation>, ApiError> {
-    let uid = user(&app, &headers).await?;
-    let Some(id) = segment.strip_suffix(":cancel").map(str::to_string) else {
+    let caller = caller(&service, &headers).await?;
+    let Some(id) = segment.strip_suffix(":cancel") else {
         return Err(ApiError::not_found());
     };
-    let generation = app
-        .store
-        .run(move |db| db.write(|tx| generations::cancel(tx, &uid, &id)))
-        .await?;
+    let generation = generations::cancel(&service, &caller.uid, known_id(id)?).await?;
     Ok(Json(generation))
 }
 
 /// `DELETE /api/v1/generations/{id}`.
 pub(crate) async fn delete_generation(
-    State(app): State<AppState>,
+    State(service): State<Arc<Service>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let uid = user(&app, &headers).await?;
-    let tokens = app
-        .store
-        .run(move |db| db.write(|tx| generations::tombstone(tx, &uid, &id)))
-        .await?;
-    let media_root = app.media_root.clone();
-    tokio::task::spawn_blocking(move || account::remove_media(&media_root, &tokens))
-        .await
-        .map_err(|e| ApiError::from(StoreError::Task(e.to_string())))?;
+    let caller = caller(&service, &headers).await?;
+    generations::tombstone(&service, &caller.uid, known_id(&id)?).await?;
     Ok(Json(json!({})))
 }
 
 /// `DELETE /api/v1/account`: the server-side cascade.
 pub(crate) async fn delete_account(
-    State(app): State<AppState>,
+    State(service): State<Arc<Service>>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let uid = user(&app, &headers).await?;
-    let removal = app
-        .store
-        .run(move |db| db.write(|tx| account::delete_account(tx, &uid)))
-        .await?;
-    let media_root = app.media_root.clone();
-    let tokens = removal.media_tokens.clone();
-    let media_files =
-        tokio::task::spawn_blocking(move || account::remove_media(&media_root, &tokens))
-            .await
-            .map_err(|e| ApiError::from(StoreError::Task(e.to_string())))?;
-    // Empty the WAL so no page image with the deleted rows remains on disk.
-    app.store.run(|db| db.checkpoint()).await?;
+    let caller = caller(&service, &headers).await?;
+    let removal = account::delete_account(&service, &caller.uid).await?;
     Ok(Json(json!({ "removed": {
         "generations": removal.generations,
         "ledgerEntries": removal.ledger_entries,
         "purchases": removal.purchases,
-        "mediaFiles": media_files,
+        "mediaFiles": removal.media_files,
         "authUser": removal.auth_user,
     }})))
 }
 
 /// `GET /api/v1/media/{token}/{file}`: no auth (the token is the signature), `Range` honoured.
 pub(crate) async fn media(
-    State(app): State<AppState>,
+    State(service): State<Arc<Service>>,
     Path((token, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -267,10 +307,13 @@ pub(crate) async fn media(
     else {
         return Err(ApiError::not_found());
     };
-    let bytes = match tokio::fs::read(app.media_root.join(&token).join(&file)).await {
+    let bytes = match tokio::fs::read(service.media_root.join(&token).join(&file)).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found()),
-        Err(e) => return Err(StoreError::Media(e).into()),
+        Err(error) => {
+            tracing::error!(%error, "cannot read a media file");
+            return Err(ApiError::internal());
+        }
     };
     let len = bytes.len() as u64;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());

@@ -21,7 +21,7 @@ use sha2::{Digest as _, Sha256};
 use crate::account;
 use crate::db::{Store, Tx};
 use crate::error::StoreError;
-use crate::firestore::value::{Timestamp, Value};
+use crate::firestore::value::{fields_from_json, Fields, Timestamp, Value};
 use crate::ids;
 use crate::AppState;
 
@@ -62,9 +62,10 @@ fn now_ms() -> i64 {
 }
 
 /// The caller named by an `Authorization: Bearer …` header; `None` without the header.
+/// `admin_tokens` are the bearer tokens with admin rights.
 pub(crate) async fn principal(
     store: &Arc<Store>,
-    admin_token: Option<&str>,
+    admin_tokens: &[String],
     headers: &HeaderMap,
 ) -> Result<Option<Principal>, BearerError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -77,7 +78,7 @@ pub(crate) async fn principal(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(BearerError::Invalid)?;
-    if admin_token == Some(token) {
+    if admin_tokens.iter().any(|admin| admin == token) {
         return Ok(Some(Principal::Admin));
     }
     let token = token.to_string();
@@ -227,11 +228,14 @@ impl From<StoreError> for AuthError {
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": {
+        let mut body = json!({ "error": {
             "code": self.http.as_u16(),
             "message": self.message,
             "errors": [{ "message": self.message, "domain": "global", "reason": "invalid" }],
         }});
+        if self.http == StatusCode::UNAUTHORIZED {
+            body["error"]["status"] = json!("UNAUTHENTICATED");
+        }
         (self.http, JsonResponse(body)).into_response()
     }
 }
@@ -267,13 +271,8 @@ fn user_by_uid(conn: &Connection, uid: &str) -> Result<Option<AuthUser>, StoreEr
         .optional()?)
 }
 
-/// The email of an Auth user, for creating their profile.
-pub(crate) fn email_of(conn: &Connection, uid: &str) -> Result<Option<String>, StoreError> {
-    Ok(user_by_uid(conn, uid)?.map(|u| u.email))
-}
-
 /// Deletes the Auth user and its tokens; answers whether there was one.
-pub(crate) fn delete_user(conn: &Connection, uid: &str) -> Result<bool, StoreError> {
+fn delete_user(conn: &Connection, uid: &str) -> Result<bool, StoreError> {
     revoke_tokens(conn, uid)?;
     Ok(conn.execute("DELETE FROM auth_users WHERE uid = ?1", [uid])? > 0)
 }
@@ -399,7 +398,7 @@ async fn sign_up(app: &AppState, body: Json) -> Result<Json, AuthError> {
                         params![uid, email, &salt[..], &hash[..], display_name, now, now / 1000],
                     )
                     .map_err(StoreError::from)?;
-                account::create_profile(tx, &uid, &email, display_name.as_deref())?;
+                create_profile(tx, &uid, &email, display_name.as_deref())?;
                 let session = issue_session(tx.conn, &uid)?;
                 Ok(json!({
                     "kind": "identitytoolkit#SignupNewUserResponse",
@@ -568,7 +567,7 @@ async fn update(app: &AppState, body: Json) -> Result<Json, AuthError> {
                         .map_err(StoreError::from)?;
                 }
                 if !profile_changes.is_empty() {
-                    account::update_profile(tx, &uid, profile_changes)?;
+                    update_profile(tx, &uid, profile_changes)?;
                 }
                 let session = if credentials_change {
                     // A new email or password signs every other session out.
@@ -614,6 +613,123 @@ async fn delete(app: &AppState, body: Json) -> Result<Json, AuthError> {
             })
         })
         .await
+}
+
+/// `POST /identitytoolkit.googleapis.com/v1/projects/{project}/accounts:delete` with an admin
+/// bearer token and `{localId}`: deletes a user as the Admin SDK does (the Cleom API's last step
+/// of an account deletion). The Auth emulator answers the same way, down to its errors.
+///
+/// Afterwards the WAL is emptied: the deletion cascade has just removed the account's
+/// documents, and no page image holding them may stay behind on disk.
+pub(crate) async fn admin_action(
+    State(app): State<AppState>,
+    Path((_project, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match admin_delete(&app, &action, &headers, &body).await {
+        Ok(json) => JsonResponse(json).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn admin_delete(
+    app: &AppState,
+    action: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Json, AuthError> {
+    if action != "accounts:delete" {
+        return Err(AuthError {
+            http: StatusCode::NOT_FOUND,
+            message: "NOT_FOUND".into(),
+        });
+    }
+    // As the Auth emulator answers: no credential at all is a 400, any bearer token but an
+    // admin one (a user's ID token included) a 401.
+    match principal(&app.store, &app.admin_tokens, headers).await {
+        Ok(Some(Principal::Admin)) => {}
+        Ok(None) => {
+            return Err(AuthError::bad(
+                "INSUFFICIENT_PERMISSION : Only authenticated requests can specify target_project_id.",
+            ))
+        }
+        Ok(Some(Principal::User(_))) | Err(BearerError::Invalid | BearerError::Expired) => {
+            return Err(AuthError {
+                http: StatusCode::UNAUTHORIZED,
+                message: "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.".into(),
+            })
+        }
+        Err(BearerError::Store(e)) => return Err(e.into()),
+    }
+    let body = parse_json(body)?;
+    let uid = text(&body, "localId")?
+        .ok_or_else(|| AuthError::bad("MISSING_LOCAL_ID"))?
+        .to_string();
+    app.store
+        .run(move |db| {
+            let existed = db.write(|tx| delete_user(tx.conn, &uid))?;
+            if !existed {
+                return Err(AuthError::bad("USER_NOT_FOUND"));
+            }
+            db.checkpoint()?;
+            Ok(json!({ "kind": "identitytoolkit#DeleteAccountResponse" }))
+        })
+        .await
+}
+
+/// Firestore fields in this store's representation, from the Cleom API's (both are Firestore
+/// JSON, so the layout is written once, in `account`).
+fn stored_fields(fields: &account::Fields, now: Timestamp) -> Result<Fields, StoreError> {
+    let json = serde_json::Value::Object(
+        fields
+            .iter()
+            .map(|(key, value)| (key.clone(), value.to_json()))
+            .collect(),
+    );
+    let mut stored = fields_from_json(&json).map_err(|e| StoreError::CorruptDocument {
+        path: "a new profile".into(),
+        reason: e.0,
+    })?;
+    stored.insert("createdAt".into(), Value::Timestamp(now));
+    stored.insert("updatedAt".into(), Value::Timestamp(now));
+    Ok(stored)
+}
+
+/// What the real backend's sign-up trigger would do: `users/{uid}` with the sign-up grant and
+/// its ledger entry, in the sign-up's transaction (the same layout the Cleom API creates when
+/// it meets an account without a profile, as on the Auth emulator).
+fn create_profile(
+    tx: &Tx<'_>,
+    uid: &str,
+    email: &str,
+    display_name: Option<&str>,
+) -> Result<(), StoreError> {
+    let profile = account::new_profile_fields(email, display_name);
+    tx.set(
+        &account::profile_path(uid),
+        &stored_fields(&profile, tx.now)?,
+    )?;
+    let grant = account::SIGNUP_GRANT;
+    let entry = account::ledger_fields(grant, "signup_grant", None, grant);
+    tx.set(
+        &format!("users/{uid}/creditLedger/{}", ids::new_document_id()),
+        &stored_fields(&entry, tx.now)?,
+    )
+}
+
+/// Mirrors a change of the Auth user (display name, email) into its profile, if it has one.
+fn update_profile(tx: &Tx<'_>, uid: &str, changes: Vec<(&str, Value)>) -> Result<(), StoreError> {
+    let path = account::profile_path(uid);
+    let Some(mut doc) = tx.get(&path)? else {
+        return Ok(());
+    };
+    for (key, value) in changes {
+        doc.fields.insert(key.to_string(), value);
+    }
+    doc.fields
+        .insert("updatedAt".into(), Value::Timestamp(tx.now));
+    tx.set(&path, &doc.fields)
 }
 
 /// `POST /securetoken.googleapis.com/v1/token`: a new ID token for a refresh token.

@@ -20,7 +20,7 @@ use crate::error::{BackendError, StoreError};
 use crate::firestore::value::{fields_from_json, fields_to_json, Fields, Timestamp, Value};
 
 /// Bumped (with a new step in [`migrate`]) whenever the schema changes.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE docs (
@@ -82,7 +82,15 @@ CREATE TABLE meta (
 );
 ";
 
-/// The database, shared by request handlers and the worker.
+const SCHEMA_V3: &str = "
+-- The worker's jobs became documents (`cleomJobs/…`, moved over by `move_jobs_to_documents`),
+-- and media are found from the generations' URLs: the Cleom API reaches this file only
+-- through the Firestore surface, like any other store.
+DROP TABLE jobs;
+DROP TABLE media;
+";
+
+/// The database, shared by the Auth and Firestore surfaces.
 pub(crate) struct Store {
     db: Mutex<Db>,
 }
@@ -266,12 +274,41 @@ fn migrate(conn: &Connection) -> Result<(), BackendError> {
         });
     }
     // Append-only: each step takes the schema from `target - 1` to `target`.
-    for (target, sql) in [(1, SCHEMA_V1), (2, SCHEMA_V2)] {
+    for (target, sql) in [(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)] {
         if version < target {
-            conn.execute_batch(&format!(
-                "BEGIN; {sql} PRAGMA user_version = {target}; COMMIT;"
-            ))?;
+            let tx = conn.unchecked_transaction()?;
+            if target == 3 {
+                move_jobs_to_documents(&tx)?;
+            }
+            tx.execute_batch(&format!("{sql} PRAGMA user_version = {target};"))?;
+            tx.commit()?;
         }
+    }
+    Ok(())
+}
+
+/// Schema 3: every row of the old `jobs` table becomes the job document the worker now reads.
+fn move_jobs_to_documents(conn: &Connection) -> Result<(), BackendError> {
+    let jobs: Vec<(String, String)> = {
+        let mut statement = conn.prepare("SELECT uid, generation_id FROM jobs")?;
+        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let now = Timestamp::now();
+    for (uid, id) in jobs {
+        let fields = Fields::from([
+            ("uid".to_string(), Value::String(uid.clone())),
+            ("generationId".to_string(), Value::String(id.clone())),
+            ("createdAt".to_string(), Value::Timestamp(now)),
+        ]);
+        put_doc(
+            conn,
+            &crate::generations::job_path(&uid, &id),
+            &fields,
+            now,
+            now,
+        )
+        .map_err(|e| BackendError::Migration(e.to_string()))?;
     }
     Ok(())
 }
@@ -429,26 +466,31 @@ pub(crate) fn scan_collection(
     Ok(())
 }
 
-/// How many documents are directly in `parent`'s `collection_id`.
-pub(crate) fn count_collection(
+/// Up to `limit` documents directly in `parent`'s `collection_id`, in path order, starting
+/// after the document at `after`. Within one collection, path order is document id order.
+pub(crate) fn list_collection(
     conn: &Connection,
     parent: &str,
     collection_id: &str,
-) -> Result<u64, StoreError> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM docs WHERE parent = ?1 AND collection_id = ?2",
-        params![parent, collection_id],
-        |r| r.get(0),
-    )?)
-}
-
-/// Deletes the document at `root` and every document below it; answers how many went.
-pub(crate) fn delete_tree(conn: &Connection, root: &str) -> Result<usize, StoreError> {
-    // Paths below `root` sort between `root/` and `root0` ('0' follows '/').
-    Ok(conn.execute(
-        "DELETE FROM docs WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0')",
-        [root],
-    )?)
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<StoredDoc>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT path, fields_json, create_time, update_time FROM docs
+         WHERE parent = ?1 AND collection_id = ?2 AND path > ?3 ORDER BY path LIMIT ?4",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut rows = statement.query(params![parent, collection_id, after.unwrap_or(""), limit])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(row_to_doc(
+            row.get(0)?,
+            &row.get::<_, String>(1)?,
+            row.get(2)?,
+            row.get(3)?,
+        )?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -477,23 +519,69 @@ mod tests {
     }
 
     #[test]
-    fn delete_tree_removes_a_document_and_everything_below_it_only() {
+    fn schema_2_jobs_become_job_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&format!(
+                "BEGIN; {SCHEMA_V1} {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"
+            ))
+            .unwrap();
+            conn.execute(
+                "INSERT INTO jobs (uid, generation_id) VALUES ('u1', 'g1')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let db = store.db.lock().unwrap();
+        let job = get_doc(db.conn(), &crate::generations::job_path("u1", "g1"))
+            .unwrap()
+            .expect("the job document");
+        assert_eq!(job.fields["uid"], Value::String("u1".into()));
+        assert_eq!(job.fields["generationId"], Value::String("g1".into()));
+        let tables: i64 = db
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('jobs', 'media')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0);
+    }
+
+    #[test]
+    fn collections_list_in_path_order_after_a_cursor() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
         let mut db = store.db.lock().unwrap();
         db.write(|tx| -> Result<(), StoreError> {
             for path in [
-                "users/a",
-                "users/a/generations/1",
-                "users/a/x/2/y/3",
-                "users/ab",
-                "users/a-/g/1",
+                "users/a/g/2",
+                "users/a/g/1",
+                "users/a/h/1",
+                "users/ab/g/1",
+                "users/a/g/3",
             ] {
                 tx.set(path, &Fields::new())?;
             }
-            assert_eq!(delete_tree(tx.conn, "users/a")?, 3);
-            assert!(tx.get("users/ab")?.is_some());
-            assert!(tx.get("users/a-/g/1")?.is_some());
+            let paths = |docs: Vec<StoredDoc>| docs.into_iter().map(|d| d.path).collect::<Vec<_>>();
+            assert_eq!(
+                paths(list_collection(tx.conn, "users/a", "g", None, 10)?),
+                ["users/a/g/1", "users/a/g/2", "users/a/g/3"]
+            );
+            assert_eq!(
+                paths(list_collection(
+                    tx.conn,
+                    "users/a",
+                    "g",
+                    Some("users/a/g/1"),
+                    1
+                )?),
+                ["users/a/g/2"]
+            );
             Ok(())
         })
         .unwrap();

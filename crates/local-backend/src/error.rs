@@ -1,6 +1,7 @@
 //! Errors: [`BackendError`] for starting the backend (the only one callers see), and
-//! `StoreError` for storage failures inside a request, which each surface turns into its own
-//! "internal error" shape.
+//! `StoreError` for failures of the SQLite store inside an Auth or Firestore request, which
+//! each surface turns into its own "internal error" shape. The Cleom API meets its stores
+//! through REST, so its failures are `cleom_core::remote::RemoteError`s.
 
 use std::io;
 use std::path::PathBuf;
@@ -18,6 +19,14 @@ pub enum BackendError {
     Database(#[from] rusqlite::Error),
     #[error("the backend database has schema version {found}, newer than this build's {known}")]
     SchemaTooNew { found: i64, known: i64 },
+    #[error("cannot migrate the backend database: {0}")]
+    Migration(String),
+    #[error("the {surface} address is not usable: {source}")]
+    Endpoint {
+        surface: &'static str,
+        #[source]
+        source: cleom_core::remote::RemoteError,
+    },
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]
     Bind {
         port: u16,
@@ -35,6 +44,4 @@ pub(crate) enum StoreError {
     CorruptDocument { path: String, reason: String },
     #[error("the database task failed: {0}")]
     Task(String),
-    #[error("cannot read media: {0}")]
-    Media(std::io::Error),
 }

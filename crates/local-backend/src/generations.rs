@@ -1,19 +1,33 @@
-//! Generations as server-side operations: create (charging credits), cancel and fail (refunding
-//! them), tombstone, and the worker's progress steps — each one transaction over the
-//! `users/{uid}/generations/{id}` document, the profile's balance and the ledger.
+//! Generations as server-side operations: create (charging credits), cancel and fail
+//! (refunding them), tombstone, and the worker's progress steps — each one Firestore `:commit`
+//! over the `users/{uid}/generations/{id}` document, the profile's balance, the ledger and the
+//! worker's job list, made by the admin client of [`Service`].
 //!
-//! A generation document holds exactly the fields of `cleom_core::model::Generation` (minus the
-//! id, which is the document id), so it is read into that type, changed, and written back.
+//! Every commit is conditional on the documents it read (`updateTime` preconditions, or
+//! `exists: false` for new ones), and is retried from a fresh read when another request got
+//! there first. That is what makes a repeated create with the same id charge once: its
+//! generation write requires the document not to exist, in the same commit as the charge.
+//!
+//! The worker's job list lives in the store too, as `cleomJobs/{key}` documents (`uid`,
+//! `generationId`, and the media token being written): a job is created in the commit that
+//! creates the generation and removed in the commit that ends it, so no job is lost or left
+//! over whatever crashes, and the list survives restarts. `firestore.rules` gives clients no
+//! access to it.
+
+use std::collections::BTreeMap;
 
 use cleom_core::model::{Generation, GenerationRequest, Mode, Status};
+use cleom_core::remote::documents::{generation_from_document, generation_to_fields};
+use cleom_core::remote::firestore::{Document, Precondition, Value, Write};
+use cleom_core::remote::RemoteError;
+use sha2::{Digest as _, Sha256};
 
-use crate::account;
-use crate::db::{get_doc, Tx};
-use crate::error::StoreError;
-use crate::firestore::value::{fields_from_plain, Fields, Value};
+use crate::account::{self, balance_write, ledger_write, update_time, Fields, MAX_ATTEMPTS};
+use crate::ids;
+use crate::service::Service;
 
-/// Document fields holding timestamps (stored as `timestampValue`, read back as RFC 3339).
-const TIMESTAMP_FIELDS: [&str; 3] = ["createdAt", "updatedAt", "deletedAt"];
+/// The server-only collection of pending jobs.
+const JOBS: &str = "cleomJobs";
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum GenerationError {
@@ -25,305 +39,503 @@ pub(crate) enum GenerationError {
     InsufficientCredits { cost: i64, balance: i64 },
     #[error("the generation is {0} and can no longer be canceled")]
     NotCancelable(&'static str),
+    #[error("too many concurrent changes to this account; try again")]
+    Contended,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Remote(#[from] RemoteError),
 }
 
 pub(crate) fn generation_path(uid: &str, id: &str) -> String {
     format!("users/{uid}/generations/{id}")
 }
 
-fn to_fields(generation: &Generation) -> Result<Fields, StoreError> {
-    let corrupt = |reason: String| StoreError::CorruptDocument {
-        path: generation.id.clone(),
-        reason,
-    };
-    let plain = serde_json::to_value(generation).map_err(|e| corrupt(e.to_string()))?;
-    let serde_json::Value::Object(mut map) = plain else {
-        return Err(corrupt("a generation must serialise to an object".into()));
-    };
-    map.remove("id");
-    Ok(fields_from_plain(&map, &TIMESTAMP_FIELDS))
+/// `cleomJobs/{key}`, the key a digest of (uid, id): unique, and free of the characters a
+/// document id may not hold.
+pub(crate) fn job_path(uid: &str, id: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(uid.as_bytes())
+        .chain_update([0])
+        .chain_update(id.as_bytes())
+        .finalize();
+    format!("{JOBS}/{}", hex::encode(&digest[..20]))
 }
 
-pub(crate) fn from_fields(id: &str, fields: &Fields) -> Result<Generation, StoreError> {
-    let mut plain = Value::Map(fields.clone()).to_plain();
-    plain["id"] = serde_json::Value::String(id.to_string());
-    serde_json::from_value(plain).map_err(|e| StoreError::CorruptDocument {
-        path: id.to_string(),
-        reason: e.to_string(),
-    })
+/// One pending job of the worker.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Job {
+    pub(crate) uid: String,
+    pub(crate) id: String,
+    /// The media folder the worker was writing when it last stopped, if any.
+    pub(crate) media_token: Option<String>,
 }
 
-fn load(tx: &Tx<'_>, uid: &str, id: &str) -> Result<Option<Generation>, StoreError> {
-    tx.get(&generation_path(uid, id))?
-        .map(|doc| from_fields(id, &doc.fields))
-        .transpose()
+fn text_field(document: &Document, key: &str) -> Option<String> {
+    match document.fields.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    }
 }
 
-fn save(tx: &Tx<'_>, uid: &str, generation: &mut Generation) -> Result<(), StoreError> {
-    generation.updated_at = tx.now.to_rfc3339();
-    tx.set(
-        &generation_path(uid, &generation.id),
-        &to_fields(generation)?,
-    )
+/// Every pending job.
+pub(crate) async fn pending_jobs(service: &Service) -> Result<Vec<Job>, RemoteError> {
+    let documents = service.query_all("", JOBS, None).await?;
+    Ok(documents
+        .iter()
+        .filter_map(|d| {
+            Some(Job {
+                uid: text_field(d, "uid")?,
+                id: text_field(d, "generationId")?,
+                media_token: text_field(d, "mediaToken"),
+            })
+        })
+        .collect())
 }
 
-/// Reads one generation outside a transaction.
-pub(crate) fn get(
-    conn: &rusqlite::Connection,
+/// The job documents of one account (for its deletion).
+pub(crate) async fn jobs_of(service: &Service, uid: &str) -> Result<Vec<Document>, RemoteError> {
+    service
+        .query_all("", JOBS, Some(("uid", Value::String(uid.to_string()))))
+        .await
+}
+
+/// The media tokens a generation's URLs name (`…/media/{token}/{file}`).
+pub(crate) fn media_tokens(document: &Document) -> Vec<String> {
+    let mut tokens: Vec<String> = ["outputUrl", "thumbnailUrl"]
+        .iter()
+        .filter_map(|key| text_field(document, key))
+        .filter_map(|url| media_token_of(&url).map(str::to_string))
+        .collect();
+    tokens.dedup();
+    tokens
+}
+
+fn media_token_of(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("/media/")?;
+    let token = rest.split('/').next()?;
+    ids::is_media_token(token).then_some(token)
+}
+
+/// The generation and the document it was read from.
+pub(crate) async fn get(
+    service: &Service,
     uid: &str,
     id: &str,
-) -> Result<Option<Generation>, StoreError> {
-    get_doc(conn, &generation_path(uid, id))?
-        .map(|doc| from_fields(id, &doc.fields))
-        .transpose()
+) -> Result<Option<(Generation, Document)>, RemoteError> {
+    let Some(document) = service.get(&generation_path(uid, id)).await? else {
+        return Ok(None);
+    };
+    Ok(Some((generation_from_document(&document)?, document)))
+}
+
+fn is_active(generation: &Generation) -> bool {
+    generation.status.is_active() && !generation.deleted
+}
+
+/// The `n`-th transform result of write `index` as a timestamp text.
+fn stamp(result: &cleom_core::remote::firestore::CommitResult, index: usize, n: usize) -> String {
+    match result.transform_results.get(index).and_then(|r| r.get(n)) {
+        Some(Value::Timestamp(t)) => t.clone(),
+        _ => result.commit_time.clone(),
+    }
 }
 
 /// Creates the generation and charges `cost`, or — for a retry of the same request — answers
 /// the generation that request already created, charging nothing.
-pub(crate) fn create(
-    tx: &Tx<'_>,
+pub(crate) async fn create(
+    service: &Service,
     uid: &str,
+    email: &str,
     request: &GenerationRequest,
     mode: Mode,
     cost: i64,
 ) -> Result<Generation, GenerationError> {
-    if let Some(existing) = load(tx, uid, &request.id)? {
-        let same = existing.prompt == request.prompt
-            && existing.settings == request.settings
-            && existing.references == request.references;
-        return if same {
-            Ok(existing)
-        } else {
-            Err(GenerationError::IdConflict(request.id.clone()))
+    for _ in 0..MAX_ATTEMPTS {
+        if let Some((existing, _)) = get(service, uid, &request.id).await? {
+            let same = existing.prompt == request.prompt
+                && existing.settings == request.settings
+                && existing.references == request.references;
+            return if same {
+                Ok(existing)
+            } else {
+                Err(GenerationError::IdConflict(request.id.clone()))
+            };
+        }
+        let profile = account::ensure_profile(service, uid, email).await?;
+        let balance = account::credit_balance(&profile)?;
+        if balance < cost {
+            return Err(GenerationError::InsufficientCredits { cost, balance });
+        }
+        let mut generation = Generation {
+            id: request.id.clone(),
+            prompt: request.prompt.clone(),
+            mode,
+            settings: request.settings.clone(),
+            references: request.references.clone(),
+            status: Status::Queued,
+            progress: 0.0,
+            credits_charged: cost,
+            output_url: None,
+            thumbnail_url: None,
+            error: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+            deleted: false,
+            deleted_at: None,
         };
+        let mut fields = generation_to_fields(&generation);
+        fields.remove("createdAt");
+        fields.remove("updatedAt");
+        let writes = vec![
+            balance_write(&profile, balance - cost)?,
+            ledger_write(uid, -cost, "generation", Some(&request.id), balance - cost),
+            Write::update(generation_path(uid, &request.id), fields)
+                .server_time("createdAt")
+                .server_time("updatedAt")
+                .precondition(Precondition::Exists(false)),
+            job_write(uid, &request.id),
+        ];
+        match service.commit(writes).await {
+            Ok(result) => {
+                generation.created_at = stamp(&result, 2, 0);
+                generation.updated_at = stamp(&result, 2, 1);
+                service.jobs.notify_one();
+                return Ok(generation);
+            }
+            // The balance moved, or the same id was created meanwhile: read again.
+            Err(RemoteError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
-    let profile = account::ensure_profile(tx, uid)?;
-    let balance = account::credit_balance(&profile);
-    if balance < cost {
-        return Err(GenerationError::InsufficientCredits { cost, balance });
-    }
-    account::move_credits(tx, uid, -cost, "generation", Some(&request.id))?;
-    let now = tx.now.to_rfc3339();
-    let mut generation = Generation {
-        id: request.id.clone(),
-        prompt: request.prompt.clone(),
-        mode,
-        settings: request.settings.clone(),
-        references: request.references.clone(),
-        status: Status::Queued,
-        progress: 0.0,
-        credits_charged: cost,
-        output_url: None,
-        thumbnail_url: None,
-        error: None,
-        created_at: now.clone(),
-        updated_at: now,
-        deleted: false,
-        deleted_at: None,
-    };
-    save(tx, uid, &mut generation)?;
-    tx.conn
-        .execute(
-            "INSERT OR IGNORE INTO jobs (uid, generation_id) VALUES (?1, ?2)",
-            [uid, &request.id],
-        )
-        .map_err(StoreError::from)?;
-    Ok(generation)
+    Err(GenerationError::Contended)
 }
 
-/// Ends an active generation as `status` and gives its credits back.
-fn end_with_refund(
-    tx: &Tx<'_>,
+fn job_write(uid: &str, id: &str) -> Write {
+    Write::update(
+        job_path(uid, id),
+        BTreeMap::from([
+            ("uid".to_string(), Value::String(uid.to_string())),
+            ("generationId".to_string(), Value::String(id.to_string())),
+        ]),
+    )
+    .server_time("createdAt")
+}
+
+/// A change of some fields of a generation, conditional on the version in `document`, with
+/// `updatedAt` set to the request time.
+fn change(document: &Document, fields: Fields, also_stamp: &[&str]) -> Result<Write, RemoteError> {
+    let mask: Vec<String> = fields.keys().cloned().collect();
+    let mut write = Write::update(document.name.clone(), fields)
+        .mask(mask)
+        .server_time("updatedAt");
+    for field in also_stamp {
+        write = write.server_time(*field);
+    }
+    Ok(write.precondition(Precondition::UpdateTime(update_time(document)?)))
+}
+
+/// The writes that give a generation's credits back (none when nothing was charged or the
+/// profile is gone).
+async fn refund(
+    service: &Service,
     uid: &str,
-    generation: &mut Generation,
-    status: Status,
-) -> Result<(), StoreError> {
-    generation.status = status;
-    save(tx, uid, generation)?;
-    if generation.credits_charged > 0 {
-        account::move_credits(
-            tx,
+    generation: &Generation,
+) -> Result<Vec<Write>, RemoteError> {
+    if generation.credits_charged <= 0 {
+        return Ok(Vec::new());
+    }
+    let Some(profile) = service.get(&account::profile_path(uid)).await? else {
+        return Ok(Vec::new());
+    };
+    let balance = account::credit_balance(&profile)?.saturating_add(generation.credits_charged);
+    Ok(vec![
+        balance_write(&profile, balance)?,
+        ledger_write(
             uid,
             generation.credits_charged,
             "refund",
             Some(&generation.id),
-        )?;
-    }
-    finish_job(tx, uid, &generation.id)
+            balance,
+        ),
+    ])
 }
 
-/// Removes a generation from the worker's job list.
-pub(crate) fn finish_job(tx: &Tx<'_>, uid: &str, id: &str) -> Result<(), StoreError> {
-    tx.conn.execute(
-        "DELETE FROM jobs WHERE uid = ?1 AND generation_id = ?2",
-        [uid, id],
-    )?;
-    Ok(())
+fn status_fields(status: Status) -> Fields {
+    BTreeMap::from([(
+        "status".to_string(),
+        Value::String(status.as_str().to_string()),
+    )])
 }
 
 /// Cancels a queued or running generation and refunds it.
-pub(crate) fn cancel(tx: &Tx<'_>, uid: &str, id: &str) -> Result<Generation, GenerationError> {
-    let mut generation =
-        load(tx, uid, id)?.ok_or_else(|| GenerationError::NotFound(id.to_string()))?;
-    if !generation.status.is_active() || generation.deleted {
-        return Err(GenerationError::NotCancelable(generation.status.as_str()));
+pub(crate) async fn cancel(
+    service: &Service,
+    uid: &str,
+    id: &str,
+) -> Result<Generation, GenerationError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let (mut generation, document) = get(service, uid, id)
+            .await?
+            .ok_or_else(|| GenerationError::NotFound(id.to_string()))?;
+        if !is_active(&generation) {
+            return Err(GenerationError::NotCancelable(generation.status.as_str()));
+        }
+        let mut writes = vec![change(&document, status_fields(Status::Canceled), &[])?];
+        writes.extend(refund(service, uid, &generation).await?);
+        writes.push(Write::delete(job_path(uid, id)));
+        match service.commit(writes).await {
+            Ok(result) => {
+                generation.status = Status::Canceled;
+                generation.updated_at = stamp(&result, 0, 0);
+                return Ok(generation);
+            }
+            Err(RemoteError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
-    end_with_refund(tx, uid, &mut generation, Status::Canceled)?;
-    Ok(generation)
+    Err(GenerationError::Contended)
 }
 
 /// Marks the generation deleted (a tombstone sync can see), canceling and refunding it first
-/// if it is still running; answers the media tokens whose files must now be removed.
-pub(crate) fn tombstone(tx: &Tx<'_>, uid: &str, id: &str) -> Result<Vec<String>, GenerationError> {
-    let mut generation =
-        load(tx, uid, id)?.ok_or_else(|| GenerationError::NotFound(id.to_string()))?;
-    if generation.status.is_active() && !generation.deleted {
-        end_with_refund(tx, uid, &mut generation, Status::Canceled)?;
+/// if it is still running, after removing its media; answers how many files went.
+pub(crate) async fn tombstone(
+    service: &Service,
+    uid: &str,
+    id: &str,
+) -> Result<u64, GenerationError> {
+    let mut removed = 0;
+    for _ in 0..MAX_ATTEMPTS {
+        let (generation, document) = get(service, uid, id)
+            .await?
+            .ok_or_else(|| GenerationError::NotFound(id.to_string()))?;
+        if generation.deleted {
+            return Ok(removed);
+        }
+        // The files go first: a tombstone must never outlive its media's removal.
+        let tokens = media_tokens(&document);
+        let media_root = service.media_root.clone();
+        removed += tokio::task::spawn_blocking(move || account::remove_media(&media_root, &tokens))
+            .await
+            .map_err(|_| RemoteError::Io("the media removal stopped".into()))?;
+        let mut fields = BTreeMap::from([
+            ("deleted".to_string(), Value::Boolean(true)),
+            ("outputUrl".to_string(), Value::Null),
+            ("thumbnailUrl".to_string(), Value::Null),
+        ]);
+        let mut writes = Vec::new();
+        if is_active(&generation) {
+            fields.extend(status_fields(Status::Canceled));
+            writes.extend(refund(service, uid, &generation).await?);
+            writes.push(Write::delete(job_path(uid, id)));
+        }
+        writes.insert(0, change(&document, fields, &["deletedAt"])?);
+        match service.commit(writes).await {
+            Ok(_) => return Ok(removed),
+            Err(RemoteError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
-    if !generation.deleted {
-        generation.deleted = true;
-        generation.deleted_at = Some(tx.now.to_rfc3339());
-        generation.output_url = None;
-        generation.thumbnail_url = None;
-        save(tx, uid, &mut generation)?;
-    }
-    let mut statement = tx
-        .conn
-        .prepare("SELECT token FROM media WHERE uid = ?1 AND generation_id = ?2")
-        .map_err(StoreError::from)?;
-    let tokens = statement
-        .query_map([uid, id], |r| r.get(0))
-        .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
-        .map_err(StoreError::from)?;
-    tx.conn
-        .execute(
-            "DELETE FROM media WHERE uid = ?1 AND generation_id = ?2",
-            [uid, id],
-        )
-        .map_err(StoreError::from)?;
-    Ok(tokens)
+    Err(GenerationError::Contended)
 }
 
-/// Generations the worker has to finish: (uid, id).
-pub(crate) fn pending_jobs(
-    conn: &rusqlite::Connection,
-) -> Result<Vec<(String, String)>, StoreError> {
-    let mut statement = conn.prepare("SELECT uid, generation_id FROM jobs ORDER BY rowid")?;
-    let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// The generation if the worker should still work on it; otherwise drops its job.
-fn load_active(tx: &Tx<'_>, uid: &str, id: &str) -> Result<Option<Generation>, StoreError> {
-    match load(tx, uid, id)? {
-        Some(g) if g.status.is_active() && !g.deleted => Ok(Some(g)),
+/// The generation if the worker should still work on it; otherwise its job is dropped.
+async fn load_active(
+    service: &Service,
+    job: &Job,
+) -> Result<Option<(Generation, Document)>, RemoteError> {
+    match get(service, &job.uid, &job.id).await? {
+        Some((generation, document)) if is_active(&generation) => Ok(Some((generation, document))),
         _ => {
-            finish_job(tx, uid, id)?;
+            finish_job(service, job).await?;
             Ok(None)
         }
     }
 }
 
-/// Where a job stands, for resuming it.
-pub(crate) fn progress_of(
-    conn: &rusqlite::Connection,
-    uid: &str,
-    id: &str,
-) -> Result<Option<f64>, StoreError> {
-    Ok(get(conn, uid, id)?
-        .filter(|g| g.status.is_active() && !g.deleted)
-        .map(|g| g.progress))
+/// Removes a job from the list.
+pub(crate) async fn finish_job(service: &Service, job: &Job) -> Result<(), RemoteError> {
+    service
+        .remote
+        .firestore
+        .delete(&job_path(&job.uid, &job.id), service.admin())
+        .await
+}
+
+/// Where an active job stands: its progress and prompt.
+pub(crate) async fn progress_of(
+    service: &Service,
+    job: &Job,
+) -> Result<Option<(f64, String)>, RemoteError> {
+    Ok(load_active(service, job)
+        .await?
+        .map(|(g, _)| (g.progress, g.prompt)))
 }
 
 /// Moves an active generation to `running` at `progress`; `false` if it is no longer active.
-pub(crate) fn advance(tx: &Tx<'_>, uid: &str, id: &str, progress: f64) -> Result<bool, StoreError> {
-    let Some(mut generation) = load_active(tx, uid, id)? else {
-        return Ok(false);
-    };
-    generation.status = Status::Running;
-    generation.progress = progress;
-    save(tx, uid, &mut generation)?;
-    Ok(true)
+pub(crate) async fn advance(
+    service: &Service,
+    job: &Job,
+    progress: f64,
+) -> Result<bool, RemoteError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let Some((_, document)) = load_active(service, job).await? else {
+            return Ok(false);
+        };
+        let mut fields = status_fields(Status::Running);
+        fields.insert("progress".to_string(), Value::Double(progress));
+        match service.commit(vec![change(&document, fields, &[])?]).await {
+            Ok(_) => return Ok(true),
+            Err(RemoteError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(RemoteError::Conflict(
+        "the generation keeps changing".into(),
+    ))
+}
+
+/// Notes in the job which media folder is about to be written, so a restart can remove it if
+/// the job stops before recording it; `false` if the job is gone (canceled meanwhile).
+pub(crate) async fn record_media_token(
+    service: &Service,
+    job: &Job,
+    token: &str,
+) -> Result<bool, RemoteError> {
+    let fields = BTreeMap::from([("mediaToken".to_string(), Value::String(token.to_string()))]);
+    match service
+        .remote
+        .firestore
+        .patch(
+            &job_path(&job.uid, &job.id),
+            &fields,
+            Some(&["mediaToken"]),
+            Some(Precondition::Exists(true)),
+            service.admin(),
+        )
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(RemoteError::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Marks an active generation succeeded with its media; `false` if it is no longer active (the
 /// caller then removes the media it wrote).
-pub(crate) fn succeed(
-    tx: &Tx<'_>,
-    uid: &str,
-    id: &str,
-    media_token: &str,
-    output_url: String,
-    thumbnail_url: String,
-) -> Result<bool, StoreError> {
-    let Some(mut generation) = load_active(tx, uid, id)? else {
-        return Ok(false);
-    };
-    generation.status = Status::Succeeded;
-    generation.progress = 1.0;
-    generation.output_url = Some(output_url);
-    generation.thumbnail_url = Some(thumbnail_url);
-    save(tx, uid, &mut generation)?;
-    tx.conn.execute(
-        "INSERT INTO media (token, uid, generation_id) VALUES (?1, ?2, ?3)",
-        [media_token, uid, id],
-    )?;
-    finish_job(tx, uid, id)?;
-    Ok(true)
+pub(crate) async fn succeed(
+    service: &Service,
+    job: &Job,
+    output_url: &str,
+    thumbnail_url: &str,
+) -> Result<bool, RemoteError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let Some((_, document)) = load_active(service, job).await? else {
+            return Ok(false);
+        };
+        let mut fields = status_fields(Status::Succeeded);
+        fields.insert("progress".to_string(), Value::Double(1.0));
+        fields.insert(
+            "outputUrl".to_string(),
+            Value::String(output_url.to_string()),
+        );
+        fields.insert(
+            "thumbnailUrl".to_string(),
+            Value::String(thumbnail_url.to_string()),
+        );
+        let writes = vec![
+            change(&document, fields, &[])?,
+            Write::delete(job_path(&job.uid, &job.id)),
+        ];
+        match service.commit(writes).await {
+            Ok(_) => return Ok(true),
+            Err(RemoteError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(RemoteError::Conflict(
+        "the generation keeps changing".into(),
+    ))
 }
 
 /// Marks an active generation failed with `error` and refunds it.
-pub(crate) fn fail(tx: &Tx<'_>, uid: &str, id: &str, error: String) -> Result<(), StoreError> {
-    let Some(mut generation) = load_active(tx, uid, id)? else {
-        return Ok(());
-    };
-    generation.error = Some(error);
-    end_with_refund(tx, uid, &mut generation, Status::Failed)
+pub(crate) async fn fail(service: &Service, job: &Job, error: &str) -> Result<(), RemoteError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let Some((generation, document)) = load_active(service, job).await? else {
+            return Ok(());
+        };
+        let mut fields = status_fields(Status::Failed);
+        fields.insert("error".to_string(), Value::String(error.to_string()));
+        let mut writes = vec![change(&document, fields, &[])?];
+        writes.extend(refund(service, &job.uid, &generation).await?);
+        writes.push(Write::delete(job_path(&job.uid, &job.id)));
+        match service.commit(writes).await {
+            Ok(_) => return Ok(()),
+            Err(RemoteError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(RemoteError::Conflict(
+        "the generation keeps changing".into(),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cleom_core::model::{Reference, ReferenceKind, Settings, VoiceOver};
+
+    fn document(fields: Fields) -> Document {
+        Document {
+            name: "projects/p/databases/(default)/documents/users/u/generations/g".into(),
+            fields,
+            create_time: None,
+            update_time: Some("2024-01-01T00:00:00Z".into()),
+        }
+    }
 
     #[test]
-    fn a_generation_survives_the_document_round_trip() {
-        let generation = Generation {
-            id: "g1".into(),
-            prompt: "a fox".into(),
-            mode: Mode::ImageToVideo,
-            settings: Settings {
-                voice_over: Some(VoiceOver {
-                    language: "en".into(),
-                    voice: "warm".into(),
-                    script: None,
-                }),
-                style_preset: Some("Anime".into()),
-                ..Settings::default()
-            },
-            references: vec![Reference {
-                name: "a.png".into(),
-                kind: ReferenceKind::Image,
-                size_bytes: 10,
-            }],
-            status: Status::Running,
-            progress: 0.0,
-            credits_charged: 700,
-            output_url: None,
-            thumbnail_url: None,
-            error: None,
-            created_at: "2024-01-02T03:04:05.123456Z".into(),
-            updated_at: "2024-01-02T03:04:06Z".into(),
-            deleted: false,
-            deleted_at: None,
-        };
-        let fields = to_fields(&generation).unwrap();
-        assert!(matches!(fields["updatedAt"], Value::Timestamp(_)));
-        assert!(matches!(fields["progress"], Value::Double(_)));
-        assert!(matches!(fields["creditsCharged"], Value::Integer(700)));
-        assert!(!fields.contains_key("id"));
-        assert_eq!(from_fields("g1", &fields).unwrap(), generation);
+    fn media_tokens_come_from_the_generation_urls_only_when_well_formed() {
+        let token = "a".repeat(48);
+        let doc = document(BTreeMap::from([
+            (
+                "outputUrl".to_string(),
+                Value::String(format!("http://127.0.0.1:1/api/v1/media/{token}/clip.gif")),
+            ),
+            (
+                "thumbnailUrl".to_string(),
+                Value::String(format!(
+                    "http://127.0.0.1:1/api/v1/media/{token}/poster.png"
+                )),
+            ),
+        ]));
+        assert_eq!(media_tokens(&doc), vec![token]);
+        let odd = document(BTreeMap::from([
+            (
+                "outputUrl".to_string(),
+                Value::String("http://x/api/v1/media/../../etc/clip.gif".into()),
+            ),
+            ("thumbnailUrl".to_string(), Value::Null),
+        ]));
+        assert!(media_tokens(&odd).is_empty());
+    }
+
+    #[test]
+    fn job_paths_are_distinct_per_account_and_generation() {
+        assert_ne!(job_path("ab", "c"), job_path("a", "bc"));
+        assert_eq!(job_path("u", "g"), job_path("u", "g"));
+        let id = job_path("u", "g");
+        assert!(id.starts_with("cleomJobs/") && id.len() == "cleomJobs/".len() + 40);
+    }
+
+    #[test]
+    fn a_change_masks_exactly_its_fields_and_is_conditional() {
+        let doc = document(Fields::new());
+        let write = change(&doc, status_fields(Status::Running), &["deletedAt"]).unwrap();
+        assert_eq!(
+            write,
+            Write::update(doc.name.clone(), status_fields(Status::Running))
+                .mask(["status"])
+                .server_time("updatedAt")
+                .server_time("deletedAt")
+                .precondition(Precondition::UpdateTime("2024-01-01T00:00:00Z".into()))
+        );
     }
 }

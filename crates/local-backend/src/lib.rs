@@ -5,8 +5,8 @@
 //!
 //! Why it exists: the app must run and be tested end to end with no account at Google and no
 //! network. Because it imitates the real services instead of offering a convenient private
-//! API, the app's clients are the production clients, and the same contract tests can run
-//! against Google's emulators too. `docs/backend.md` is the contract.
+//! API, the app's clients are the production clients, and the same contract tests run against
+//! Google's emulators too (`tests/contract`). `docs/backend.md` is the contract.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), cleom_local_backend::BackendError> {
@@ -16,22 +16,34 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout on the one port: `/identitytoolkit.googleapis.com/v1/accounts:*` and
+//! Layout on the one port: `/identitytoolkit.googleapis.com/v1/…` and
 //! `/securetoken.googleapis.com/v1/token` (module `auth`), `/v1/projects/{p}/databases/(default)/…`
 //! (module `firestore`), `/api/v1/…` (module `api`).
+//!
+//! ## Two stores, one API
+//! The Auth and Firestore surfaces keep their data in SQLite. The Cleom API and its worker do
+//! not touch that file: they act through the app's own REST clients (`cleom_core::remote`)
+//! with an admin credential ([`service`](crate) module), as a real Cleom server acts on the
+//! real Firestore with a service account. Embedded, those clients call this same loopback port
+//! with a random admin token only this process knows (the [`BackendConfig::admin_token`] the
+//! app leaves unset is a different, optional one, for tests). With [`start_api`] the very same
+//! API serves alone, in front of Google's Auth and Firestore emulators (admin token `owner`):
+//! that is how the contract suite checks the API's transactions against the real Firestore
+//! semantics. The price is a loopback round trip per store call, well under a millisecond.
 
 mod account;
 mod api;
 mod auth;
 mod db;
 mod error;
+mod faults;
 mod firestore;
 mod generations;
 mod ids;
 mod media;
+mod service;
 mod worker;
 
-use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,17 +51,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post};
 use axum::Router;
-use tokio::sync::{watch, Notify};
+use cleom_core::remote::Endpoints;
+use cleom_core::secret::SecretString;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use error::BackendError;
+pub use faults::{Fault, Faults};
 
 use db::Store;
+use service::Service;
 
 /// The database file inside the data directory.
 const DATABASE_FILE: &str = "backend.sqlite3";
@@ -88,23 +105,37 @@ impl BackendConfig {
     }
 }
 
-/// What every request handler shares.
+/// What the Auth and Firestore handlers share.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) store: Arc<Store>,
-    pub(crate) media_root: Arc<Path>,
-    /// `http://127.0.0.1:PORT`, for the media URLs the worker writes.
-    pub(crate) base_url: Arc<str>,
-    /// Wakes the worker when a generation is queued.
-    pub(crate) jobs: Arc<Notify>,
-    pub(crate) admin_token: Option<Arc<str>>,
+    /// Bearer tokens with admin rights: the API's internal one, and the configured one if any.
+    pub(crate) admin_tokens: Arc<[String]>,
+}
+
+/// Where and how to run the Cleom API alone, in front of Auth and Firestore served elsewhere —
+/// Google's emulators, for the contract suite.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Holds the media; created (owner-only) if missing.
+    pub data_dir: PathBuf,
+    /// The loopback port; 0 picks a free one.
+    pub port: u16,
+    pub job_duration: Duration,
+    /// The Auth emulator's base URL, e.g. `http://127.0.0.1:9099` (it serves Secure Token too).
+    pub auth_url: String,
+    /// The Firestore emulator's base URL, e.g. `http://127.0.0.1:8080`.
+    pub firestore_url: String,
+    /// The stores' admin bearer token (`owner` on Google's emulators).
+    pub admin_token: String,
 }
 
 /// A started backend. Dropping it also stops it, but [`RunningBackend::shutdown`] waits until
 /// it has.
 pub struct RunningBackend {
     addr: SocketAddr,
-    requests: Arc<AtomicU64>,
+    outside: Arc<Outside>,
+    service: Arc<Service>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     worker: JoinHandle<()>,
@@ -120,9 +151,43 @@ impl RunningBackend {
         format!("http://{}", self.addr)
     }
 
-    /// How many HTTP requests have been received so far.
+    /// How many HTTP requests have been received from outside so far (the API's calls to the
+    /// Auth and Firestore surfaces on the same port are its own business and not counted).
     pub fn request_count(&self) -> u64 {
-        self.requests.load(Ordering::SeqCst)
+        self.outside.requests.load(Ordering::SeqCst)
+    }
+
+    /// Writes generations straight into `uid`'s history as the server itself would — each
+    /// `updatedAt` the commit time, a `deleted` one as a tombstone — up to 500 a commit: for
+    /// development fixtures, benchmarks and tests that need a large or changing history without
+    /// paying for it in credits.
+    pub async fn put_generations(
+        &self,
+        uid: &str,
+        generations: &[cleom_core::model::Generation],
+    ) -> Result<(), cleom_core::remote::RemoteError> {
+        use cleom_core::remote::documents::generation_to_fields;
+        use cleom_core::remote::firestore::{Write, MAX_COMMIT_WRITES};
+        // One write of each commit is the profile's own `updatedAt` (see `Service::commit`).
+        for chunk in generations.chunks(MAX_COMMIT_WRITES - 1) {
+            let writes = chunk
+                .iter()
+                .map(|g| {
+                    Write::update(
+                        generations::generation_path(uid, &g.id),
+                        generation_to_fields(g),
+                    )
+                    .server_time("updatedAt")
+                })
+                .collect();
+            self.service.commit(writes).await?;
+        }
+        Ok(())
+    }
+
+    /// The faults injected into the answers to requests from outside (none unless asked for).
+    pub fn faults(&self) -> &Faults {
+        &self.outside.faults
     }
 
     /// Stops accepting requests, lets open ones finish (for a few seconds at most) and stops
@@ -161,23 +226,12 @@ fn prepare_data_dir(path: &Path) -> Result<(), BackendError> {
     db::restrict_dir(path).map_err(error)
 }
 
-/// Opens (or creates) the data directory and starts serving on `127.0.0.1`.
+/// Opens (or creates) the data directory and starts serving all three surfaces on `127.0.0.1`.
 pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError> {
     let data_dir = config.data_dir.clone();
-    let media_root: Arc<Path> = Arc::from(data_dir.join(MEDIA_DIR));
-    let cleanup_root = media_root.clone();
     let store = tokio::task::spawn_blocking(move || -> Result<Store, BackendError> {
         prepare_data_dir(&data_dir)?;
-        let store = Store::open(&data_dir.join(DATABASE_FILE))?;
-        let known = store.run_blocking(|db| -> Result<HashSet<String>, rusqlite::Error> {
-            let mut statement = db.conn().prepare("SELECT token FROM media")?;
-            let tokens = statement
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            Ok(tokens)
-        })?;
-        worker::remove_orphan_media(&cleanup_root, &known);
-        Ok(store)
+        Store::open(&data_dir.join(DATABASE_FILE))
     })
     .await
     .map_err(|e| BackendError::DataDir {
@@ -185,25 +239,113 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError
         source: std::io::Error::other(e),
     })??;
 
-    let listener = bind(&store, config.port).await?;
-    let addr = listener.local_addr().map_err(|source| BackendError::Bind {
-        port: config.port,
-        source,
-    })?;
+    let listener = bind(Some(&store), config.port).await?;
+    let addr = local_addr(&listener, config.port)?;
     let port = addr.port().to_string();
     store.run_blocking(|db| db.set_meta(LAST_PORT_KEY, &port))?;
 
-    let app = AppState {
+    let base_url = format!("http://{addr}");
+    let internal_admin = ids::new_secret();
+    let mut admin_tokens = vec![internal_admin.clone()];
+    admin_tokens.extend(config.admin_token.clone());
+    let endpoints = Endpoints::local(&base_url).map_err(|source| BackendError::Endpoint {
+        surface: "local backend",
+        source,
+    })?;
+    let service = Service::new(
+        endpoints,
+        SecretString::new(internal_admin),
+        config
+            .admin_token
+            .iter()
+            .map(|t| SecretString::new(t.clone()))
+            .collect(),
+        config.data_dir.join(MEDIA_DIR),
+        base_url,
+    )
+    .map_err(|source| BackendError::Endpoint {
+        surface: "local backend",
+        source,
+    })?;
+    let stores = stores_router(AppState {
         store: Arc::new(store),
-        media_root,
-        base_url: Arc::from(format!("http://{addr}")),
-        jobs: Arc::new(Notify::new()),
-        admin_token: config.admin_token.as_deref().map(Arc::from),
-    };
-    let requests = Arc::new(AtomicU64::new(0));
+        admin_tokens: admin_tokens.into(),
+    });
+    serve(
+        listener,
+        addr,
+        stores,
+        Arc::new(service),
+        config.job_duration,
+    )
+}
+
+/// Starts only the Cleom API (and its worker and media) on `127.0.0.1`, in front of the Auth
+/// and Firestore at `config`'s URLs — Google's emulators. Nothing is stored locally but media.
+pub async fn start_api(config: ApiConfig) -> Result<RunningBackend, BackendError> {
+    let data_dir = config.data_dir.clone();
+    tokio::task::spawn_blocking(move || prepare_data_dir(&data_dir))
+        .await
+        .map_err(|e| BackendError::DataDir {
+            path: config.data_dir.clone(),
+            source: std::io::Error::other(e),
+        })??;
+    let listener = bind(None, config.port).await?;
+    let addr = local_addr(&listener, config.port)?;
+    let base_url = format!("http://{addr}");
+    let endpoints = Endpoints::emulators(
+        &config.auth_url,
+        &config.firestore_url,
+        &format!("{base_url}/api"),
+    )
+    .map_err(|source| BackendError::Endpoint {
+        surface: "Auth or Firestore",
+        source,
+    })?;
+    let service = Service::new(
+        endpoints,
+        SecretString::new(config.admin_token.clone()),
+        Vec::new(),
+        config.data_dir.join(MEDIA_DIR),
+        base_url,
+    )
+    .map_err(|source| BackendError::Endpoint {
+        surface: "Auth or Firestore",
+        source,
+    })?;
+    serve(
+        listener,
+        addr,
+        Router::new(),
+        Arc::new(service),
+        config.job_duration,
+    )
+}
+
+fn local_addr(listener: &TcpListener, port: u16) -> Result<SocketAddr, BackendError> {
+    listener
+        .local_addr()
+        .map_err(|source| BackendError::Bind { port, source })
+}
+
+/// Serves `stores` and the Cleom API on `listener` and starts the worker.
+fn serve(
+    listener: TcpListener,
+    addr: SocketAddr,
+    stores: Router,
+    service: Arc<Service>,
+    job_duration: Duration,
+) -> Result<RunningBackend, BackendError> {
+    let outside = Arc::new(Outside::default());
     let (shutdown, shutdown_signal) = watch::channel(false);
-    let worker = worker::spawn(app.clone(), config.job_duration, shutdown_signal.clone());
-    let router = router(app, requests.clone());
+    let worker = worker::spawn(service.clone(), job_duration, shutdown_signal.clone());
+    let router = stores
+        .merge(api_router(service.clone()))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            outside.clone(),
+            from_outside,
+        ));
     let mut server_signal = shutdown_signal;
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -216,21 +358,22 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError
     tracing::info!(%addr, "local backend listening");
     Ok(RunningBackend {
         addr,
-        requests,
+        outside,
+        service,
         shutdown,
         server,
         worker,
     })
 }
 
-/// Binds `127.0.0.1:port`. For port 0, the port used last time with this data directory is
-/// tried first: media URLs stored in documents name the port, so keeping it keeps them working
-/// across restarts.
-async fn bind(store: &Store, port: u16) -> Result<tokio::net::TcpListener, BackendError> {
-    if port == 0 {
+/// Binds `127.0.0.1:port`. For port 0 with a store, the port used last time with this data
+/// directory is tried first: media URLs stored in documents name the port, so keeping it keeps
+/// them working across restarts.
+async fn bind(store: Option<&Store>, port: u16) -> Result<TcpListener, BackendError> {
+    if let (0, Some(store)) = (port, store) {
         let last = store.run_blocking(|db| db.meta(LAST_PORT_KEY))?;
         if let Some(last) = last.and_then(|p| p.parse::<u16>().ok()).filter(|p| *p != 0) {
-            if let Ok(listener) = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, last)).await {
+            if let Ok(listener) = TcpListener::bind((Ipv4Addr::LOCALHOST, last)).await {
                 return Ok(listener);
             }
             tracing::warn!(
@@ -239,16 +382,21 @@ async fn bind(store: &Store, port: u16) -> Result<tokio::net::TcpListener, Backe
             );
         }
     }
-    tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
         .map_err(|source| BackendError::Bind { port, source })
 }
 
-fn router(app: AppState, requests: Arc<AtomicU64>) -> Router {
+/// The Auth and Firestore surfaces over the SQLite store.
+fn stores_router(app: AppState) -> Router {
     Router::new()
         .route(
             "/identitytoolkit.googleapis.com/v1/{action}",
             post(auth::identity_toolkit),
+        )
+        .route(
+            "/identitytoolkit.googleapis.com/v1/projects/{project}/{action}",
+            post(auth::admin_action),
         )
         .route(
             "/securetoken.googleapis.com/v1/token",
@@ -258,6 +406,12 @@ fn router(app: AppState, requests: Arc<AtomicU64>) -> Router {
             "/v1/projects/{project}/databases/{database}/{*rest}",
             any(firestore::handle),
         )
+        .with_state(app)
+}
+
+/// The Cleom API.
+fn api_router(service: Arc<Service>) -> Router {
+    Router::new()
         .route("/api/v1/pricing", get(api::pricing))
         .route("/api/v1/generations", post(api::create_generation))
         .route(
@@ -268,9 +422,7 @@ fn router(app: AppState, requests: Arc<AtomicU64>) -> Router {
         )
         .route("/api/v1/account", delete(api::delete_account))
         .route("/api/v1/media/{token}/{file}", get(api::media))
-        .fallback(not_found)
-        .with_state(app)
-        .layer(middleware::from_fn_with_state(requests, count_and_log))
+        .with_state(service)
 }
 
 async fn not_found() -> Response {
@@ -281,21 +433,49 @@ async fn not_found() -> Response {
         .into_response()
 }
 
-/// Counts every request and logs it by route pattern — never by its URI, which may carry a
-/// media token or an API key.
-async fn count_and_log(
-    State(requests): State<Arc<AtomicU64>>,
+/// What is known of the requests from outside: how many came, and the faults to inject.
+#[derive(Default)]
+struct Outside {
+    requests: AtomicU64,
+    faults: Faults,
+}
+
+/// Counts every request from outside (the API's own calls to the stores are not counted),
+/// injects the planned faults into them, and logs each by route pattern — never by its URI,
+/// which may carry a media token or an API key.
+async fn from_outside(
+    State(outside): State<Arc<Outside>>,
     request: Request,
     next: Next,
 ) -> Response {
-    requests.fetch_add(1, Ordering::SeqCst);
+    let internal = request
+        .headers()
+        .get(header::USER_AGENT)
+        .is_some_and(|agent| agent.as_bytes() == service::INTERNAL_USER_AGENT.as_bytes());
+    let fault = if internal {
+        None
+    } else {
+        outside.requests.fetch_add(1, Ordering::SeqCst);
+        outside.faults.next()
+    };
     let method = request.method().clone();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "(unmatched)".to_string(), |p| p.as_str().to_string());
     let started = Instant::now();
-    let response = next.run(request).await;
-    tracing::debug!(%method, route, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
+    let response = match fault {
+        None => next.run(request).await,
+        Some(fault) => match faults::instead_of_running(fault) {
+            Some(answer) => answer,
+            None => {
+                if let Fault::Delay(delay) = fault {
+                    tokio::time::sleep(delay).await;
+                }
+                faults::spoil(fault, next.run(request).await).await
+            }
+        },
+    };
+    tracing::debug!(%method, route, internal, ?fault, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
     response
 }

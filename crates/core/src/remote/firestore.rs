@@ -397,6 +397,13 @@ impl Write {
         self.precondition = Some(precondition);
         self
     }
+
+    /// The document this write changes, as given (relative, or a full document name).
+    pub fn path(&self) -> &str {
+        match &self.operation {
+            Operation::Update { path, .. } | Operation::Delete { path } => path,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -131,7 +131,11 @@ pub(crate) struct HttpConfig {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
+    pub user_agent: &'static str,
 }
+
+/// The `User-Agent` of the app's requests.
+pub(crate) const APP_USER_AGENT: &str = concat!("cleom-desktop/", env!("CARGO_PKG_VERSION"));
 
 impl Default for HttpConfig {
     fn default() -> Self {
@@ -139,6 +143,7 @@ impl Default for HttpConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            user_agent: APP_USER_AGENT,
         }
     }
 }
@@ -162,7 +167,7 @@ impl Http {
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
-            .user_agent(concat!("cleom-desktop/", env!("CARGO_PKG_VERSION")))
+            .user_agent(config.user_agent)
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
                 // A redirect must not downgrade to plain http off this computer.
                 if attempt.previous().len() < MAX_REDIRECTS

@@ -40,8 +40,42 @@ pub struct Remote {
 impl Remote {
     /// Checks `endpoints` (https, or http to loopback only) and builds the clients.
     pub fn new(endpoints: Endpoints) -> Result<Remote, RemoteError> {
+        Remote::build(endpoints, HttpConfig::default())
+    }
+
+    /// Like [`Remote::new`], for a server that calls the backend with these same clients (the
+    /// local backend's Cleom API) and names itself in the `User-Agent` header.
+    pub fn with_user_agent(
+        endpoints: Endpoints,
+        user_agent: &'static str,
+    ) -> Result<Remote, RemoteError> {
+        Remote::build(
+            endpoints,
+            HttpConfig {
+                user_agent,
+                ..HttpConfig::default()
+            },
+        )
+    }
+
+    /// Like [`Remote::new`], giving up on an answer after `request_timeout` instead of 30 s
+    /// (each try; retries follow the usual policy).
+    pub fn with_request_timeout(
+        endpoints: Endpoints,
+        request_timeout: std::time::Duration,
+    ) -> Result<Remote, RemoteError> {
+        Remote::build(
+            endpoints,
+            HttpConfig {
+                request_timeout,
+                ..HttpConfig::default()
+            },
+        )
+    }
+
+    fn build(endpoints: Endpoints, config: HttpConfig) -> Result<Remote, RemoteError> {
         endpoints.validate()?;
-        let http = Http::new(HttpConfig::default())?;
+        let http = Http::new(config)?;
         Ok(Remote {
             auth: AuthClient::new(http.clone(), &endpoints),
             firestore: FirestoreClient::new(http.clone(), &endpoints),

@@ -24,6 +24,7 @@ pub(crate) fn fast_http() -> Http {
             max_retry_after: Duration::from_secs(2),
             max_total: Duration::from_secs(20),
         },
+        user_agent: super::http::APP_USER_AGENT,
     })
     .unwrap()
 }

@@ -15,6 +15,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json as JsonResponse;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde_json::{json, Value as Json};
 
 use self::query::Query;
@@ -84,7 +86,7 @@ impl IntoResponse for FirestoreError {
 /// The request's caller, from its `Authorization` header. No header means an anonymous caller
 /// (whom the rules deny everything); a bad or expired token is a 401.
 async fn caller(app: &AppState, headers: &HeaderMap) -> Result<Caller, FirestoreError> {
-    match auth::principal(&app.store, app.admin_token.as_deref(), headers).await {
+    match auth::principal(&app.store, &app.admin_tokens, headers).await {
         Ok(None) => Ok(Caller::Anonymous),
         Ok(Some(Principal::Admin)) => Ok(Caller::Admin),
         Ok(Some(Principal::User(uid))) => Ok(Caller::User(uid)),
@@ -155,6 +157,124 @@ fn check_document_path(path: &str) -> Result<(), FirestoreError> {
             "{path:?} is not a valid document path"
         )))
     }
+}
+
+/// A relative collection path (`users`, `users/u/generations`): an odd number of non-empty
+/// segments.
+fn check_collection_path(path: &str) -> Result<(), FirestoreError> {
+    match path.rsplit_once('/') {
+        None => check_collection_id(path),
+        Some((parent, collection_id)) => {
+            check_document_path(parent)?;
+            check_collection_id(collection_id)
+        }
+    }
+}
+
+fn check_collection_id(id: &str) -> Result<(), FirestoreError> {
+    if id.is_empty() || id == "." || id == ".." {
+        Err(FirestoreError::invalid(format!(
+            "{id:?} is not a valid collection id"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Page size of a list request without one.
+const DEFAULT_PAGE_SIZE: usize = 100;
+/// The largest page a list request gets.
+const MAX_PAGE_SIZE: usize = 1000;
+
+/// `pageSize` and `pageToken` of a list request.
+struct Page {
+    size: usize,
+    /// The path of the last document of the previous page.
+    after: Option<String>,
+}
+
+fn parse_page(raw: Option<&str>) -> Result<Page, FirestoreError> {
+    let mut page = Page {
+        size: DEFAULT_PAGE_SIZE,
+        after: None,
+    };
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        match key.as_ref() {
+            "pageSize" => {
+                let size: usize = value
+                    .parse()
+                    .map_err(|_| FirestoreError::invalid("pageSize must be a number"))?;
+                page.size = if size == 0 {
+                    DEFAULT_PAGE_SIZE
+                } else {
+                    size.min(MAX_PAGE_SIZE)
+                };
+            }
+            "pageToken" if !value.is_empty() => {
+                let after = URL_SAFE_NO_PAD
+                    .decode(value.as_bytes())
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or_else(|| FirestoreError::invalid("invalid pageToken"))?;
+                page.after = Some(after);
+            }
+            _ => {}
+        }
+    }
+    Ok(page)
+}
+
+/// `GET …/documents/{collection path}`: a page of the collection's documents in name order,
+/// with a `nextPageToken` while there are more.
+async fn list_documents(
+    app: &AppState,
+    caller: Caller,
+    prefix: String,
+    collection_path: String,
+    page: Page,
+    mask: Option<Vec<FieldPath>>,
+) -> Result<Json, FirestoreError> {
+    if !rules::can_read(&caller, &collection_path) {
+        return Err(FirestoreError::denied());
+    }
+    let (parent, collection_id) = match collection_path.rsplit_once('/') {
+        Some((parent, id)) => (parent.to_string(), id.to_string()),
+        None => (String::new(), collection_path.clone()),
+    };
+    if page
+        .after
+        .as_deref()
+        .is_some_and(|after| !after.starts_with(&format!("{collection_path}/")))
+    {
+        return Err(FirestoreError::invalid(
+            "the pageToken is from another list",
+        ));
+    }
+    app.store
+        .run(move |db| {
+            let mut docs = crate::db::list_collection(
+                db.conn(),
+                &parent,
+                &collection_id,
+                page.after.as_deref(),
+                page.size + 1,
+            )?;
+            let more = docs.len() > page.size;
+            docs.truncate(page.size);
+            let mut out = json!({});
+            if !docs.is_empty() {
+                out["documents"] = Json::Array(
+                    docs.iter()
+                        .map(|doc| document_json(&prefix, doc, mask.as_deref()))
+                        .collect(),
+                );
+            }
+            if let (true, Some(last)) = (more, docs.last()) {
+                out["nextPageToken"] = Json::String(URL_SAFE_NO_PAD.encode(last.path.as_bytes()));
+            }
+            Ok(out)
+        })
+        .await
 }
 
 fn document_json(prefix: &str, doc: &StoredDoc, mask: Option<&[FieldPath]>) -> Json {
@@ -252,6 +372,18 @@ async fn route(
     let Some(path) = rest.strip_prefix("documents/") else {
         return Err(FirestoreError::not_found("Unknown method."));
     };
+    if method == Method::GET && check_collection_path(path).is_ok() {
+        let page = parse_page(raw_query)?;
+        return list_documents(
+            &app,
+            caller,
+            prefix,
+            path.to_string(),
+            page,
+            params.read_mask,
+        )
+        .await;
+    }
     check_document_path(path)?;
     let path = path.to_string();
     match method {

@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -305,68 +305,6 @@ impl Value {
     pub(crate) fn firestore_eq(&self, other: &Value) -> bool {
         !self.is_nan() && !other.is_nan() && self.firestore_cmp(other) == Ordering::Equal
     }
-
-    /// Converts plain JSON (as serde writes the Cleom domain types) into a typed value. Keys
-    /// named in `timestamp_keys` holding RFC 3339 strings become timestamps.
-    pub(crate) fn from_plain(json: &Json, timestamp_keys: &[&str]) -> Value {
-        match json {
-            Json::Null => Value::Null,
-            Json::Bool(b) => Value::Boolean(*b),
-            Json::Number(n) => match n.as_i64() {
-                Some(i) => Value::Integer(i),
-                None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            Json::String(s) => Value::String(s.clone()),
-            Json::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|v| Value::from_plain(v, timestamp_keys))
-                    .collect(),
-            ),
-            Json::Object(map) => Value::Map(fields_from_plain(map, timestamp_keys)),
-        }
-    }
-
-    /// The inverse of [`Value::from_plain`]: timestamps become RFC 3339 strings, bytes base64.
-    pub(crate) fn to_plain(&self) -> Json {
-        match self {
-            Value::Null => Json::Null,
-            Value::Boolean(b) => Json::Bool(*b),
-            Value::Integer(i) => Json::from(*i),
-            Value::Double(d) => serde_json::Number::from_f64(*d)
-                .map(Json::Number)
-                .unwrap_or(Json::Null),
-            Value::Timestamp(t) => Json::String(t.to_rfc3339()),
-            Value::String(s) | Value::Reference(s) => Json::String(s.clone()),
-            Value::Bytes(b) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
-            Value::GeoPoint {
-                latitude,
-                longitude,
-            } => json!({ "latitude": latitude, "longitude": longitude }),
-            Value::Array(items) => Json::Array(items.iter().map(Value::to_plain).collect()),
-            Value::Map(fields) => Json::Object(
-                fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_plain()))
-                    .collect(),
-            ),
-        }
-    }
-}
-
-/// See [`Value::from_plain`].
-pub(crate) fn fields_from_plain(map: &Map<String, Json>, timestamp_keys: &[&str]) -> Fields {
-    map.iter()
-        .map(|(key, value)| {
-            let typed = match value {
-                Json::String(s) if timestamp_keys.contains(&key.as_str()) => Timestamp::parse(s)
-                    .map(Value::Timestamp)
-                    .unwrap_or_else(|| Value::String(s.clone())),
-                other => Value::from_plain(other, timestamp_keys),
-            };
-            (key.clone(), typed)
-        })
-        .collect()
 }
 
 /// Parses a document's `fields` object.
