@@ -42,7 +42,10 @@ pub struct SyncState {
     pub state: &'static str,
     pub last_sync_at: Option<String>,
     pub error: Option<CommandError>,
-    pub pending: u32,
+    /// Actions done here that wait to be sent.
+    pub pending: u64,
+    /// Actions the server refused (shown with their reason, to retry or dismiss).
+    pub failed: u64,
 }
 
 impl Default for SyncState {
@@ -52,6 +55,7 @@ impl Default for SyncState {
             last_sync_at: None,
             error: None,
             pending: 0,
+            failed: 0,
         }
     }
 }

@@ -269,15 +269,20 @@ async fn errors_a_user_can_meet_have_stable_codes() {
     account.sync().await.unwrap();
     assert_eq!(account.profile().unwrap().unwrap().credit_balance, 2000);
 
-    // The backend unreachable: a typed error, and the store is untouched.
+    // The backend unreachable: a sync is a typed error; a generation composed now waits in
+    // the outbox, shown as queued and not charged, instead of being lost.
     let port = backend.addr().port();
     backend.shutdown().await;
-    let err = account
+    let err = account.sync().await.unwrap_err();
+    assert!(err.is_offline(), "{}", err.code());
+    let queued = account
         .generate("a quiet lake", Settings::default())
         .await
-        .unwrap_err();
-    assert!(err.is_offline(), "{}", err.code());
-    assert_eq!(account.library(10, None).unwrap().items.len(), 0);
+        .unwrap();
+    assert_eq!(queued.status, Status::Queued);
+    assert_eq!(queued.credits_charged, 0);
+    assert_eq!(account.library(10, None).unwrap().items.len(), 1);
+    assert_eq!(account.outbox_counts().unwrap(), (1, 0));
     let down = self::device(
         data.path(),
         support::keychain(),
@@ -289,4 +294,68 @@ async fn errors_a_user_can_meet_have_stable_codes() {
         .err()
         .unwrap();
     assert_eq!(err.code(), "network.unreachable");
+}
+
+/// "Reset this device's copy and re-download from Cleom": a database whose key is wrong (or
+/// gone) is a typed error that replaces nothing; after the reset the next sync brings the whole
+/// history back from the backend, under a new key, in the real keychain.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reset_copy_is_restored_by_the_next_sync() {
+    let backend_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let url = backend.base_url();
+    let keychain = support::keychain();
+    let password = SecretString::new("a long enough password".into());
+    let device = device(data.path(), keychain.clone(), &url);
+    let account = device
+        .sign_up(&support::unique_email("reset"), &password)
+        .await
+        .unwrap();
+    let uid = account.uid().to_string();
+    account.sync().await.unwrap();
+    let prompts = [
+        "reset-one: a lighthouse in fog",
+        "reset-two: paper boats racing",
+    ];
+    for prompt in prompts {
+        account.generate(prompt, Settings::default()).await.unwrap();
+    }
+    sync_until_done(&account, prompts.len()).await;
+    let before = account.profile().unwrap().unwrap().credit_balance;
+    drop(account);
+
+    // Another key under the database's name: the history must not open, and must not be
+    // replaced by a new, empty one.
+    let entry = keychain::database_key_entry(&uid);
+    let db = data.path().join("accounts").join(&uid).join("history.db");
+    let db_bytes = std::fs::read(&db).unwrap();
+    let wrong = cleom_core::secret::DatabaseKey::generate().unwrap();
+    keychain.set(&entry, &wrong.to_hex()).unwrap();
+    let Err(err) = device.resume() else {
+        panic!("a wrong key must not open the history")
+    };
+    assert_eq!(err.code(), "store.key_rejected");
+    assert_eq!(std::fs::read(&db).unwrap(), db_bytes, "nothing written");
+
+    // The user chooses to reset this device's copy; the session stays, the history comes back.
+    device.reset_local_copy(&uid).unwrap();
+    let account = device.resume().unwrap().expect("still signed in");
+    assert!(account.library(10, None).unwrap().items.is_empty());
+    sync_until_done(&account, prompts.len()).await;
+    let mut restored: Vec<String> = account
+        .library(10, None)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.generation.prompt)
+        .collect();
+    restored.sort();
+    assert_eq!(restored, prompts);
+    assert_eq!(account.profile().unwrap().unwrap().credit_balance, before);
+    let new_key = keychain.get(&entry).unwrap().unwrap();
+    assert_ne!(new_key.expose(), wrong.to_hex().expose());
+
+    // Tidy the real keychain.
+    account.delete(&password).await.unwrap();
 }

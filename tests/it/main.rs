@@ -9,4 +9,5 @@ mod e2e_studio;
 mod flow;
 mod seed;
 mod support;
+mod sync;
 mod window;

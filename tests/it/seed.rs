@@ -78,7 +78,7 @@ fn rfc3339(unix: i64) -> String {
         .unwrap()
 }
 
-fn generation(i: usize, created: i64, prompt: String) -> Generation {
+pub fn generation(i: usize, created: i64, prompt: String) -> Generation {
     let at = rfc3339(created);
     Generation {
         id: format!("seed{i:07}"),

@@ -14,15 +14,18 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportSummary};
 use crate::keychain::{self, Keychain};
-use crate::model::{self, Generation, GenerationRequest, Mode, Profile, Reference, Settings};
+use crate::model::{
+    self, Generation, GenerationRequest, LedgerEntry, Mode, Profile, Purchase, Reference, Settings,
+};
 use crate::paths::DataDir;
 use crate::pricing::{Estimate, PricingTable};
 use crate::remote::{auth::AuthSession, Remote};
 use crate::secret::{Secret, SecretString};
 use crate::store::{
-    FacetCounts, ItemWithThumbnail, LibraryQuery, Page, PageCursor, QueryPage, Store,
+    FacetCounts, ItemWithThumbnail, LibraryQuery, OutboxAction, OutboxEntry, Page, PageCursor,
+    ProfileField, QueryPage, Store,
 };
-use crate::sync::{self, SyncReport};
+use crate::sync::{self, SyncProgress, SyncReport};
 
 /// The store's `sync_state` key under which the last pricing table served is kept, so estimates
 /// work offline.
@@ -31,6 +34,14 @@ const PRICING_KEY: &str = "pricing-table";
 /// The store's `sync_state` key under which the Studio's unsent draft is kept: it is private text
 /// (a prompt), so it lives in the encrypted store and never in a plain file.
 const DRAFT_KEY: &str = "studio-draft";
+
+/// The longest display name accepted.
+const MAX_DISPLAY_NAME: usize = 100;
+
+/// A random client id for a queued action or a new generation.
+fn client_id() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 20)
+}
 
 /// An ID token is refreshed when it has less than this left.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
@@ -99,6 +110,16 @@ impl Account {
     /// The profile as last synced (the balance shown offline).
     pub fn profile(&self) -> Result<Option<Profile>> {
         self.with_store(|s| Ok(s.profile()?))
+    }
+
+    /// The credit ledger as last synced, oldest first.
+    pub fn ledger(&self) -> Result<Vec<LedgerEntry>> {
+        self.with_store(|s| Ok(s.ledger()?))
+    }
+
+    /// The purchases as last synced, oldest first.
+    pub fn purchases(&self) -> Result<Vec<Purchase>> {
+        self.with_store(|s| Ok(s.purchases()?))
     }
 
     pub fn library(&self, limit: usize, before: Option<&PageCursor>) -> Result<Page> {
@@ -217,19 +238,112 @@ impl Account {
             }
         }
         let request = GenerationRequest {
-            id: Alphanumeric.sample_string(&mut rand::rng(), 20),
+            id: client_id(),
             prompt: prompt.to_string(),
             settings,
             references,
         };
-        let request = &request;
-        let generation = self
-            .authorized(|token| async move {
-                Ok(self.remote.api.create_generation(request, &token).await?)
+        let sent = self
+            .authorized(|token| {
+                let request = &request;
+                async move { Ok(self.remote.api.create_generation(request, &token).await?) }
             })
-            .await?;
-        self.with_store(|s| Ok(s.upsert_generations(std::slice::from_ref(&generation))?))?;
-        Ok(generation)
+            .await;
+        match sent {
+            Ok(generation) => {
+                self.with_store(|s| Ok(s.upsert_generations(std::slice::from_ref(&generation))?))?;
+                Ok(generation)
+            }
+            // Not refused, just not delivered: the request waits in the outbox (under its own
+            // id, so sending it again can never charge twice) and shows as queued meanwhile.
+            Err(Error::Remote(e)) if e.is_transient() => {
+                let placeholder = Generation {
+                    id: request.id.clone(),
+                    prompt: request.prompt.clone(),
+                    mode: Mode::detect(&request.references)
+                        .map_err(|e| Error::InvalidInput(e.to_string()))?,
+                    settings: request.settings.clone(),
+                    references: request.references.clone(),
+                    status: model::Status::Queued,
+                    progress: 0.0,
+                    credits_charged: 0,
+                    output_url: None,
+                    thumbnail_url: None,
+                    error: None,
+                    created_at: crate::now_rfc3339(),
+                    updated_at: crate::now_rfc3339(),
+                    deleted: false,
+                    deleted_at: None,
+                };
+                self.with_store(|s| Ok(s.enqueue_generation(&request, &placeholder)?))?;
+                Ok(placeholder)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes generations here at once and queues their deletion on the server (sent by the
+    /// next sync, in order; offline, whenever the server can be reached again). Returns how
+    /// many were queued: ids already gone or already queued are skipped.
+    pub fn delete_generations(&self, ids: &[String]) -> Result<usize> {
+        self.with_store(|s| {
+            let queued: std::collections::HashSet<String> = s
+                .outbox()?
+                .into_iter()
+                .filter_map(|entry| match entry.action {
+                    OutboxAction::DeleteGeneration { generation_id } => Some(generation_id),
+                    _ => None,
+                })
+                .collect();
+            let mut actions = Vec::new();
+            for id in ids {
+                if queued.contains(id) || s.generation(id)?.is_none() {
+                    continue;
+                }
+                actions.push((
+                    client_id(),
+                    OutboxAction::DeleteGeneration {
+                        generation_id: id.clone(),
+                    },
+                ));
+            }
+            s.enqueue(&actions)?;
+            Ok(actions.len())
+        })
+    }
+
+    /// Changes a profile field here at once and queues the change for the server.
+    pub fn set_profile_field(&self, change: ProfileField) -> Result<()> {
+        if let ProfileField::DisplayName(Some(name)) = &change {
+            if name.chars().count() > MAX_DISPLAY_NAME {
+                return Err(Error::InvalidInput(format!(
+                    "A display name can have at most {MAX_DISPLAY_NAME} characters."
+                )));
+            }
+        }
+        self.with_store(|s| {
+            Ok(s.enqueue(&[(client_id(), OutboxAction::SetProfileField { change })])?)
+        })
+    }
+
+    /// Every action waiting for the server, or refused by it, in the order they are sent.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        self.with_store(|s| Ok(s.outbox()?))
+    }
+
+    /// How many actions wait to be sent, and how many the server refused.
+    pub fn outbox_counts(&self) -> Result<(u64, u64)> {
+        self.with_store(|s| Ok(s.outbox_counts()?))
+    }
+
+    /// Sends a refused action again with the next sync; `false` if there is no such refusal.
+    pub fn retry_action(&self, seq: i64) -> Result<bool> {
+        self.with_store(|s| Ok(s.outbox_retry(seq)?))
+    }
+
+    /// Drops a refused action and undoes its local effect; `false` if there is no such refusal.
+    pub fn dismiss_action(&self, seq: i64) -> Result<bool> {
+        self.with_store(|s| Ok(s.outbox_dismiss(seq)?))
     }
 
     /// The Studio's saved draft (opaque to the core: the app decides its shape), if any.
@@ -245,10 +359,21 @@ impl Account {
         self.with_store(|s| Ok(s.set_cursor(DRAFT_KEY, draft)?))
     }
 
-    /// Brings the local store up to the server's state; see `sync`.
+    /// Sends what waits in the outbox, then brings the local store up to the server's state;
+    /// see `sync`.
     pub async fn sync(&self) -> Result<SyncReport> {
-        self.authorized(|token| async move { sync::pull(self, &self.remote, &token).await })
-            .await
+        self.sync_with_progress(&|_| {}).await
+    }
+
+    /// [`Account::sync`], telling `progress` about every page stored.
+    pub async fn sync_with_progress(
+        &self,
+        progress: &(dyn Fn(&SyncProgress) + Sync),
+    ) -> Result<SyncReport> {
+        self.authorized(
+            |token| async move { sync::run(self, &self.remote, &token, progress).await },
+        )
+        .await
     }
 
     /// Writes the one-click export of everything stored about the user into `folder`, under

@@ -1,39 +1,68 @@
-//! Brings this device's store up to the server's state.
+//! Brings the server and this device's store together: first what the user did here (the
+//! outbox, see `store::outbox`) goes to the server, in order; then the server's state comes
+//! down.
 //!
 //! Each collection is pulled incrementally: `updatedAt >= cursor`, ordered by `updatedAt` and
 //! document name, in pages that start just after the last document stored. A page and the
 //! cursor that follows it are stored in one transaction, so a sync stopped at any point (a
 //! lost connection, a killed process) resumes where it stopped and never skips or doubles a
 //! change. Deletions arrive as tombstones (`deleted: true`) and remove the local row.
+//!
+//! The server moves the profile's `updatedAt` with every change below it (docs/backend.md), so
+//! a sync first reads the profile alone and stops there when that time is the one its last
+//! complete pull started from: a sync with nothing new is one request.
 
 use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::remote::documents;
-use crate::remote::firestore::{Direction, Document, FieldOp, StructuredQuery, Value};
-use crate::remote::Remote;
+use crate::remote::firestore::{
+    Direction, Document, FieldOp, Precondition, StructuredQuery, Value, Write,
+};
+use crate::remote::{Remote, RemoteError};
 use crate::secret::SecretString;
+use crate::store::{OutboxAction, ProfileField, Refusal};
 
 /// Documents per page: large enough that an initial sync takes few requests.
 const PAGE_SIZE: u32 = 500;
 /// Thumbnails fetched per sync, so one sync stays short; the rest come with the next.
 const THUMBNAILS_PER_SYNC: usize = 50;
+/// The store's `sync_state` key holding the profile's `updatedAt` that the last complete pull
+/// started from.
+const PROFILE_MARK: &str = "sync.profile";
 
 /// What one sync changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncReport {
+    /// Queued actions the server accepted.
+    pub sent: usize,
+    /// Queued actions the server refused (they stay in the outbox, failed, with the reason).
+    pub refused: usize,
     pub profile_changed: bool,
     pub generations: usize,
     pub ledger_entries: usize,
+    pub purchases: usize,
     pub thumbnails: usize,
 }
 
 impl SyncReport {
     pub fn changed_library(&self) -> bool {
-        self.generations > 0 || self.thumbnails > 0
+        self.generations > 0 || self.thumbnails > 0 || self.sent > 0 || self.refused > 0
     }
+}
+
+/// How far a sync has got, for a progress display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncProgress {
+    /// `sending`, `generations`, `creditLedger`, `purchases` or `thumbnails`.
+    pub phase: &'static str,
+    /// Pages (or actions, or thumbnails) done in this phase.
+    pub pages: usize,
+    /// Items stored in this phase.
+    pub items: usize,
 }
 
 /// Where the last pulled page of a collection ended.
@@ -48,13 +77,21 @@ struct Cursor {
 enum Collection {
     Generations,
     CreditLedger,
+    Purchases,
 }
 
 impl Collection {
+    const ALL: [Collection; 3] = [
+        Collection::Generations,
+        Collection::CreditLedger,
+        Collection::Purchases,
+    ];
+
     fn id(self) -> &'static str {
         match self {
             Collection::Generations => "generations",
             Collection::CreditLedger => "creditLedger",
+            Collection::Purchases => "purchases",
         }
     }
 
@@ -62,33 +99,150 @@ impl Collection {
         match self {
             Collection::Generations => "cursor.generations",
             Collection::CreditLedger => "cursor.creditLedger",
+            Collection::Purchases => "cursor.purchases",
         }
     }
 }
 
-pub(crate) async fn pull(
+/// One sync: the outbox up, then the server's changes down, then missing thumbnails.
+pub(crate) async fn run(
     account: &Account,
     remote: &Remote,
     token: &SecretString,
+    progress: &(dyn Fn(&SyncProgress) + Sync),
 ) -> Result<SyncReport> {
-    let uid = account.uid();
     let mut report = SyncReport::default();
-
-    if let Some(document) = remote.firestore.get(&format!("users/{uid}"), token).await? {
-        let profile = documents::profile_from_document(&document)?;
-        report.profile_changed = account.with_store(|store| {
-            let changed = store.profile()?.as_ref() != Some(&profile);
-            if changed {
-                store.put_profile(&profile)?;
-            }
-            Ok(changed)
-        })?;
-    }
-    report.generations = pull_collection(account, remote, token, Collection::Generations).await?;
-    report.ledger_entries =
-        pull_collection(account, remote, token, Collection::CreditLedger).await?;
-    report.thumbnails = fetch_thumbnails(account, remote).await?;
+    (report.sent, report.refused) = push(account, remote, token, progress).await?;
+    pull(account, remote, token, progress, &mut report).await?;
+    report.thumbnails = fetch_thumbnails(account, remote, progress).await?;
     Ok(report)
+}
+
+/// Sends the pending actions in order. A refusal is recorded on its action and the next one is
+/// sent; a failure that may pass (no connection, a busy server) stops here, leaving this action
+/// and the ones after it pending for the next sync.
+async fn push(
+    account: &Account,
+    remote: &Remote,
+    token: &SecretString,
+    progress: &(dyn Fn(&SyncProgress) + Sync),
+) -> Result<(usize, usize)> {
+    let pending = account.with_store(|store| Ok(store.pending_outbox()?))?;
+    let (mut sent, mut refused) = (0, 0);
+    for entry in pending {
+        let answer = match &entry.action {
+            OutboxAction::DeleteGeneration { generation_id } => {
+                match remote.api.delete_generation(generation_id, token).await {
+                    // Already gone on the server: the delete has happened.
+                    Ok(()) | Err(RemoteError::NotFound) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+            OutboxAction::CreateGeneration { request } => {
+                remote.api.create_generation(request, token).await.map(Some)
+            }
+            OutboxAction::SetProfileField { change } => {
+                set_profile_field(remote, account.uid(), change, token)
+                    .await
+                    .map(|()| None)
+            }
+        };
+        match answer {
+            Ok(generation) => {
+                account
+                    .with_store(|store| Ok(store.outbox_sent(entry.seq, generation.as_ref())?))?;
+                sent += 1;
+            }
+            Err(e) if e.is_transient() || e == RemoteError::SessionExpired => return Err(e.into()),
+            Err(e) => {
+                let refusal = Refusal {
+                    code: e.code().to_string(),
+                    message: e.to_string(),
+                };
+                account.with_store(|store| Ok(store.outbox_refused(entry.seq, &refusal)?))?;
+                refused += 1;
+            }
+        }
+        progress(&SyncProgress {
+            phase: "sending",
+            pages: sent + refused,
+            items: sent + refused,
+        });
+    }
+    Ok((sent, refused))
+}
+
+/// Writes one profile field, moving `updatedAt` to the request time as the rules require (and
+/// as other devices notice).
+async fn set_profile_field(
+    remote: &Remote,
+    uid: &str,
+    change: &ProfileField,
+    token: &SecretString,
+) -> Result<(), RemoteError> {
+    let (field, value) = match change {
+        ProfileField::DisplayName(name) => (
+            "displayName",
+            name.clone().map_or(Value::Null, Value::String),
+        ),
+        ProfileField::AnalyticsOptIn(on) => ("analyticsOptIn", Value::Boolean(*on)),
+    };
+    let write = Write::update(
+        format!("users/{uid}"),
+        std::collections::BTreeMap::from([(field.to_string(), value)]),
+    )
+    .mask([field])
+    .server_time("updatedAt")
+    .precondition(Precondition::Exists(true));
+    remote
+        .firestore
+        .commit(vec![write], token)
+        .await
+        .map(|_| ())
+}
+
+/// Pulls the profile, then — unless it shows nothing changed since the last complete pull —
+/// every collection.
+async fn pull(
+    account: &Account,
+    remote: &Remote,
+    token: &SecretString,
+    progress: &(dyn Fn(&SyncProgress) + Sync),
+    report: &mut SyncReport,
+) -> Result<()> {
+    let uid = account.uid();
+    let Some(document) = remote.firestore.get(&format!("users/{uid}"), token).await? else {
+        return Ok(());
+    };
+    let mark = match document.fields.get("updatedAt") {
+        Some(Value::Timestamp(t)) => t.clone(),
+        _ => {
+            return Err(RemoteError::MalformedResponse(
+                "the profile has no updatedAt timestamp".into(),
+            )
+            .into())
+        }
+    };
+    let profile = documents::profile_from_document(&document)?;
+    let unchanged = account.with_store(|store| {
+        report.profile_changed = store.profile()?.as_ref() != Some(&profile);
+        if report.profile_changed {
+            store.put_profile(&profile)?;
+        }
+        Ok(store.cursor(PROFILE_MARK)?.as_deref() == Some(mark.as_str()))
+    })?;
+    if unchanged {
+        return Ok(());
+    }
+    for collection in Collection::ALL {
+        let pulled = pull_collection(account, remote, token, collection, progress).await?;
+        match collection {
+            Collection::Generations => report.generations = pulled,
+            Collection::CreditLedger => report.ledger_entries = pulled,
+            Collection::Purchases => report.purchases = pulled,
+        }
+    }
+    account.with_store(|store| Ok(store.set_cursor(PROFILE_MARK, &mark)?))
 }
 
 /// The query for the page after `cursor`.
@@ -141,9 +295,11 @@ async fn pull_collection(
     remote: &Remote,
     token: &SecretString,
     collection: Collection,
+    progress: &(dyn Fn(&SyncProgress) + Sync),
 ) -> Result<usize> {
     let parent = format!("users/{}", account.uid());
     let mut pulled = 0;
+    let mut pages = 0;
     loop {
         let cursor: Option<Cursor> = account
             .with_store(|store| Ok(store.cursor(collection.cursor_key())?))?
@@ -155,8 +311,7 @@ async fn pull_collection(
         let Some(next) = cursor_after(&page)? else {
             break;
         };
-        let next =
-            serde_json::to_string(&next).map_err(|e| crate::Error::InvalidInput(e.to_string()))?;
+        let next = serde_json::to_string(&next).map_err(|e| Error::InvalidInput(e.to_string()))?;
         match collection {
             Collection::Generations => {
                 let items = page
@@ -176,8 +331,23 @@ async fn pull_collection(
                     Ok(store.apply_ledger_page(&items, collection.cursor_key(), &next)?)
                 })?;
             }
+            Collection::Purchases => {
+                let items = page
+                    .iter()
+                    .map(documents::purchase_from_document)
+                    .collect::<Result<Vec<_>, _>>()?;
+                account.with_store(|store| {
+                    Ok(store.apply_purchases_page(&items, collection.cursor_key(), &next)?)
+                })?;
+            }
         }
         pulled += page.len();
+        pages += 1;
+        progress(&SyncProgress {
+            phase: collection.id(),
+            pages,
+            items: pulled,
+        });
         if page.len() < PAGE_SIZE as usize {
             break;
         }
@@ -186,7 +356,11 @@ async fn pull_collection(
 }
 
 /// Fetches thumbnails of finished generations once; after that they are served from the store.
-async fn fetch_thumbnails(account: &Account, remote: &Remote) -> Result<usize> {
+async fn fetch_thumbnails(
+    account: &Account,
+    remote: &Remote,
+    progress: &(dyn Fn(&SyncProgress) + Sync),
+) -> Result<usize> {
     let missing = account
         .with_store(|store| Ok(store.generations_missing_thumbnail(THUMBNAILS_PER_SYNC)?))?;
     let mut fetched = 0;
@@ -199,6 +373,11 @@ async fn fetch_thumbnails(account: &Account, remote: &Remote) -> Result<usize> {
         };
         account.with_store(|store| Ok(store.put_thumbnail(&id, &mime, &bytes)?))?;
         fetched += 1;
+        progress(&SyncProgress {
+            phase: "thumbnails",
+            pages: fetched,
+            items: fetched,
+        });
     }
     Ok(fetched)
 }

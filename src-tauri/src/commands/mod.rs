@@ -1,6 +1,7 @@
 //! The commands the window may call. Each parses its arguments, calls one core function and
 //! maps the error; nothing else happens here.
 
+pub mod changes;
 pub mod keys;
 pub mod library;
 pub mod privacy;

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use cleom_core::keychain::KeychainState;
+use cleom_core::model::{LedgerEntry, Purchase};
 use cleom_core::secret::SecretString;
 use cleom_core::Account;
 use serde::Serialize;
@@ -17,6 +18,7 @@ pub struct AccountView {
     pub email: String,
     pub display_name: Option<String>,
     pub credit_balance: i64,
+    pub analytics_opt_in: bool,
 }
 
 impl AccountView {
@@ -26,7 +28,8 @@ impl AccountView {
             uid: account.uid().to_string(),
             email: account.email().to_string(),
             display_name: profile.as_ref().and_then(|p| p.display_name.clone()),
-            credit_balance: profile.map(|p| p.credit_balance).unwrap_or(0),
+            credit_balance: profile.as_ref().map_or(0, |p| p.credit_balance),
+            analytics_opt_in: profile.is_some_and(|p| p.analytics_opt_in),
         })
     }
 }
@@ -95,4 +98,17 @@ pub async fn sign_out(state: State<'_, AppState>) -> CommandResult<()> {
         state.device.sign_out(&account)?;
     }
     Ok(())
+}
+
+/// The credit ledger, oldest first: `{id, amount, reason, generationId, balanceAfter,
+/// createdAt, updatedAt}[]`.
+#[tauri::command]
+pub async fn ledger(state: State<'_, AppState>) -> CommandResult<Vec<LedgerEntry>> {
+    Ok(state.account().await?.ledger()?)
+}
+
+/// The purchases, oldest first: `{id, credits, amountCents, currency, createdAt, updatedAt}[]`.
+#[tauri::command]
+pub async fn purchases(state: State<'_, AppState>) -> CommandResult<Vec<Purchase>> {
+    Ok(state.account().await?.purchases()?)
 }

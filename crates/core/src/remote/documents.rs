@@ -16,8 +16,8 @@ use serde::Serialize;
 use super::firestore::{Document, Value};
 use super::RemoteError;
 use crate::model::{
-    AspectRatio, Generation, LedgerEntry, Mode, Profile, Reference, Resolution, Settings, Status,
-    VoiceOver,
+    AspectRatio, Generation, LedgerEntry, Mode, Profile, Purchase, Reference, Resolution, Settings,
+    Status, VoiceOver,
 };
 
 /// A generation from `users/{uid}/generations/{id}`; the id is the document's.
@@ -72,6 +72,19 @@ pub fn ledger_entry_from_document(document: &Document) -> Result<LedgerEntry, Re
         reason: f.string("reason")?,
         generation_id: f.opt_string("generationId")?,
         balance_after: f.integer("balanceAfter")?,
+        created_at: f.timestamp_or("createdAt", document.create_time.as_deref())?,
+        updated_at: f.timestamp_or("updatedAt", document.update_time.as_deref())?,
+    })
+}
+
+/// One purchase of `users/{uid}/purchases/{id}`.
+pub fn purchase_from_document(document: &Document) -> Result<Purchase, RemoteError> {
+    let f = Fields::of(document, "purchase");
+    Ok(Purchase {
+        id: document.id().to_string(),
+        credits: f.integer("credits")?,
+        amount_cents: f.integer("amountCents")?,
+        currency: f.string("currency")?,
         created_at: f.timestamp_or("createdAt", document.create_time.as_deref())?,
         updated_at: f.timestamp_or("updatedAt", document.update_time.as_deref())?,
     })

@@ -88,6 +88,20 @@ impl RemoteError {
         }
     }
 
+    /// True when the request may well succeed later unchanged: no connection, no answer in
+    /// time, a busy or failing server, an answer cut short. Anything else is the server's
+    /// considered refusal (or a problem on this side) and sending it again would not help.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            RemoteError::Unreachable
+                | RemoteError::Timeout
+                | RemoteError::RateLimited
+                | RemoteError::Server(_)
+                | RemoteError::MalformedResponse(_)
+        )
+    }
+
     /// A malformed-answer error for JSON that did not parse. serde's own message is left out
     /// on purpose: it quotes the offending value, which could be a token.
     pub(crate) fn bad_json(what: &str, error: &serde_json::Error) -> RemoteError {

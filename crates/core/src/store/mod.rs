@@ -21,6 +21,7 @@
 //! The API is synchronous: SQLite calls take microseconds to milliseconds, and the caller owns
 //! the threading (a `Mutex<Store>` behind a blocking task).
 
+use std::cell::RefCell;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -37,7 +38,9 @@ use crate::model::{Generation, LedgerEntry, Mode, Profile, Purchase, Status};
 use crate::paths;
 use crate::secret::{DatabaseKey, SecretString};
 
+mod facets;
 pub mod library;
+mod outbox;
 mod search;
 #[cfg(test)]
 mod tests;
@@ -46,6 +49,7 @@ pub use library::{
     Download, FacetCount, FacetCounts, Filters, ItemWithThumbnail, LibraryCursor, LibraryQuery,
     QueryPage, Sort, Thumbnail,
 };
+pub use outbox::{OutboxAction, OutboxEntry, OutboxState, ProfileField, Refusal};
 pub use search::SnippetPart;
 
 /// Why the local history could not be used. Messages never contain the key.
@@ -108,6 +112,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_library", include_str!("migrations/0002_library.sql")),
+    (
+        "0003_thumbnail_wanted",
+        include_str!("migrations/0003_thumbnail_wanted.sql"),
+    ),
+    ("0004_outbox", include_str!("migrations/0004_outbox.sql")),
 ];
 
 /// SQLite's page cache per connection, in KiB. The default (2 MiB) holds little of a 100,000
@@ -149,6 +158,8 @@ pub struct LibraryItem {
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    /// Filter values for counting, rebuilt when the data changed (see `facets`).
+    facets: RefCell<Option<facets::FacetCache>>,
 }
 
 /// How a database file is protected.
@@ -287,7 +298,10 @@ impl Store {
                 paths::set_mode(&sidecar, 0o600).map_err(StoreError::io(&sidecar))?;
             }
         }
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            facets: RefCell::new(None),
+        })
     }
 
     /// Applies synced generations in one transaction; tombstoned ones (`deleted`) are removed
@@ -399,10 +413,10 @@ impl Store {
     /// `(id, thumbnail_url)`, for the thumbnail fetcher.
     pub fn generations_missing_thumbnail(&self, limit: usize) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT g.id, g.thumbnail_url FROM generations g
-             WHERE g.status = 'succeeded' AND g.deleted = 0 AND g.thumbnail_url IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.generation_id = g.id)
-             ORDER BY g.seq DESC LIMIT ?1",
+            "SELECT id, thumbnail_url FROM generations INDEXED BY generations_thumbnail_wanted
+             WHERE has_thumbnail = 0 AND status = 'succeeded' AND deleted = 0
+               AND thumbnail_url IS NOT NULL
+             ORDER BY seq DESC LIMIT ?1",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -668,9 +682,19 @@ fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result
              error = ?23, created_at = ?24, created_key = ?25, updated_at = ?26
          WHERE id = ?2",
     )?;
+    // A generation the user deleted here waits in the outbox; the server's older copy must not
+    // bring it back meanwhile. (Checked only when some delete waits: the usual case is none.)
+    let deletes_wait = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE kind = 'delete_generation' AND state = 'pending')",
+        )?
+        .query_row([], |r| r.get::<_, bool>(0))?;
     for g in generations {
         if g.deleted {
             remove.execute([&g.id])?;
+            continue;
+        }
+        if deletes_wait && outbox::delete_is_pending(tx, &g.id)? {
             continue;
         }
         let created_key = time_key(&g.created_at).map_err(|e| invalid(&g.id, e))?;
