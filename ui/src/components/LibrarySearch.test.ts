@@ -309,6 +309,7 @@ describe('Library detail view', () => {
     // Only the actions that exist today.
     expect([...dialog.querySelectorAll('button')].map((b) => b.textContent?.trim())).toEqual([
       '×',
+      'Delete',
       'Copy prompt',
       'Reuse settings in Studio',
     ]);

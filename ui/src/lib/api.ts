@@ -12,14 +12,18 @@ import type {
   ExportResult,
   FacetCounts,
   GenerationView,
+  LedgerEntry,
   LibraryCursor,
   LibraryItemView,
   LibraryPage,
   LibraryQuery,
+  OutboxEntry,
+  Purchase,
   QueryPage,
   Reference,
   Settings,
   SignedOutPayload,
+  SyncProgress,
   SyncState,
 } from './types';
 
@@ -63,6 +67,21 @@ export const api = {
   exportData: () => call<ExportResult>('export_data'),
   showInFolder: (path: string) => call<null>('show_in_folder', { path }),
   deleteAccount: (password: string) => call<DeletionReceipt>('delete_account', { password }),
+  /** Delete generations here at once and queue the deletes for Cleom; how many were queued. */
+  deleteGenerations: (ids: string[]) => call<number>('delete_generations', { ids }),
+  /** Change the display name (null or blank: none); applied here at once, sent with the next sync. */
+  setDisplayName: (name: string | null) => call<null>('set_display_name', { name }),
+  setAnalyticsOptIn: (on: boolean) => call<null>('set_analytics_opt_in', { on }),
+  /** Every action waiting for Cleom or refused by it, in the order they are sent. */
+  outbox: () => call<OutboxEntry[]>('outbox'),
+  /** Send a refused action again; false when there is no such refused action. */
+  retryAction: (seq: number) => call<boolean>('retry_action', { seq }),
+  /** Drop a refused action; false when there is no such refused action. */
+  dismissAction: (seq: number) => call<boolean>('dismiss_action', { seq }),
+  /** The credit ledger, oldest first. */
+  ledger: () => call<LedgerEntry[]>('ledger'),
+  /** The purchases, oldest first. */
+  purchases: () => call<Purchase[]>('purchases'),
 };
 
 /**
@@ -95,6 +114,9 @@ export const events = {
   onAccountChanged: (handler: (account: AccountView) => void) =>
     subscribe<AccountView>('account-changed', handler),
   onSyncState: (handler: (state: SyncState) => void) => subscribe<SyncState>('sync-state', handler),
+  /** What a running sync is doing (phase, pages, items). */
+  onSyncProgress: (handler: (progress: SyncProgress) => void) =>
+    subscribe<SyncProgress>('sync-progress', handler),
   /** The session ended outside the UI's control: back to sign-in, showing the reason. */
   onSignedOut: (handler: (payload: SignedOutPayload) => void) =>
     subscribe<SignedOutPayload>('signed-out', handler),

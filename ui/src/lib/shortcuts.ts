@@ -57,7 +57,7 @@ export const SHORTCUTS: Shortcut[] = [
   {
     action: 'delete',
     keys: 'Delete',
-    description: 'Delete the focused generation',
+    description: 'Delete the selected generations, or the focused or open one (asks first)',
     matches: (e) => plain(e) && e.key === 'Delete',
     whileTyping: false,
   },
@@ -88,6 +88,8 @@ export const SHORTCUTS: Shortcut[] = [
 export const FIXED_KEYS: { keys: string; description: string }[] = [
   { keys: 'Ctrl+Enter', description: 'Generate (in the prompt)' },
   { keys: 'Enter', description: 'Open the details of the focused clip' },
+  { keys: 'Space', description: 'Select or unselect the focused clip (Shift+Space: select up to it)' },
+  { keys: 'Ctrl+click / Shift+click', description: 'Select a clip / select a range of clips' },
   { keys: 'Down arrow', description: 'From the search field: go to the results' },
   { keys: 'Esc', description: 'Close a dialog, or clear the search' },
   { keys: 'Tab / Shift+Tab', description: 'Move between controls' },

@@ -1,9 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { describeSync, onlineAfterError, onlineAfterSync } from './sync';
-import type { SyncState } from './types';
+import {
+  countLabel,
+  describeAction,
+  describeEntryState,
+  describeProgress,
+  describeSync,
+  onlineAfterError,
+  onlineAfterSync,
+  orderOutbox,
+  quote,
+} from './sync';
+import type { OutboxAction, OutboxEntry, SyncState } from './types';
+import { buildSettings } from './studio';
 
 const now = Date.parse('2025-01-01T12:00:00Z');
-const state = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, ...s });
+const state = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, failed: 0, ...s });
+const entry = (action: OutboxAction, over: Partial<OutboxEntry> = {}): OutboxEntry => ({
+  seq: 1,
+  id: 'c1',
+  action,
+  createdAt: '2025-01-01T11:00:00Z',
+  state: 'pending',
+  attempts: 0,
+  refusal: null,
+  ...over,
+});
 
 describe('describeSync', () => {
   it('shows the last sync time when idle', () => {
@@ -14,16 +35,78 @@ describe('describeSync', () => {
     });
   });
 
-  it('shows syncing and pending work', () => {
-    expect(describeSync(state({ state: 'syncing', pending: 3 }), true, now).label).toBe('Syncing… · 3 pending');
+  it('shows syncing and the pending and failed counts', () => {
+    expect(describeSync(state({ state: 'syncing', pending: 3, failed: 1 }), true, now)).toMatchObject({
+      label: 'Syncing…',
+      pending: 3,
+      failed: 1,
+    });
+    // An older payload without `failed`.
+    const { failed: _, ...old } = state({ pending: 2 });
+    expect(describeSync(old, true, now)).toMatchObject({ pending: 2, failed: 0 });
   });
 
   it('offers Retry when offline or failed', () => {
-    expect(describeSync(state({ state: 'offline' }), true, now)).toMatchObject({ tone: 'offline', canRetry: true });
-    expect(describeSync(null, false, now)).toMatchObject({ tone: 'offline', canRetry: true });
+    expect(describeSync(state({ state: 'offline', lastSyncAt: '2025-01-01T09:00:00Z' }), true, now)).toMatchObject({
+      tone: 'offline',
+      canRetry: true,
+      label: 'Last synced 3 h ago',
+    });
+    expect(describeSync(null, false, now)).toMatchObject({ tone: 'offline', canRetry: true, label: 'Not synced yet' });
     expect(
       describeSync(state({ state: 'error', error: { code: 'sync.failed', message: 'Server said no' } }), true, now),
-    ).toMatchObject({ tone: 'error', detail: 'Server said no', canRetry: true });
+    ).toMatchObject({ tone: 'error', label: 'Sync failed', detail: 'Server said no', canRetry: true });
+  });
+});
+
+describe('progress and counts', () => {
+  it('names the phase and counts what is done', () => {
+    expect(describeProgress({ phase: 'generations', pages: 3, items: 1500 })).toBe('Syncing generations… 1,500');
+    expect(describeProgress({ phase: 'sending', pages: 2, items: 0 })).toBe('Sending changes… 2');
+    expect(describeProgress({ phase: 'creditLedger', pages: 0, items: 0 })).toBe('Syncing credit history…');
+    expect(describeProgress({ phase: 'thumbnails', pages: 1, items: 12 })).toBe('Fetching thumbnails… 12');
+    expect(countLabel(1204, 'pending')).toBe('1,204 pending');
+  });
+});
+
+describe('outbox in words', () => {
+  const prompts = new Map([['g1', 'A fox   in the snow']]);
+  const promptOf = (id: string) => prompts.get(id);
+
+  it('describes each kind of action', () => {
+    expect(describeAction(entry({ kind: 'deleteGeneration', generationId: 'g1' }), promptOf)).toBe('Delete “A fox in the snow”');
+    expect(describeAction(entry({ kind: 'deleteGeneration', generationId: 'zz9' }), promptOf)).toBe('Delete generation zz9');
+    expect(
+      describeAction(entry({ kind: 'setProfileField', change: { field: 'displayName', value: 'Ada' } }), promptOf),
+    ).toBe('Rename to “Ada”');
+    expect(
+      describeAction(entry({ kind: 'setProfileField', change: { field: 'displayName', value: null } }), promptOf),
+    ).toBe('Remove the display name');
+    expect(
+      describeAction(entry({ kind: 'setProfileField', change: { field: 'analyticsOptIn', value: true } }), promptOf),
+    ).toBe('Turn analytics on');
+    expect(
+      describeAction(entry({ kind: 'setProfileField', change: { field: 'analyticsOptIn', value: false } }), promptOf),
+    ).toBe('Turn analytics off');
+    expect(
+      describeAction(
+        entry({ kind: 'createGeneration', request: { id: 'g9', prompt: '<b>x</b>', settings: buildSettings(5, '1080p') } }),
+        promptOf,
+      ),
+    ).toBe('Generate “<b>x</b>”');
+  });
+
+  it('shortens long prompts', () => {
+    expect(quote('a'.repeat(100), 10)).toBe(`“${'a'.repeat(9)}…”`);
+  });
+
+  it('says the state and lists refused entries first', () => {
+    const del = { kind: 'deleteGeneration', generationId: 'g1' } as const;
+    expect(describeEntryState(entry(del))).toBe('Waiting to send');
+    expect(describeEntryState(entry(del, { attempts: 2 }))).toBe('Waiting to send (tried 2 times)');
+    expect(describeEntryState(entry(del, { state: 'failed' }))).toBe('Refused by Cleom');
+    const list = [entry(del, { seq: 1 }), entry(del, { seq: 3, state: 'failed' }), entry(del, { seq: 2, state: 'failed' })];
+    expect(orderOutbox(list).map((e) => e.seq)).toEqual([2, 3, 1]);
   });
 });
 

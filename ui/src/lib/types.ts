@@ -16,6 +16,8 @@ export type AccountView = {
   email: string;
   displayName: string | null;
   creditBalance: number;
+  /** Anonymous feature counts may be sent (off unless the user turned it on). */
+  analyticsOptIn: boolean;
 };
 
 export type AppStatus = {
@@ -146,9 +148,67 @@ export type LibraryItemView = GenerationView & { thumbnail: string | null };
 
 export type SyncState = {
   state: 'idle' | 'syncing' | 'offline' | 'error';
+  /** The last successful sync. */
   lastSyncAt: string | null;
   error: AppError | null;
+  /** Actions done on this device that wait to be sent. */
   pending: number;
+  /** Actions the server refused (kept until retried or dismissed). */
+  failed?: number;
+};
+
+/** What a running sync is doing (the `sync-progress` event). */
+export type SyncPhase = 'sending' | 'generations' | 'creditLedger' | 'purchases' | 'thumbnails';
+export type SyncProgress = { phase: SyncPhase; pages: number; items: number };
+
+/** A profile field change as queued in the outbox. */
+export type ProfileChange =
+  | { field: 'displayName'; value: string | null }
+  | { field: 'analyticsOptIn'; value: boolean };
+
+/** A request for a generation composed while Cleom could not be reached. */
+export type GenerationRequest = { id: string; prompt: string; settings: Settings; references?: Reference[] };
+
+export type OutboxAction =
+  | { kind: 'deleteGeneration'; generationId: string }
+  | { kind: 'setProfileField'; change: ProfileChange }
+  | { kind: 'createGeneration'; request: GenerationRequest };
+
+/** Why the server refused an action. */
+export type Refusal = { code: string; message: string };
+
+/** An action waiting for Cleom (`pending`) or refused by it (`failed`). */
+export type OutboxEntry = {
+  /** The order actions are sent in. */
+  seq: number;
+  id: string;
+  action: OutboxAction;
+  createdAt: string;
+  state: 'pending' | 'failed';
+  attempts: number;
+  refusal: Refusal | null;
+};
+
+/** One movement of credits: positive received, negative spent. */
+export type LedgerEntry = {
+  id: string;
+  amount: number;
+  /** e.g. `signup_grant`, `generation`, `refund`, `purchase`. */
+  reason: string;
+  generationId: string | null;
+  balanceAfter: number;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** A purchase of credits; `amountCents` in the currency's smallest unit. */
+export type Purchase = {
+  id: string;
+  credits: number;
+  amountCents: number;
+  currency: string;
+  createdAt: string;
+  updatedAt: string;
 };
 
 export type ExportResult = { path: string; folder: string; files: number; bytes: number };

@@ -6,6 +6,7 @@ export const account: AccountView = {
   email: 'ada@example.com',
   displayName: 'Ada',
   creditBalance: 2000,
+  analyticsOptIn: false,
 };
 
 export function generation(overrides: Partial<GenerationView> = {}): GenerationView {
