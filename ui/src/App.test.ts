@@ -272,9 +272,10 @@ describe('App', () => {
     const keys = [...document.querySelectorAll('[data-testid="shortcut"] kbd')].map((k) => k.textContent);
     expect(keys).toContain('Ctrl+N');
     expect(keys).toContain('Ctrl+L');
-    // The Library's search field is there; no delete command yet, so Delete is not offered.
+    // The Library's search field is there, and Delete (for the selection or the focused clip).
     expect(keys).toContain('Ctrl+F or /');
-    expect(keys).not.toContain('Delete');
+    expect(keys).toContain('Delete');
+    expect(keys).toContain('Space');
     await fireEvent.click([...document.querySelectorAll<HTMLButtonElement>('#help-sheet button')].at(-1)!);
     await waitFor(() => expect($('#help-sheet')).toBeNull());
 
