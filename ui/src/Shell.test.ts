@@ -75,7 +75,7 @@ describe('sync indicator and outbox', () => {
 
   it('shows the last sync, the pending and failed counts, progress while syncing, and the last error with Retry', async () => {
     await mainScreen();
-    const live = must('#sync-live');
+    const live = must('#sync-announcer');
     expect(live.getAttribute('role')).toBe('status');
     expect(live.getAttribute('aria-live')).toBe('polite');
 
@@ -89,11 +89,13 @@ describe('sync indicator and outbox', () => {
 
     tauri.emit('sync-state', sync({ state: 'error', error: { code: 'sync.failed', message: '<b>Server error</b>' }, pending: 3, failed: 1 }));
     await waitFor(() => expect(text('#sync-error')).toBe(': <b>Server error</b>'));
+    expect(live.textContent).toBe('Sync failed: <b>Server error</b> 1 change was refused by Cleom. Open the outbox to retry or dismiss.');
     expect($('#sync-status b')).toBeNull();
     expect($('#sync-progress')).toBeNull();
     tauri.handle('sync_now', () => sync({ lastSyncAt: new Date().toISOString() }));
     await fireEvent.click(must('#sync-retry'));
     await waitFor(() => expect(text('#sync-label')).toBe('Synced just now'));
+    expect(live.textContent).toBe('Back online. Synced.');
     expect(tauri.callsOf('sync_now')).toHaveLength(1);
     expect($('#sync-pending')).toBeNull();
     expect($('#sync-failed')).toBeNull();

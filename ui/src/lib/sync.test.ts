@@ -9,6 +9,8 @@ import {
   onlineAfterSync,
   orderOutbox,
   quote,
+  syncAnnouncement,
+  type SyncDisplay,
 } from './sync';
 import type { OutboxAction, OutboxEntry, SyncState } from './types';
 import { buildSettings } from './studio';
@@ -107,6 +109,36 @@ describe('outbox in words', () => {
     expect(describeEntryState(entry(del, { state: 'failed' }))).toBe('Refused by Cleom');
     const list = [entry(del, { seq: 1 }), entry(del, { seq: 3, state: 'failed' }), entry(del, { seq: 2, state: 'failed' })];
     expect(orderOutbox(list).map((e) => e.seq)).toEqual([2, 3, 1]);
+  });
+});
+
+describe('syncAnnouncement', () => {
+  const d = (tone: SyncDisplay['tone'], over: Partial<SyncDisplay> = {}): SyncDisplay => ({
+    tone,
+    label: '',
+    detail: null,
+    canRetry: false,
+    pending: 0,
+    failed: 0,
+    ...over,
+  });
+
+  it('announces failures, going offline and recovering, not routine syncs', () => {
+    expect(syncAnnouncement(d('ok'), d('busy'))).toBeNull();
+    expect(syncAnnouncement(d('ok'), d('ok'))).toBeNull();
+    expect(syncAnnouncement(d('ok'), d('error', { detail: 'Server said no' }))).toBe('Sync failed: Server said no');
+    expect(syncAnnouncement(d('error', { detail: 'Server said no' }), d('error', { detail: 'Server said no' }))).toBeNull();
+    expect(syncAnnouncement(d('ok'), d('offline'))).toContain('Offline.');
+    expect(syncAnnouncement(d('offline'), d('offline'))).toBeNull();
+    expect(syncAnnouncement(d('offline'), d('ok'))).toBe('Back online. Synced.');
+    expect(syncAnnouncement(null, d('ok'))).toBeNull();
+  });
+
+  it('announces newly refused actions', () => {
+    expect(syncAnnouncement(d('ok', { failed: 1 }), d('ok', { failed: 3 }))).toBe(
+      '2 changes were refused by Cleom. Open the outbox to retry or dismiss.',
+    );
+    expect(syncAnnouncement(d('ok', { failed: 3 }), d('ok', { failed: 2 }))).toBeNull();
   });
 });
 

@@ -56,6 +56,30 @@ export function describeProgress(progress: SyncProgress): string {
   return n > 0 ? `${label} ${formatNumber(n)}` : label;
 }
 
+/**
+ * What the screen reader hears when the sync state changes, or null: failures, going
+ * offline, recovering, and newly refused actions — not every routine background sync.
+ * `settled` is the last state that was not "syncing" (a recovery passes through it).
+ */
+export function syncAnnouncement(settled: SyncDisplay | null, next: SyncDisplay): string | null {
+  if (next.tone === 'busy') return null;
+  const parts: string[] = [];
+  if (next.tone === 'error' && (settled?.tone !== 'error' || settled.detail !== next.detail)) {
+    parts.push(next.detail ? `Sync failed: ${next.detail}` : 'Sync failed.');
+  } else if (next.tone === 'offline' && settled?.tone !== 'offline') {
+    parts.push('Offline. Your changes are kept and sent when Cleom is reachable.');
+  } else if (next.tone === 'ok' && (settled?.tone === 'error' || settled?.tone === 'offline')) {
+    parts.push('Back online. Synced.');
+  }
+  const newlyFailed = next.failed - (settled?.failed ?? 0);
+  if (newlyFailed > 0) {
+    parts.push(
+      `${formatNumber(newlyFailed)} ${newlyFailed === 1 ? 'change was' : 'changes were'} refused by Cleom. Open the outbox to retry or dismiss.`,
+    );
+  }
+  return parts.length > 0 ? parts.join(' ') : null;
+}
+
 /** "3 pending", "1 failed". */
 export const countLabel = (n: number, what: 'pending' | 'failed'): string => `${formatNumber(n)} ${what}`;
 
