@@ -5,10 +5,13 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toAppError } from './errors';
 import type {
+  AccessReport,
   AccountView,
   AppStatus,
   DeletionReceipt,
   Estimate,
+  ExportOptions,
+  ExportProgress,
   ExportResult,
   FacetCounts,
   GenerationView,
@@ -21,6 +24,7 @@ import type {
   Purchase,
   QueryPage,
   Reference,
+  SavedClipLocation,
   Settings,
   SignedOutPayload,
   SyncProgress,
@@ -64,8 +68,29 @@ export const api = {
   libraryItem: (id: string) => call<LibraryItemView | null>('library_item', { id }),
   thumbnail: (id: string) => call<string | null>('thumbnail', { id }),
   syncNow: () => call<SyncState>('sync_now'),
-  exportData: () => call<ExportResult>('export_data'),
+  /** The one-click export; progress arrives as `export-progress` events. */
+  exportData: (options: ExportOptions = {}) => call<ExportResult>('export_data', { ...options }),
+  /** Stop the running export (it then rejects with `export.canceled`); false if none ran. */
+  cancelExport: () => call<boolean>('cancel_export'),
+  /** Open a folder inside the export folder in the file manager. */
   showInFolder: (path: string) => call<null>('show_in_folder', { path }),
+  /** "Everything we store about you": this device, the server, the keychain (names only). */
+  accessReport: () => call<AccessReport>('access_report'),
+  /** "Download": the clip saved into the export folder (never overwrites; resumes). */
+  saveClip: (id: string) => call<SavedClipLocation>('save_clip', { id }),
+  /** "Open": the clip opened in the system's default app. */
+  openClip: (id: string) => call<SavedClipLocation>('open_clip', { id }),
+  /** Send a verification link to `newEmail`; the address changes when it is followed. */
+  requestEmailChange: (password: string, newEmail: string) =>
+    call<null>('request_email_change', { password, newEmail }),
+  /** Change the password; this device stays signed in. */
+  changePassword: (currentPassword: string, newPassword: string) =>
+    call<null>('change_password', { currentPassword, newPassword }),
+  /**
+   * Remove this device's copy (local history and its key; the account stays): the account
+   * with an empty history the sync refills, or null when the session is gone too.
+   */
+  resetLocalCopy: () => call<AccountView | null>('reset_local_copy'),
   deleteAccount: (password: string) => call<DeletionReceipt>('delete_account', { password }),
   /** Delete generations here at once and queue the deletes for Cleom; how many were queued. */
   deleteGenerations: (ids: string[]) => call<number>('delete_generations', { ids }),
@@ -117,6 +142,9 @@ export const events = {
   /** What a running sync is doing (phase, pages, items). */
   onSyncProgress: (handler: (progress: SyncProgress) => void) =>
     subscribe<SyncProgress>('sync-progress', handler),
+  /** What the running export is doing (items of the step, bytes so far). */
+  onExportProgress: (handler: (progress: ExportProgress) => void) =>
+    subscribe<ExportProgress>('export-progress', handler),
   /** The session ended outside the UI's control: back to sign-in, showing the reason. */
   onSignedOut: (handler: (payload: SignedOutPayload) => void) =>
     subscribe<SignedOutPayload>('signed-out', handler),

@@ -72,3 +72,27 @@ describe('placeError', () => {
     expect(placeError(err('something.new'), 'delete').fields).toEqual([]);
   });
 });
+
+describe('placeError for the account forms and the detail view', () => {
+  it('marks the current password and the address of an email change', () => {
+    const wrong = placeError(err('auth.invalid_credentials'), 'email-change');
+    expect(wrong).toMatchObject({ placement: 'email-form', fields: ['password'] });
+    expect(wrong.hint).toMatch(/current password/);
+    expect(placeError(err('auth.email_exists'), 'email-change').fields).toEqual(['email']);
+    expect(placeError(err('request.invalid'), 'email-change').fields).toEqual(['email']);
+    expect(placeError(err('auth.too_many_attempts'), 'email-change').hint).toMatch(/few minutes/);
+  });
+
+  it('tells the current password from the new one in a password change', () => {
+    expect(placeError(err('auth.invalid_credentials'), 'password-change')).toMatchObject({ placement: 'password-form', fields: ['password'] });
+    expect(placeError(err('auth.weak_password'), 'password-change').fields).toEqual(['newPassword']);
+  });
+
+  it('keeps clip errors in the detail view and explains offline', () => {
+    const placed = placeError(err('network.unreachable'), 'clip');
+    expect(placed).toMatchObject({ placement: 'detail', offline: true });
+    expect(placed.hint).toMatch(/back online/);
+    expect(placeError(err('x'), 'reset-copy').placement).toBe('reset-copy-dialog');
+    expect(placeError(err('x'), 'access').placement).toBe('access');
+  });
+});

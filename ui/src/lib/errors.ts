@@ -18,6 +18,11 @@ export const Code = {
   weakPassphrase: 'keychain.weak_passphrase',
   creditsInsufficient: 'credits.insufficient',
   pricingUnavailable: 'pricing.unavailable',
+  tooManyAttempts: 'auth.too_many_attempts',
+  notSignedIn: 'auth.not_signed_in',
+  requestInvalid: 'request.invalid',
+  exportCanceled: 'export.canceled',
+  exportBusy: 'export.busy',
   /** Produced by the UI itself for a rejection that is not an AppError. */
   unexpected: 'ui.unexpected',
 } as const;
@@ -48,7 +53,12 @@ export type ErrorContext =
   | 'sync'
   | 'export'
   | 'delete'
-  | 'sign-out';
+  | 'sign-out'
+  | 'email-change'
+  | 'password-change'
+  | 'clip'
+  | 'access'
+  | 'reset-copy';
 
 /** Which alert region shows the message. */
 export type Placement =
@@ -58,9 +68,15 @@ export type Placement =
   | 'library' // #library-error in the Library panel
   | 'sync' // the sync indicator in the header
   | 'account' // the Account dialog (export / sign out)
-  | 'delete-dialog'; // #delete-error inside the delete confirmation
+  | 'delete-dialog' // #delete-error inside the delete confirmation
+  | 'email-form' // #change-email-error in Account & Privacy
+  | 'password-form' // #change-password-error in Account & Privacy
+  | 'detail' // #detail-clip-error in the generation's detail view
+  | 'access' // #access-error in "Everything we store about you"
+  | 'reset-copy-dialog'; // #remove-copy-error inside the "remove this device's copy" confirmation
 
-export type Field = 'email' | 'password';
+/** `newPassword`: the new password of a password change (`password` is then the current one). */
+export type Field = 'email' | 'password' | 'newPassword';
 
 export type PlacedError = {
   code: string;
@@ -91,6 +107,11 @@ const DEFAULT_PLACEMENT: Record<ErrorContext, Placement> = {
   export: 'account',
   delete: 'delete-dialog',
   'sign-out': 'account',
+  'email-change': 'email-form',
+  'password-change': 'password-form',
+  clip: 'detail',
+  access: 'access',
+  'reset-copy': 'reset-copy-dialog',
 };
 
 /** Decide where an error goes and what extra the UI says about it. Pure. */
@@ -106,17 +127,26 @@ export function placeError(error: AppError, context: ErrorContext): PlacedError 
 
   switch (error.code) {
     case Code.invalidCredentials:
-      placed.fields = context === 'delete' ? ['password'] : ['email', 'password'];
+      placed.fields = context === 'auth' ? ['email', 'password'] : ['password'];
+      if (context === 'email-change' || context === 'password-change')
+        placed.hint = 'Check your current password and try again.';
       break;
     case Code.emailExists:
       placed.fields = ['email'];
       if (context === 'auth') placed.hint = 'Sign in instead, or use another email.';
+      if (context === 'email-change') placed.hint = 'Another Cleom account uses that address.';
       break;
     case Code.invalidEmail:
       placed.fields = ['email'];
       break;
+    case Code.requestInvalid:
+      if (context === 'email-change') placed.fields = ['email'];
+      break;
     case Code.weakPassword:
-      placed.fields = ['password'];
+      placed.fields = context === 'password-change' ? ['newPassword'] : ['password'];
+      break;
+    case Code.tooManyAttempts:
+      placed.hint = 'Wait a few minutes before trying again.';
       break;
     case Code.requiresRecentLogin:
       placed.fields = ['password'];
@@ -132,6 +162,8 @@ export function placeError(error: AppError, context: ErrorContext): PlacedError 
     case Code.networkUnreachable:
       if (context === 'generate')
         placed.hint = 'Cleom is unreachable right now. Try again when you are back online.';
+      else if (context === 'email-change' || context === 'password-change' || context === 'clip')
+        placed.hint = 'This needs a connection to Cleom. Try again when you are back online.';
       break;
   }
   return placed;

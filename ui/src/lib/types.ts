@@ -211,7 +211,91 @@ export type Purchase = {
   updatedAt: string;
 };
 
-export type ExportResult = { path: string; folder: string; files: number; bytes: number };
+/** What an export holds (`manifest.json` records the same). */
+export type ExportCounts = {
+  generations: number;
+  creditLedgerEntries: number;
+  purchases: number;
+  thumbnails: number;
+  videos: number;
+  mediaFiles: number;
+};
+
+export type ExportResult = {
+  path: string;
+  folder: string;
+  files: number;
+  bytes: number;
+  counts?: ExportCounts;
+  encrypted?: boolean;
+};
+
+/** What an export is doing: `items` are clips (downloading, videos) or generations. */
+export type ExportStep = 'downloading' | 'generations' | 'videos' | 'finishing';
+
+/** The `export-progress` event: items of the current step, bytes of the whole export. */
+export type ExportProgress = {
+  step: ExportStep;
+  itemsDone: number;
+  itemsTotal: number;
+  bytesDownloaded: number;
+  bytesWritten: number;
+};
+
+/** `export_data`'s optional arguments. */
+export type ExportOptions = { includeVideos?: boolean; password?: string };
+
+/** Where `save_clip` / `open_clip` put a clip; `folder` is for "Show in folder". */
+export type SavedClipLocation = { path: string; folder: string };
+
+/** The account's profile document (as synced, or as the server holds it now). */
+export type Profile = {
+  uid: string;
+  email: string;
+  displayName: string | null;
+  creditBalance: number;
+  analyticsOptIn: boolean;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** A clip saved on this device, and where. */
+export type SavedClip = { generationId: string; path: string };
+
+/** How much of the account's data a place holds. */
+export type Holdings = {
+  generations: number;
+  thumbnails: number;
+  thumbnailBytes: number;
+  ledgerEntries: number;
+  purchases: number;
+  savedClips: SavedClip[];
+};
+
+/** A keychain entry by name: what it is for and whether it is there — never its value. */
+export type KeychainEntry = { name: string; purpose: string; present: boolean };
+
+/** "Everything we store about you" (`access_report`). */
+export type AccessReport = {
+  uid: string;
+  email: string;
+  /** The profile as last synced. */
+  profile: Profile | null;
+  onThisDevice: Holdings & {
+    databasePath: string;
+    databaseBytes: number;
+    keychainLocation: string;
+    keychainEntries: KeychainEntry[];
+    pendingActions: number;
+    refusedActions: number;
+  };
+  onTheServer: {
+    /** The profile as the server holds it now; null when it could not be asked (`error`). */
+    profile: Profile | null;
+    error: string | null;
+    asOfLastSync: Holdings;
+  };
+};
 
 export type DeletionReceipt = {
   email: string;
