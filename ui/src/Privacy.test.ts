@@ -1,0 +1,333 @@
+// Account & Privacy: "Everything we store about you", change email / password, export progress
+// and cancel, and "remove this device's copy", against a fake backend.
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import App from './App.svelte';
+import * as tauri from './test/fakeTauri';
+import { account, estimateFor, generation } from './test/fixtures';
+import type { AccessReport, AppStatus, GenerationView, OutboxEntry, Settings } from './lib/types';
+
+vi.mock('@tauri-apps/api/core', () => import('./test/fakeTauri').then((m) => m.core));
+vi.mock('@tauri-apps/api/event', () => import('./test/fakeTauri').then((m) => m.event));
+
+const XSS = '<img src=x onerror=alert(1)>';
+const $ = (selector: string) => document.querySelector(selector) as HTMLElement | null;
+const must = <T extends HTMLElement = HTMLElement>(selector: string) => {
+  const el = document.querySelector<T>(selector);
+  if (!el) throw new Error(`${selector} not found`);
+  return el;
+};
+const text = (selector: string) => must(selector).textContent?.replace(/\s+/g, ' ').trim();
+
+let items: GenerationView[];
+let outbox: OutboxEntry[];
+
+function backend() {
+  const status: AppStatus = { keychain: { state: 'available' }, backend: { kind: 'embedded', url: 'http://127.0.0.1:1' }, account, online: true };
+  tauri.handle('app_status', () => status);
+  tauri.handle('estimate', (args) => estimateFor((args.settings as Settings).durationSeconds));
+  tauri.handle('library', () => ({ items, next: null }));
+  tauri.handle('thumbnail', () => null);
+  tauri.handle('outbox', () => outbox);
+  tauri.handle('ledger', () => []);
+  tauri.handle('purchases', () => []);
+}
+
+async function openAccount() {
+  backend();
+  render(App);
+  await waitFor(() => must('#open-account'));
+  await fireEvent.click(must('#open-account'));
+  await waitFor(() => must('#account-dialog'));
+}
+
+const profile = {
+  uid: 'u1',
+  email: 'ada@example.com',
+  displayName: XSS,
+  creditBalance: 1300,
+  analyticsOptIn: false,
+  createdAt: '2025-01-01T10:00:00Z',
+  updatedAt: '2025-01-02T10:00:00Z',
+};
+
+function accessReport(overrides: Partial<AccessReport['onTheServer']> = {}): AccessReport {
+  const holdings = {
+    generations: 1234,
+    thumbnails: 2,
+    thumbnailBytes: 3072,
+    ledgerEntries: 3,
+    purchases: 1,
+    savedClips: [{ generationId: 'g1', path: `/home/ada/Downloads/${XSS}-g1.mp4` }],
+  };
+  return {
+    uid: 'u1',
+    email: 'ada@example.com',
+    profile,
+    onThisDevice: {
+      ...holdings,
+      databasePath: '/home/ada/.local/share/cleom-desktop/accounts/u1/history.db',
+      databaseBytes: 5 * 1024 * 1024,
+      keychainLocation: 'Secret Service (service com.cleomai.desktop.debug)',
+      keychainEntries: [
+        { name: 'database-key:u1', purpose: 'the key that decrypts the history on this device', present: true },
+        { name: 'refresh-token:u1', purpose: 'keeps this device signed in', present: false },
+      ],
+      pendingActions: 2,
+      refusedActions: 1,
+    },
+    onTheServer: { profile: { ...profile, creditBalance: 1500 }, error: null, asOfLastSync: holdings, ...overrides },
+  };
+}
+
+describe('Everything we store about you', () => {
+  beforeEach(() => {
+    tauri.reset();
+    items = [];
+    outbox = [];
+  });
+
+  it('shows the profile, this device, the keychain by name and the server, and refreshes', async () => {
+    await openAccount();
+    tauri.handle('access_report', () => accessReport());
+    await fireEvent.click(must('#open-access'));
+    const dialog = await waitFor(() => must('#access-dialog'));
+    expect(dialog.getAttribute('aria-labelledby')).toBe('access-title');
+    expect(text('#access-title')).toBe('Everything we store about you');
+    await waitFor(() => must('#access-device'));
+
+    expect(text('#access-profile-display-name')).toBe(XSS);
+    expect(document.querySelector('img[src="x"]')).toBeNull();
+    expect(text('#access-profile-balance')).toBe('1,300 credits');
+    expect(text('#access-database-path')).toBe('/home/ada/.local/share/cleom-desktop/accounts/u1/history.db');
+    expect(text('#access-database-size')).toBe('(5.0 MB)');
+    expect(text('#access-device-generations')).toBe('1,234');
+    expect(text('#access-device-thumbnails')).toBe('2 images (3.0 KB)');
+    expect(text('#access-device-ledger')).toBe('3');
+    expect(text('#access-device-purchases')).toBe('1');
+    expect([...document.querySelectorAll('[data-testid="access-saved-clip"]')].map((li) => li.textContent)).toEqual([
+      `/home/ada/Downloads/${XSS}-g1.mp4`,
+    ]);
+    expect(text('#access-keychain-location')).toBe('Secret Service (service com.cleomai.desktop.debug)');
+    const entries = [...document.querySelectorAll<HTMLElement>('[data-testid="keychain-entry"]')];
+    expect(entries.map((r) => r.querySelector('.keychain-name')?.textContent)).toEqual(['database-key:u1', 'refresh-token:u1']);
+    expect(entries.map((r) => r.dataset.present)).toEqual(['true', 'false']);
+    expect(entries[0]!.textContent).toContain('the key that decrypts the history on this device');
+    expect(text('#access-pending')).toBe('2');
+    expect(text('#access-refused')).toBe('1');
+    expect(text('#access-server-profile-balance')).toBe('1,500 credits');
+    expect(text('#access-server-generations')).toBe('1,234');
+    expect($('#access-server-error')).toBeNull();
+    expect(must('#access-status').getAttribute('role')).toBe('status');
+    expect(text('#access-status')).toMatch(/^Up to date as of /);
+
+    // Offline: the reason instead of the live profile; the last sync's counts stay.
+    tauri.handle('access_report', () => accessReport({ profile: null, error: 'Cleom cannot be reached.' }));
+    await fireEvent.click(must('#access-refresh'));
+    await waitFor(() => expect(text('#access-server-error')).toContain('Cleom cannot be reached.'));
+    expect($('#access-server-profile')).toBeNull();
+    expect(text('#access-server-ledger')).toBe('3');
+    expect(tauri.callsOf('access_report')).toHaveLength(2);
+
+    tauri.handle('access_report', () => {
+      throw { code: 'store.failed', message: 'The history could not be read.' };
+    });
+    await fireEvent.click(must('#access-refresh'));
+    await waitFor(() => expect(text('#access-error')).toBe('The history could not be read.'));
+    await fireEvent.click(must('#access-close'));
+    await waitFor(() => expect($('#access-dialog')).toBeNull());
+    expect($('#account-dialog')).not.toBeNull();
+  });
+});
+
+describe('change email and password', () => {
+  beforeEach(() => {
+    tauri.reset();
+    items = [];
+    outbox = [];
+  });
+
+  it('checks the form, sends the link and says what happens next', async () => {
+    await openAccount();
+    const address = must<HTMLInputElement>('#change-email-new');
+    const password = must<HTMLInputElement>('#change-email-password');
+    expect(address.labels?.[0]?.textContent).toBe('New email');
+    expect(password.labels?.[0]?.textContent).toBe('Current password');
+    tauri.handle('request_email_change', () => null);
+
+    await fireEvent.input(address, { target: { value: 'ada@example.com' } });
+    await fireEvent.click(must('#change-email-submit'));
+    expect(text('#change-email-error')).toBe('That is already your email address.');
+    expect(address.getAttribute('aria-invalid')).toBe('true');
+    await waitFor(() => expect(document.activeElement).toBe(address));
+    expect(tauri.callsOf('request_email_change')).toHaveLength(0);
+
+    tauri.handle('request_email_change', () => {
+      throw { code: 'auth.invalid_credentials', message: 'Wrong password.' };
+    });
+    await fireEvent.input(address, { target: { value: ' new@example.com ' } });
+    await fireEvent.input(password, { target: { value: 'wrong' } });
+    await fireEvent.click(must('#change-email-submit'));
+    await waitFor(() => expect(text('#change-email-error')).toBe('Wrong password. Check your current password and try again.'));
+    expect(password.getAttribute('aria-invalid')).toBe('true');
+    expect(address.getAttribute('aria-invalid')).toBe('false');
+
+    tauri.handle('request_email_change', () => null);
+    await fireEvent.input(password, { target: { value: 'secret1' } });
+    await fireEvent.click(must('#change-email-submit'));
+    await waitFor(() =>
+      expect(text('#change-email-status')).toBe('We sent a link to new@example.com. Your email changes when you follow it; you will then sign in again.'),
+    );
+    expect(must('#change-email-status').getAttribute('role')).toBe('status');
+    expect(tauri.callsOf('request_email_change').at(-1)).toEqual({ password: 'secret1', newEmail: 'new@example.com' });
+    expect(text('#change-email-error')).toBe('');
+    expect(password.value).toBe('');
+    // Nothing changes until the link is followed.
+    expect(text('#account-dialog-email')).toBe('ada@example.com');
+  });
+
+  it('checks the new password twice and its length before changing it', async () => {
+    await openAccount();
+    const current = must<HTMLInputElement>('#change-password-current');
+    const next = must<HTMLInputElement>('#change-password-new');
+    const confirm = must<HTMLInputElement>('#change-password-confirm');
+    expect([current, next, confirm].map((i) => i.labels?.[0]?.textContent)).toEqual(['Current password', 'New password', 'New password again']);
+    tauri.handle('change_password', () => null);
+
+    await fireEvent.input(current, { target: { value: 'secret1' } });
+    await fireEvent.input(next, { target: { value: 'short' } });
+    await fireEvent.input(confirm, { target: { value: 'short' } });
+    await fireEvent.click(must('#change-password-submit'));
+    expect(text('#change-password-error')).toBe('The new password needs at least 6 characters.');
+    expect(next.getAttribute('aria-invalid')).toBe('true');
+
+    await fireEvent.input(next, { target: { value: 'longer-one' } });
+    await fireEvent.input(confirm, { target: { value: 'longer-two' } });
+    await fireEvent.click(must('#change-password-submit'));
+    expect(text('#change-password-error')).toBe('The new passwords do not match.');
+    expect(tauri.callsOf('change_password')).toHaveLength(0);
+
+    tauri.handle('change_password', () => {
+      throw { code: 'auth.weak_password', message: 'Password should be at least 6 characters.' };
+    });
+    await fireEvent.input(confirm, { target: { value: 'longer-one' } });
+    await fireEvent.click(must('#change-password-submit'));
+    await waitFor(() => expect(text('#change-password-error')).toBe('Password should be at least 6 characters.'));
+    expect(next.getAttribute('aria-invalid')).toBe('true');
+    expect(current.getAttribute('aria-invalid')).toBe('false');
+
+    tauri.handle('change_password', () => null);
+    await fireEvent.click(must('#change-password-submit'));
+    await waitFor(() => expect(text('#change-password-status')).toContain('Your password was changed. You stay signed in here'));
+    expect(tauri.callsOf('change_password').at(-1)).toEqual({ currentPassword: 'secret1', newPassword: 'longer-one' });
+    expect([current.value, next.value, confirm.value]).toEqual(['', '', '']);
+  });
+});
+
+describe('export progress', () => {
+  beforeEach(() => {
+    tauri.reset();
+    items = [];
+    outbox = [];
+  });
+
+  it('shows items and bytes while exporting, cancels, and shows the folder when done', async () => {
+    await openAccount();
+    let fail: (e: unknown) => void = () => {};
+    tauri.handle('export_data', () => new Promise((_, reject) => (fail = reject)));
+    tauri.handle('cancel_export', () => {
+      fail({ code: 'export.canceled', message: 'The export was canceled.' });
+      return true;
+    });
+    await fireEvent.click(must('#export-include-videos'));
+    await fireEvent.click(must('#export'));
+    await waitFor(() => must('#export-cancel'));
+    expect(tauri.callsOf('export_data')).toEqual([{ includeVideos: true }]);
+    tauri.emit('export-progress', { step: 'generations', itemsDone: 500, itemsTotal: 2000, bytesDownloaded: 2048, bytesWritten: 1048576 });
+    await waitFor(() => expect(text('#export-progress-items')).toBe('500 of 2,000 generations'));
+    const bar = must<HTMLProgressElement>('#export-progress');
+    expect([bar.value, bar.max]).toEqual([500, 2000]);
+    expect(bar.getAttribute('aria-label')).toBe('Export progress');
+    expect(text('#export-progress-step')).toBe('Writing generations');
+    expect(text('#export-progress-bytes')).toBe('1.0 MB written · 2.0 KB downloaded');
+
+    await fireEvent.click(must('#export-cancel'));
+    await waitFor(() => expect(text('#export-status')).toBe('Export canceled. Nothing was saved.'));
+    expect(tauri.callsOf('cancel_export')).toHaveLength(1);
+    expect($('#export-progress')).toBeNull();
+    expect($('#export-cancel')).toBeNull();
+    expect(text('#account-error')).toBe('');
+
+    tauri.handle('export_data', () => ({ path: '/home/ada/Downloads/cleom-export.zip', folder: '/home/ada/Downloads', files: 12, bytes: 4096 }));
+    tauri.handle('show_in_folder', () => null);
+    await fireEvent.click(must('#export-include-videos'));
+    await fireEvent.click(must('#export'));
+    await waitFor(() => expect(text('#export-result')).toContain('/home/ada/Downloads/cleom-export.zip'));
+    expect(tauri.callsOf('export_data').at(-1)).toEqual({});
+    expect(text('#export-status')).toBe('');
+    await fireEvent.click(must('#show-in-folder'));
+    await waitFor(() => expect(tauri.callsOf('show_in_folder')).toEqual([{ path: '/home/ada/Downloads' }]));
+  });
+});
+
+describe("remove this device's copy", () => {
+  beforeEach(() => {
+    tauri.reset();
+    items = [generation({ id: 'g1' }), generation({ id: 'g2', createdAt: '2024-12-31T10:00:00Z' })];
+    outbox = [];
+  });
+
+  it('says what goes and what stays, then starts over on the empty history', async () => {
+    outbox = [
+      { seq: 1, id: 'c1', action: { kind: 'deleteGeneration', generationId: 'g9' }, createdAt: '2025-01-05T10:00:00Z', state: 'pending', attempts: 0, refusal: null },
+    ];
+    await openAccount();
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="generation"]')).toHaveLength(2));
+    await fireEvent.click(must('#remove-local-copy'));
+    const dialog = await waitFor(() => must('#remove-copy-dialog'));
+    expect(dialog.getAttribute('aria-describedby')).toBe('remove-copy-what');
+    await waitFor(() => expect(text('#remove-copy-goes')).toContain('1 change made here that Cleom has not received yet (they will be lost)'));
+    expect(text('#remove-copy-goes')).toContain('the key in your system keychain');
+    expect(text('#remove-copy-keeps')).toContain('your Cleom account');
+    expect(text('#remove-copy-keeps')).toContain('you stay signed in');
+
+    // Cancel keeps everything.
+    await fireEvent.click(must('#cancel-remove-copy'));
+    await waitFor(() => expect($('#remove-copy-dialog')).toBeNull());
+    expect(tauri.callsOf('reset_local_copy')).toHaveLength(0);
+
+    tauri.handle('reset_local_copy', () => {
+      items = [];
+      return account;
+    });
+    await fireEvent.click(must('#remove-local-copy'));
+    await waitFor(() => must('#confirm-remove-copy'));
+    await fireEvent.click(must('#confirm-remove-copy'));
+    await waitFor(() => expect(text('#main-notice')).toBe("This device's copy was removed. Your history is downloading again from Cleom."));
+    expect(tauri.callsOf('reset_local_copy')).toHaveLength(1);
+    expect($('#account-dialog')).toBeNull();
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="generation"]')).toHaveLength(0));
+    await waitFor(() => expect(document.activeElement).toBe(must('#main-notice')));
+
+    // The sync refills it.
+    items = [generation({ id: 'g1' })];
+    tauri.emit('library-changed', null);
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="generation"]')).toHaveLength(1));
+  });
+
+  it('goes to sign-in when the session is gone too, and shows failures in the dialog', async () => {
+    await openAccount();
+    await fireEvent.click(must('#remove-local-copy'));
+    await waitFor(() => must('#confirm-remove-copy'));
+    tauri.handle('reset_local_copy', () => {
+      throw { code: 'store.io', message: 'The folder could not be removed.' };
+    });
+    await fireEvent.click(must('#confirm-remove-copy'));
+    await waitFor(() => expect(text('#remove-copy-error')).toBe('The folder could not be removed.'));
+    expect(must<HTMLButtonElement>('#confirm-remove-copy').disabled).toBe(false);
+
+    tauri.handle('reset_local_copy', () => null);
+    await fireEvent.click(must('#confirm-remove-copy'));
+    await waitFor(() => expect(text('#signed-out-reason')).toContain("This device's copy was removed. Sign in to download your history again."));
+  });
+});

@@ -1,0 +1,91 @@
+// The detail view's Download / Open / Show in folder against a fake backend.
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import GenerationDetail from './GenerationDetail.svelte';
+import * as tauri from '../test/fakeTauri';
+import { generation } from '../test/fixtures';
+import type { AppError, GenerationView } from '../lib/types';
+
+vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
+vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));
+
+const XSS = '<img src=x onerror=alert(1)>';
+const $ = (selector: string) => document.querySelector(selector) as HTMLElement | null;
+const must = <T extends HTMLElement = HTMLElement>(selector: string) => {
+  const el = document.querySelector<T>(selector);
+  if (!el) throw new Error(`${selector} not found`);
+  return el;
+};
+const text = (selector: string) => must(selector).textContent?.replace(/\s+/g, ' ').trim();
+
+let item: GenerationView;
+let errors: AppError[];
+
+function show(g: GenerationView) {
+  item = g;
+  tauri.handle('library_item', () => ({ ...item, thumbnail: null }));
+  render(GenerationDetail, { item: g, onclose: () => {}, onreuse: () => {}, onerror: (e: AppError) => errors.push(e) });
+}
+
+describe('GenerationDetail clip actions', () => {
+  beforeEach(() => {
+    tauri.reset();
+    errors = [];
+  });
+
+  it('downloads the clip, names the file and shows its folder', async () => {
+    show(generation({ id: 'g1', prompt: XSS }));
+    const folder = '/home/ada/Downloads';
+    const path = `${folder}/${XSS}-g1.mp4`;
+    let release: () => void = () => {};
+    tauri.handle('save_clip', () => new Promise((resolve) => (release = () => resolve({ path, folder }))));
+    const download = must<HTMLButtonElement>('#detail-download');
+    expect(download.textContent?.trim()).toBe('Download');
+    expect(must('#detail-clip-status').getAttribute('role')).toBe('status');
+    await fireEvent.click(download);
+    await waitFor(() => expect(download.getAttribute('aria-busy')).toBe('true'));
+    expect(download.disabled).toBe(true);
+    expect(must<HTMLButtonElement>('#detail-open').disabled).toBe(true);
+    expect(text('#detail-clip-status')).toBe('Downloading the clip…');
+    item = { ...item, download: { path, savedAt: '2025-01-02T10:00:00Z' } };
+    release();
+    await waitFor(() => expect(text('#detail-clip-file')).toBe(`${XSS}-g1.mp4`));
+    expect(text('#detail-clip-status')).toContain(`Saved ${XSS}-g1.mp4 in ${folder}`);
+    expect(document.querySelector('img[src="x"]')).toBeNull();
+    expect(tauri.callsOf('save_clip')).toEqual([{ id: 'g1' }]);
+    expect(download.disabled).toBe(false);
+
+    tauri.handle('show_in_folder', () => null);
+    await fireEvent.click(must('#detail-show-in-folder'));
+    await waitFor(() => expect(tauri.callsOf('show_in_folder')).toEqual([{ path: folder }]));
+  });
+
+  it('opens the clip in the default app', async () => {
+    show(generation({ id: 'g1' }));
+    tauri.handle('open_clip', () => ({ path: '/data/clips/fox-g1.mp4', folder: '/data/clips' }));
+    await fireEvent.click(must('#detail-open'));
+    await waitFor(() => expect(text('#detail-clip-status')).toBe('Opened “fox-g1.mp4” in your default app.'));
+    expect(tauri.callsOf('open_clip')).toEqual([{ id: 'g1' }]);
+    // The private folder is not the export folder: no Show in folder.
+    expect($('#detail-show-in-folder')).toBeNull();
+  });
+
+  it('says clearly why a clip could not be saved', async () => {
+    show(generation({ id: 'g1' }));
+    tauri.handle('save_clip', () => {
+      throw { code: 'network.unreachable', message: 'Cleom cannot be reached.' };
+    });
+    await fireEvent.click(must('#detail-download'));
+    await waitFor(() => expect(text('#detail-clip-error')).toBe('Cleom cannot be reached. This needs a connection to Cleom. Try again when you are back online.'));
+    expect(must('#detail-clip-error').getAttribute('role')).toBe('alert');
+    expect(errors.map((e) => e.code)).toEqual(['network.unreachable']);
+    expect(text('#detail-clip-status')).toBe('');
+  });
+
+  it('offers Download and Open only for a clip that succeeded', async () => {
+    show(generation({ id: 'g2', status: 'failed', error: 'No.' }));
+    await waitFor(() => expect(tauri.callsOf('library_item')).toHaveLength(1));
+    expect($('#detail-download')).toBeNull();
+    expect($('#detail-open')).toBeNull();
+  });
+});

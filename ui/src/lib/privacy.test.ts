@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MIN_PASSWORD,
+  checkEmailChange,
+  checkPasswordChange,
+  describeExportProgress,
+  emailChangeSent,
+  fileName,
+  hasField,
+  holdingsRows,
+  looksLikeEmail,
+  removeCopyItems,
+} from './privacy';
+
+describe('fileName', () => {
+  it('takes the last part with either separator', () => {
+    expect(fileName('/home/ada/Downloads/A fox-g1.mp4')).toBe('A fox-g1.mp4');
+    expect(fileName('C:\\Users\\Ada\\Downloads\\fox.mp4')).toBe('fox.mp4');
+    expect(fileName('/home/ada/Downloads/')).toBe('Downloads');
+    expect(fileName('fox.mp4')).toBe('fox.mp4');
+    expect(fileName('<img src=x>.mp4')).toBe('<img src=x>.mp4');
+  });
+});
+
+describe('checkEmailChange', () => {
+  it('needs a plausible new address that is not the current one, and the password', () => {
+    expect(checkEmailChange('pw', '', 'ada@example.com')).toEqual({ message: 'Enter the new email address.', fields: ['email'] });
+    expect(checkEmailChange('pw', 'ada', 'ada@example.com')?.fields).toEqual(['email']);
+    expect(checkEmailChange('pw', ' ADA@example.com ', 'ada@example.com')?.message).toBe('That is already your email address.');
+    expect(checkEmailChange('', 'new@example.com', 'ada@example.com')?.fields).toEqual(['password']);
+    expect(checkEmailChange('pw', ' new@example.com ', 'ada@example.com')).toBeNull();
+  });
+
+  it('is loose about addresses', () => {
+    expect(looksLikeEmail('a@b.co')).toBe(true);
+    expect(looksLikeEmail('a+tag@sub.example.org')).toBe(true);
+    expect(looksLikeEmail('a@b')).toBe(false);
+    expect(looksLikeEmail('a b@c.d')).toBe(false);
+  });
+
+  it('says what happens next', () => {
+    expect(emailChangeSent(' new@example.com ')).toBe(
+      'We sent a link to new@example.com. Your email changes when you follow it; you will then sign in again.',
+    );
+  });
+});
+
+describe('checkPasswordChange', () => {
+  it('needs the current password, a long enough new one, typed twice', () => {
+    expect(checkPasswordChange('', 'secret1', 'secret1')?.fields).toEqual(['password']);
+    expect(checkPasswordChange('old', 'x'.repeat(MIN_PASSWORD - 1), 'x'.repeat(MIN_PASSWORD - 1))).toEqual({
+      message: 'The new password needs at least 6 characters.',
+      fields: ['newPassword'],
+    });
+    expect(checkPasswordChange('old', 'secret1', 'secret2')?.message).toBe('The new passwords do not match.');
+    expect(checkPasswordChange('secret1', 'secret1', 'secret1')?.fields).toEqual(['newPassword']);
+    expect(checkPasswordChange('old', 'x'.repeat(MIN_PASSWORD), 'x'.repeat(MIN_PASSWORD))).toBeNull();
+  });
+
+  it('counts characters, not UTF-16 units', () => {
+    expect(checkPasswordChange('old', '🦊🦊🦊🦊🦊', '🦊🦊🦊🦊🦊')?.fields).toEqual(['newPassword']);
+  });
+
+  it('marks fields', () => {
+    expect(hasField({ fields: ['newPassword'] }, 'newPassword')).toBe(true);
+    expect(hasField({ fields: ['newPassword'] }, 'password')).toBe(false);
+    expect(hasField(null, 'password')).toBe(false);
+  });
+});
+
+describe('describeExportProgress', () => {
+  it('gives items of the step and bytes of the export', () => {
+    expect(describeExportProgress({ step: 'generations', itemsDone: 1234, itemsTotal: 5000, bytesDownloaded: 0, bytesWritten: 1536 })).toEqual({
+      step: 'Writing generations',
+      value: 1234,
+      max: 5000,
+      items: '1,234 of 5,000 generations',
+      bytes: '1.5 KB written',
+    });
+    const downloading = describeExportProgress({ step: 'downloading', itemsDone: 1, itemsTotal: 1, bytesDownloaded: 1048576, bytesWritten: 0 });
+    expect(downloading.items).toBe('1 of 1 clip');
+    expect(downloading.bytes).toBe('0 B written · 1.0 MB downloaded');
+    expect(downloading.step).toBe('Downloading clips');
+  });
+
+  it('clamps odd numbers', () => {
+    const view = describeExportProgress({ step: 'finishing', itemsDone: 9, itemsTotal: 3, bytesDownloaded: 0, bytesWritten: 0 });
+    expect(view.value).toBe(3);
+    expect(view.max).toBe(3);
+  });
+});
+
+describe('holdingsRows', () => {
+  it('lists every count with stable keys', () => {
+    const rows = holdingsRows({
+      generations: 1200,
+      thumbnails: 1,
+      thumbnailBytes: 2048,
+      ledgerEntries: 3,
+      purchases: 0,
+      savedClips: [{ generationId: 'g1', path: '/d/a.mp4' }],
+    });
+    expect(rows.map((r) => r.key)).toEqual(['generations', 'thumbnails', 'ledger', 'purchases', 'saved-clips']);
+    expect(rows.map((r) => r.value)).toEqual(['1,200', '1 image (2.0 KB)', '3', '0', '1']);
+  });
+});
+
+describe('removeCopyItems', () => {
+  it('says what goes, and the unsent changes when there are any', () => {
+    expect(removeCopyItems(0)).toHaveLength(3);
+    expect(removeCopyItems(2)[3]).toBe('2 changes made here that Cleom has not received yet (they will be lost)');
+    expect(removeCopyItems(1)[3]).toContain('1 change made');
+    expect(removeCopyItems(null)[3]).toBe('any change made here that Cleom has not received yet');
+  });
+});
