@@ -44,6 +44,8 @@ pub fn run() {
             commands::session::sign_out,
             commands::session::ledger,
             commands::session::purchases,
+            commands::session::request_email_change,
+            commands::session::change_password,
             commands::studio::estimate,
             commands::studio::generate,
             commands::studio::draft,
@@ -54,6 +56,8 @@ pub fn run() {
             commands::library::library_item,
             commands::library::thumbnail,
             commands::library::sync_now,
+            commands::library::save_clip,
+            commands::library::open_clip,
             commands::changes::delete_generations,
             commands::changes::set_display_name,
             commands::changes::set_analytics_opt_in,
@@ -66,6 +70,7 @@ pub fn run() {
             commands::privacy::export_data,
             commands::privacy::cancel_export,
             commands::privacy::show_in_folder,
+            commands::privacy::access_report,
             commands::privacy::delete_account,
         ])
         .run(tauri::generate_context!())

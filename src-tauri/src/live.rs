@@ -17,12 +17,19 @@ use crate::state::{AppState, SyncState};
 
 const ACTIVE_INTERVAL: Duration = Duration::from_secs(1);
 const IDLE_INTERVAL: Duration = Duration::from_secs(20);
+/// How often the anonymous feature counts are offered (sent only with the user's opt-in).
+const ANALYTICS_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
 pub fn spawn(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
+        let mut last_report = std::time::Instant::now();
         loop {
             let active = sync_once(&app).await;
             let state = app.state::<AppState>();
+            if last_report.elapsed() >= ANALYTICS_INTERVAL {
+                last_report = std::time::Instant::now();
+                send_analytics(&app).await;
+            }
             let wait = if active {
                 ACTIVE_INTERVAL
             } else {
@@ -34,6 +41,17 @@ pub fn spawn(app: AppHandle) {
             }
         }
     });
+}
+
+/// Sends the feature counts if the signed-in user opted in; a failure waits for the next turn.
+async fn send_analytics(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let Some(account) = state.account.read().await.clone() else {
+        return;
+    };
+    if let Err(error) = account.send_analytics().await {
+        tracing::debug!(code = error.code(), "analytics report not sent");
+    }
 }
 
 /// After a change made on this device: the Library and the pending count show it at once, and

@@ -25,6 +25,7 @@ mod targets;
 
 mod api;
 mod auth;
+mod credentials;
 mod firestore;
 mod session;
 mod sync;
@@ -59,6 +60,9 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         auth::profile_email_and_password_changes,
         auth::password_reset_never_reveals_accounts,
         auth::deleting_the_user_ends_its_sessions,
+        credentials::an_email_change_is_verified_by_a_link_then_applied,
+        credentials::bad_codes_and_taken_addresses_are_refused,
+        credentials::a_password_change_keeps_this_device_signed_in,
         firestore::typed_values_round_trip,
         firestore::users_read_only_their_own_tree,
         firestore::clients_cannot_write_server_fields,

@@ -66,13 +66,26 @@ pub async fn pull_is_paged_incremental_and_stops_at_the_profile(t: Arc<Target>) 
     let password = SecretString::new("a long enough password".into());
     let account = device.sign_up(&unique_email("sync"), &password).await?;
     let uid = account.uid().to_string();
+    // The API creates the profile on first use (the Auth emulator knows nothing of it): one
+    // generation, canceled at once so that the worker changes nothing later.
+    let first = account
+        .generate("a first clip", Settings::default())
+        .await?;
+    let token = t
+        .remote
+        .auth
+        .sign_in(account.email(), &password)
+        .await?
+        .id_token;
+    t.remote.api.cancel(&first.id, &token).await?;
     account.sync().await?;
+    check_eq!(count(&account)?, 1);
 
     let mut server = history(620);
     t.backend().put_generations(&uid, &server).await?;
     let report = account.sync().await?;
     check_eq!(report.generations, 620);
-    check_eq!(count(&account)?, 620);
+    check_eq!(count(&account)?, 621);
 
     // Three edits and two tombstones: only those five come down.
     for g in &mut server[10..13] {
@@ -89,7 +102,7 @@ pub async fn pull_is_paged_incremental_and_stops_at_the_profile(t: Arc<Target>) 
     t.backend().put_generations(&uid, &changed).await?;
     let report = account.sync().await?;
     check_eq!(report.generations, 5);
-    check_eq!(count(&account)?, 618);
+    check_eq!(count(&account)?, 619);
     let edited = account
         .generation("hist00011")?
         .ok_or("hist00011 is kept")?;
@@ -114,6 +127,6 @@ pub async fn pull_is_paged_incremental_and_stops_at_the_profile(t: Arc<Target>) 
         .ok_or("the tombstone stays on the server")?;
     let stored = cleom_core::remote::documents::generation_from_document(&document)?;
     check!(stored.deleted, "the server holds a tombstone");
-    check_eq!(count(&account)?, 617);
+    check_eq!(count(&account)?, 618);
     Ok(())
 }

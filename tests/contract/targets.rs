@@ -38,6 +38,16 @@ pub struct Target {
     pub remote: Remote,
     /// The stores' admin token, to seed and inspect what the rules hide from users.
     pub admin: SecretString,
+    /// Where the Auth emulator's own `/emulator/v1/...` endpoints are (the pending email codes).
+    pub auth_root: String,
+    /// Whether an email or password change revokes the refresh tokens issued before it, as
+    /// Firebase does. The Auth emulator (firebase-tools 15) does not: it only refuses ID tokens
+    /// issued before the change (`validSince`), so there an old refresh token still works.
+    pub revokes_refresh_tokens: bool,
+    /// Whether applying an email-change code (`accounts:update {oobCode}`) ends the sessions
+    /// from before, as Firebase does for any email change. The Auth emulator does not: it moves
+    /// `validSince` only for changes made with an ID token.
+    pub applied_email_change_revokes: bool,
     /// Base URLs to reset between tests (the emulators only: the local backend's tests use
     /// fresh accounts instead).
     resets: Vec<(String, String)>,
@@ -69,6 +79,9 @@ impl Target {
             name: "local",
             remote: Remote::new(endpoints).map_err(|e| e.to_string())?,
             admin: SecretString::new(ADMIN.to_string()),
+            auth_root: backend.base_url(),
+            revokes_refresh_tokens: true,
+            applied_email_change_revokes: true,
             resets: Vec::new(),
             backend,
             _data: data,
@@ -98,6 +111,9 @@ impl Target {
             name: "emulators",
             remote: Remote::new(endpoints).map_err(|e| e.to_string())?,
             admin: SecretString::new(ADMIN.to_string()),
+            auth_root: emulators.auth_url(),
+            revokes_refresh_tokens: false,
+            applied_email_change_revokes: false,
             resets: vec![
                 (
                     emulators.auth_url(),

@@ -3,10 +3,12 @@
 //! through tauri-driver.
 
 mod e2e;
+mod e2e_changes;
 mod e2e_library;
 mod e2e_shell;
 mod e2e_studio;
 mod flow;
+mod privacy;
 mod seed;
 mod support;
 mod sync;

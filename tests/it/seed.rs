@@ -33,13 +33,13 @@ pub fn can_seed_for_the_app() -> bool {
 
 /// Signs a new account up on `backend_url` with its data in `data_dir`, then stores `count`
 /// generations, newest first one second apart, whose prompts come from `prompt(i)`. The app
-/// started on `data_dir` afterwards resumes this account.
+/// started on `data_dir` afterwards resumes this account. Returns the account's uid.
 pub async fn account_with_history(
     data_dir: &Path,
     backend_url: &str,
     count: usize,
     prompt: impl Fn(usize) -> String,
-) {
+) -> String {
     let keychain = crate::support::keychain();
     let remote = Remote::new(Endpoints::local(backend_url).unwrap()).unwrap();
     let device = Device::new(DataDir::at(data_dir), Arc::clone(&keychain), remote).unwrap();
@@ -69,6 +69,7 @@ pub async fn account_with_history(
             batch.clear();
         }
     }
+    uid
 }
 
 fn rfc3339(unix: i64) -> String {

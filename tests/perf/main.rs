@@ -15,8 +15,9 @@
 //!   are loaded on the way, as when a user flings the list).
 //! - `app_idle_rss`: the resident memory of the app and its WebKit processes together, summed
 //!   from /proc, after 3 s of idling on the Library.
-//! - `search_keystroke_to_results` is not measured yet: the Library has no search field (the
-//!   search commands are being built); the test says so.
+//! - `search_keystroke_to_results`: the 95th percentile, over the keystrokes of typing common
+//!   words, rare words and prefixes one key at a time, of the time from a keystroke to the
+//!   Library showing the results for that text (and the next frame painted).
 
 #[allow(dead_code)]
 #[path = "../it/seed.rs"]
@@ -207,7 +208,72 @@ async fn bench_the_app_with_100k_generations() {
     ));
     bench("library_scroll_frame_p95", p95, "ms");
     screenshot(&app, "91-bench-scrolled").await;
-    info("search_keystroke_to_results not measured: the Library has no search field yet");
+
+    // Search as the user types, one keystroke at a time, waiting for each answer (a careful
+    // typist): from the keystroke to the results for that text on screen (the list answers
+    // that text and the next frame is painted). Common words, rare words, prefixes.
+    let latencies = app
+        .execute_async(
+            r#"const [words, done] = [arguments[0], arguments[arguments.length - 1]];
+               const input = document.querySelector('#library-search');
+               const library = document.querySelector('#library');
+               const times = [];
+               const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+               const settled = (text) => new Promise((resolve) => {
+                 const check = () => (library.dataset.resultsFor ?? '') === text &&
+                   library.dataset.searching === 'false' ? resolve() : setTimeout(check, 1);
+                 check();
+               });
+               const type = (text) => {
+                 input.value = text;
+                 input.dispatchEvent(new Event('input', { bubbles: true }));
+               };
+               (async () => {
+                 input.focus();
+                 for (const word of words) {
+                   type(''); await settled(''); await frame();
+                   for (let i = 1; i <= word.length; i++) {
+                     const text = word.slice(0, i);
+                     const started = performance.now();
+                     type(text);
+                     await settled(text);
+                     await frame();
+                     times.push(performance.now() - started);
+                   }
+                 }
+                 type('');
+                 done(times);
+               })();"#,
+            vec![serde_json::json!([
+                "drone",
+                "fjord",
+                "clip 4242",
+                "volumetric",
+                "neon city",
+                "grain",
+                "harb",
+                "orbiting dunes",
+                "zzz"
+            ])],
+        )
+        .await
+        .expect("the search script ran");
+    let mut times: Vec<f64> = latencies
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    times.sort_by(|a, b| a.total_cmp(b));
+    let p95 = times[((times.len() as f64) * 0.95).ceil() as usize - 1];
+    info(&format!(
+        "search: {} keystrokes, median {:.1} ms, max {:.1} ms",
+        times.len(),
+        times[times.len() / 2],
+        times[times.len() - 1]
+    ));
+    bench("search_keystroke_to_results", p95, "ms");
+    screenshot(&app, "92-bench-search").await;
 
     app.close().await.unwrap();
     drop(driver);

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Serialize;
 
+use crate::analytics::{self, Feature};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportSummary};
@@ -54,7 +55,12 @@ pub struct Account {
     remote: Remote,
     /// `None` once the account has been wiped from this device.
     store: Mutex<Option<Store>>,
+    /// The sign-in email Firebase Auth reported when this session began (`None` for a session
+    /// resumed from the keychain): the sync makes the profile's `email` follow it.
+    auth_email: Option<String>,
     id_token: tokio::sync::Mutex<Option<(SecretString, Instant)>>,
+    /// Feature counts, sent only with the user's opt-in (see `analytics`).
+    analytics: analytics::Counter,
 }
 
 /// What an account deletion removed, for the receipt the user can keep.
@@ -87,6 +93,7 @@ impl Account {
         store: Store,
         session: Option<AuthSession>,
     ) -> Account {
+        let auth_email = session.as_ref().and_then(|s| s.email.clone());
         let id_token = session.map(|s| (s.id_token, s.expires_at));
         Account {
             uid,
@@ -95,7 +102,9 @@ impl Account {
             keychain,
             remote,
             store: Mutex::new(Some(store)),
+            auth_email,
             id_token: tokio::sync::Mutex::new(id_token),
+            analytics: analytics::Counter::default(),
         }
     }
 
@@ -128,6 +137,9 @@ impl Account {
 
     /// A page of the Library for a search, filters and a sort (see `store::library`).
     pub fn query(&self, query: &LibraryQuery) -> Result<QueryPage> {
+        if query.after.is_none() {
+            self.analytics.record(Feature::Search);
+        }
         self.with_store(|s| Ok(s.query(query)?))
     }
 
@@ -252,6 +264,7 @@ impl Account {
         match sent {
             Ok(generation) => {
                 self.with_store(|s| Ok(s.upsert_generations(std::slice::from_ref(&generation))?))?;
+                self.analytics.record(Feature::Generate);
                 Ok(generation)
             }
             // Not refused, just not delivered: the request waits in the outbox (under its own
@@ -276,6 +289,7 @@ impl Account {
                     deleted_at: None,
                 };
                 self.with_store(|s| Ok(s.enqueue_generation(&request, &placeholder)?))?;
+                self.analytics.record(Feature::GenerateOffline);
                 Ok(placeholder)
             }
             Err(e) => Err(e),
@@ -308,8 +322,34 @@ impl Account {
                 ));
             }
             s.enqueue(&actions)?;
+            if !actions.is_empty() {
+                self.analytics.record(Feature::DeleteGenerations);
+            }
             Ok(actions.len())
         })
+    }
+
+    /// Sends the feature counts gathered since the last report — only if the user opted in
+    /// (the profile's `analyticsOptIn`); otherwise they are dropped and nothing is sent.
+    /// Returns whether a report was sent.
+    pub async fn send_analytics(&self) -> Result<bool> {
+        let opted_in = self.profile()?.is_some_and(|p| p.analytics_opt_in);
+        if !opted_in {
+            self.analytics.clear();
+            return Ok(false);
+        }
+        let Some(report) = self.analytics.take() else {
+            return Ok(false);
+        };
+        match self.remote.api.analytics(&report).await {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                if e.is_transient() {
+                    self.analytics.restore(report);
+                }
+                Err(e.into())
+            }
+        }
     }
 
     /// Changes a profile field here at once and queues the change for the server.
@@ -383,6 +423,7 @@ impl Account {
         let cancel = std::sync::atomic::AtomicBool::new(false);
         let monitor = export::Monitor::new(&|_| {}, &cancel);
         let options = export::ExportOptions::default();
+        self.analytics.record(Feature::Export);
         self.with_store(|s| Ok(export::write_zip(s, &dest, &options, None, &monitor)?))
     }
 
@@ -397,6 +438,7 @@ impl Account {
         progress: Arc<dyn Fn(export::ExportProgress) + Send + Sync>,
         cancel: Arc<std::sync::atomic::AtomicBool>,
     ) -> Result<ExportSummary> {
+        self.analytics.record(Feature::Export);
         let videos = if options.include_videos {
             let folder = self
                 .data
@@ -430,6 +472,89 @@ impl Account {
     /// The backend clients (the export downloads clips through them).
     pub(crate) fn remote(&self) -> &Remote {
         &self.remote
+    }
+
+    pub(crate) fn data_dir(&self) -> &DataDir {
+        &self.data
+    }
+
+    pub(crate) fn keychain(&self) -> &dyn Keychain {
+        self.keychain.as_ref()
+    }
+
+    /// The sign-in email Firebase Auth reported when this session began, if it began here.
+    pub(crate) fn auth_email(&self) -> Option<&str> {
+        self.auth_email.as_deref()
+    }
+
+    /// Signs in again with `password` (Firebase wants a recent sign-in for sensitive changes):
+    /// a fresh session of this same account.
+    async fn reauthenticate(&self, password: &SecretString) -> Result<AuthSession> {
+        let fresh = self.remote.auth.sign_in(&self.email, password).await?;
+        if fresh.uid != self.uid {
+            return Err(Error::InvalidInput(
+                "That password belongs to another account.".into(),
+            ));
+        }
+        Ok(fresh)
+    }
+
+    /// Asks to move the account to `new_email`, as Firebase does it: after checking the password
+    /// (a fresh sign-in), a verification link goes to the new address, and nothing changes until
+    /// it is followed. Then every session of the account ends — this device's next refresh
+    /// answers `auth.session_expired` — and signing in with the new address shows it here and
+    /// in the profile. Errors: `auth.invalid_credentials` (wrong password),
+    /// `auth.email_exists`, `auth.invalid_email`, `request.invalid` (the current address).
+    pub async fn request_email_change(
+        &self,
+        password: &SecretString,
+        new_email: &str,
+    ) -> Result<()> {
+        let new_email = new_email.trim().to_lowercase();
+        if new_email.is_empty() || !new_email.contains('@') {
+            return Err(crate::remote::RemoteError::InvalidEmail.into());
+        }
+        if new_email == self.email.to_lowercase() {
+            return Err(Error::InvalidInput(
+                "That is already this account's email address.".into(),
+            ));
+        }
+        let fresh = self.reauthenticate(password).await?;
+        self.remote
+            .auth
+            .request_email_change(&fresh.id_token, &new_email)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes the password after checking the current one. Firebase ends every session when a
+    /// password changes and answers with a new one: its refresh token replaces this device's in
+    /// the keychain, so this device stays signed in. Errors: `auth.invalid_credentials` (wrong
+    /// current password), `auth.weak_password`.
+    pub async fn change_password(
+        &self,
+        current: &SecretString,
+        new_password: &SecretString,
+    ) -> Result<()> {
+        let fresh = self.reauthenticate(current).await?;
+        let session = match self
+            .remote
+            .auth
+            .update_password(&fresh.id_token, new_password)
+            .await?
+        {
+            Some(session) => session,
+            // A server that answers without tokens has still revoked the old ones.
+            None => self.reauthenticate(new_password).await?,
+        };
+        // Held while the keychain changes, so no refresh runs with the revoked token meanwhile.
+        let mut slot = self.id_token.lock().await;
+        self.keychain.set(
+            &keychain::refresh_token_entry(&self.uid),
+            &session.refresh_token,
+        )?;
+        *slot = Some((session.id_token, session.expires_at));
+        Ok(())
     }
 
     /// Deletes the account everywhere: the password is checked again by signing in, the Cleom

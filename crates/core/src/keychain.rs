@@ -84,6 +84,11 @@ pub trait Keychain: Send + Sync {
         probe(self)
     }
 
+    /// Where the secrets are kept, in words, for the "everything we store about you" view.
+    fn location(&self) -> String {
+        "this process's memory (not kept after it ends)".to_string()
+    }
+
     /// Chooses the passphrase of a keychain kept with one; others have none.
     fn set_up_passphrase(&self, _passphrase: &SecretString) -> Result<(), KeychainError> {
         Err(KeychainError::NoPassphrase)
@@ -155,6 +160,13 @@ impl OsKeychain {
 }
 
 impl Keychain for OsKeychain {
+    fn location(&self) -> String {
+        format!(
+            "the system keychain (Secret Service), service {}",
+            self.service
+        )
+    }
+
     fn get(&self, entry: &str) -> Result<Option<SecretString>, KeychainError> {
         match self.entry(entry)?.get_password() {
             Ok(value) => Ok(Some(SecretString::new(value))),
@@ -335,6 +347,10 @@ impl SecretStore {
 impl Keychain for SecretStore {
     fn get(&self, entry: &str) -> Result<Option<SecretString>, KeychainError> {
         self.inner().get(entry)
+    }
+
+    fn location(&self) -> String {
+        self.inner().location()
     }
 
     fn set(&self, entry: &str, value: &SecretString) -> Result<(), KeychainError> {

@@ -4,7 +4,10 @@
 //! here, against the local backend, without a window. Start at [`device::Device`] (sign in,
 //! resume offline) and [`Account`] (everything a signed-in user does).
 
+pub mod access;
 pub mod account;
+pub mod analytics;
+pub mod clips;
 pub mod device;
 pub mod error;
 pub mod export;

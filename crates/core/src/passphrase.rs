@@ -288,6 +288,14 @@ impl PassphraseKeychain {
 }
 
 impl Keychain for PassphraseKeychain {
+    fn location(&self) -> String {
+        format!(
+            "a file sealed with your passphrase, {} (service {})",
+            self.path.display(),
+            self.service
+        )
+    }
+
     fn get(&self, entry: &str) -> Result<Option<SecretString>, KeychainError> {
         self.with_file(|kek, file| {
             let Some(sealed) = file.entries.get(entry) else {

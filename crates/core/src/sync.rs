@@ -16,13 +16,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
 use crate::error::{Error, Result};
+use crate::remote::cleom_api::MAX_BATCH_DELETE;
 use crate::remote::documents;
 use crate::remote::firestore::{
     Direction, Document, FieldOp, Precondition, StructuredQuery, Value, Write,
 };
 use crate::remote::{Remote, RemoteError};
 use crate::secret::SecretString;
-use crate::store::{OutboxAction, ProfileField, Refusal};
+use crate::store::{OutboxAction, OutboxEntry, ProfileField, Refusal};
 
 /// Documents per page: large enough that an initial sync takes few requests.
 const PAGE_SIZE: u32 = 500;
@@ -129,15 +130,56 @@ async fn push(
 ) -> Result<(usize, usize)> {
     let pending = account.with_store(|store| Ok(store.pending_outbox()?))?;
     let (mut sent, mut refused) = (0, 0);
-    for entry in pending {
-        let answer = match &entry.action {
-            OutboxAction::DeleteGeneration { generation_id } => {
-                match remote.api.delete_generation(generation_id, token).await {
-                    // Already gone on the server: the delete has happened.
-                    Ok(()) | Err(RemoteError::NotFound) => Ok(None),
-                    Err(e) => Err(e),
+    let mut entries = pending.into_iter().peekable();
+    while let Some(entry) = entries.next() {
+        // Deletes next to each other go in batches: "delete all history" of 100,000
+        // generations is 200 requests, not 100,000.
+        if let OutboxAction::DeleteGeneration { generation_id } = &entry.action {
+            let mut batch = vec![(entry.seq, generation_id.clone())];
+            while batch.len() < MAX_BATCH_DELETE {
+                match entries.next_if(|e| matches!(e.action, OutboxAction::DeleteGeneration { .. }))
+                {
+                    Some(OutboxEntry {
+                        seq,
+                        action: OutboxAction::DeleteGeneration { generation_id },
+                        ..
+                    }) => batch.push((seq, generation_id)),
+                    _ => break,
                 }
             }
+            let ids: Vec<String> = batch.iter().map(|(_, id)| id.clone()).collect();
+            let seqs: Vec<i64> = batch.iter().map(|(seq, _)| *seq).collect();
+            match remote.api.delete_generations(&ids, token).await {
+                Ok(()) => {
+                    account.with_store(|store| Ok(store.outbox_sent_all(&seqs)?))?;
+                    sent += seqs.len();
+                }
+                Err(e) if e.is_transient() || e == RemoteError::SessionExpired => {
+                    return Err(e.into())
+                }
+                Err(e) => {
+                    let refusal = Refusal {
+                        code: e.code().to_string(),
+                        message: e.to_string(),
+                    };
+                    account.with_store(|store| {
+                        for seq in &seqs {
+                            store.outbox_refused(*seq, &refusal)?;
+                        }
+                        Ok(())
+                    })?;
+                    refused += seqs.len();
+                }
+            }
+            progress(&SyncProgress {
+                phase: "sending",
+                pages: sent + refused,
+                items: sent + refused,
+            });
+            continue;
+        }
+        let answer = match &entry.action {
+            OutboxAction::DeleteGeneration { .. } => unreachable!("sent in batches above"),
             OutboxAction::CreateGeneration { request } => {
                 remote.api.create_generation(request, token).await.map(Some)
             }
@@ -201,6 +243,45 @@ async fn set_profile_field(
         .map(|_| ())
 }
 
+/// After an email change, the profile's `email` follows the sign-in email Firebase Auth
+/// reported when this session began (the rules allow exactly that value: the ID token's
+/// `email` claim). Answers the profile as written, or `None` when nothing was written. A server
+/// that already mirrors the change (the local backend does) needs nothing, so this costs
+/// requests only once after a change. A refusal is logged and the sync goes on: the profile is
+/// only a copy of what Auth knows.
+async fn follow_auth_email(
+    account: &Account,
+    remote: &Remote,
+    token: &SecretString,
+    document: &Document,
+) -> Result<Option<Document>> {
+    let Some(email) = account.auth_email() else {
+        return Ok(None);
+    };
+    if matches!(document.fields.get("email"), Some(Value::String(e)) if e == email) {
+        return Ok(None);
+    }
+    let path = format!("users/{}", account.uid());
+    let write = Write::update(
+        path.clone(),
+        std::collections::BTreeMap::from([("email".to_string(), Value::String(email.into()))]),
+    )
+    .mask(["email"])
+    .server_time("updatedAt")
+    .precondition(Precondition::Exists(true));
+    match remote.firestore.commit(vec![write], token).await {
+        Ok(_) => Ok(remote.firestore.get(&path, token).await?),
+        Err(e) if e.is_transient() || e == RemoteError::SessionExpired => Err(e.into()),
+        Err(e) => {
+            tracing::warn!(
+                code = e.code(),
+                "the profile's email could not follow Auth's"
+            );
+            Ok(None)
+        }
+    }
+}
+
 /// Pulls the profile, then — unless it shows nothing changed since the last complete pull —
 /// every collection.
 async fn pull(
@@ -211,9 +292,12 @@ async fn pull(
     report: &mut SyncReport,
 ) -> Result<()> {
     let uid = account.uid();
-    let Some(document) = remote.firestore.get(&format!("users/{uid}"), token).await? else {
+    let Some(mut document) = remote.firestore.get(&format!("users/{uid}"), token).await? else {
         return Ok(());
     };
+    if let Some(corrected) = follow_auth_email(account, remote, token, &document).await? {
+        document = corrected;
+    }
     let mark = match document.fields.get("updatedAt") {
         Some(Value::Timestamp(t)) => t.clone(),
         _ => {

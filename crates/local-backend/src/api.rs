@@ -160,6 +160,49 @@ async fn caller(service: &Service, headers: &HeaderMap) -> Result<Caller, ApiErr
     }
 }
 
+/// The features an analytics report may count (`cleom_core::analytics::Feature`).
+const ANALYTICS_FEATURES: [&str; 5] = [
+    "generate",
+    "generate_offline",
+    "search",
+    "export",
+    "delete_generations",
+];
+
+/// `POST /api/v1/analytics` (no sign-in): one anonymous report, `{appVersion, counts}` with
+/// `counts` a map of known feature names to counts. Anything more — an id, an email, a
+/// prompt, an unknown key — is refused, so a report cannot carry who sent it.
+pub(crate) async fn analytics(
+    State(service): State<Arc<Service>>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let report: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::invalid_argument("the report is not JSON"))?;
+    let anonymous = report.as_object().is_some_and(|fields| {
+        fields.len() == 2
+            && fields.get("appVersion").is_some_and(|v| v.is_string())
+            && fields
+                .get("counts")
+                .and_then(|c| c.as_object())
+                .is_some_and(|counts| {
+                    counts.iter().all(|(feature, n)| {
+                        ANALYTICS_FEATURES.contains(&feature.as_str()) && n.is_u64()
+                    })
+                })
+    });
+    if !anonymous {
+        return Err(ApiError::invalid_argument(
+            "a report holds appVersion and counts of known features, nothing else",
+        ));
+    }
+    service
+        .analytics
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(report);
+    Ok(Json(json!({})))
+}
+
 /// `GET /api/v1/pricing`.
 pub(crate) async fn pricing() -> Json<PricingTable> {
     Json(PricingTable::local_default())
@@ -279,6 +322,39 @@ pub(crate) async fn delete_generation(
     let caller = caller(&service, &headers).await?;
     generations::tombstone(&service, &caller.uid, known_id(&id)?).await?;
     Ok(Json(json!({})))
+}
+
+/// The most ids one batch delete takes.
+const MAX_BATCH_DELETE: usize = 500;
+
+/// `POST /api/v1/generations:batchDelete` with `{ids: [...]}` (1 to 500): tombstones each, as
+/// `DELETE /api/v1/generations/{id}` does; ids already deleted or unknown are not an error
+/// (deleting is idempotent) and are answered in `missing`. → `{deleted: n, missing: [ids]}`.
+pub(crate) async fn batch_delete_generations(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = caller(&service, &headers).await?;
+    let ids: Vec<String> = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| serde_json::from_value(v.get("ids")?.clone()).ok())
+        .ok_or_else(|| ApiError::invalid_argument("the body must be {\"ids\": [...]}"))?;
+    if ids.is_empty() || ids.len() > MAX_BATCH_DELETE {
+        return Err(ApiError::invalid_argument(format!(
+            "a batch holds 1 to {MAX_BATCH_DELETE} ids"
+        )));
+    }
+    let mut deleted = 0;
+    let mut missing = Vec::new();
+    for id in &ids {
+        match generations::tombstone(&service, &caller.uid, known_id(id)?).await {
+            Ok(_) => deleted += 1,
+            Err(GenerationError::NotFound(_)) => missing.push(id.clone()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Json(json!({ "deleted": deleted, "missing": missing })))
 }
 
 /// `DELETE /api/v1/account`: the server-side cascade.

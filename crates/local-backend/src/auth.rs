@@ -35,6 +35,8 @@ const EXPIRED_TOKEN_MEMORY_SECONDS: i64 = 86_400;
 const PASSWORD_ROUNDS: u32 = 10_000;
 const MIN_PASSWORD_CHARS: usize = 6;
 const PROJECT_ID: &str = "demo-cleom";
+/// An email action code (`oobCode`) is valid this long, then `EXPIRED_OOB_CODE`.
+const OOB_CODE_SECONDS: i64 = 3600;
 
 /// Who a bearer token speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,12 +250,14 @@ struct AuthUser {
     last_login_at_ms: i64,
     password_updated_at_ms: i64,
     valid_since_s: i64,
+    email_verified: bool,
 }
 
 fn user_by_uid(conn: &Connection, uid: &str) -> Result<Option<AuthUser>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT uid, email, display_name, created_at_ms, last_login_at_ms, password_updated_at_ms, valid_since_s
+            "SELECT uid, email, display_name, created_at_ms, last_login_at_ms, password_updated_at_ms, valid_since_s,
+                 email_verified
              FROM auth_users WHERE uid = ?1",
             [uid],
             |r| {
@@ -265,16 +269,55 @@ fn user_by_uid(conn: &Connection, uid: &str) -> Result<Option<AuthUser>, StoreEr
                     last_login_at_ms: r.get(4)?,
                     password_updated_at_ms: r.get(5)?,
                     valid_since_s: r.get(6)?,
+                    email_verified: r.get(7)?,
                 })
             },
         )
         .optional()?)
 }
 
-/// Deletes the Auth user and its tokens; answers whether there was one.
+/// The current sign-in email of `uid`: what Firebase puts in the `email` claim of its ID
+/// tokens (an email change revokes every token, so a valid token's claim is always this).
+pub(crate) fn email_of(conn: &Connection, uid: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row("SELECT email FROM auth_users WHERE uid = ?1", [uid], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// Deletes the Auth user, its tokens and its pending email codes; answers whether there was one.
 fn delete_user(conn: &Connection, uid: &str) -> Result<bool, StoreError> {
     revoke_tokens(conn, uid)?;
+    conn.execute("DELETE FROM auth_oob_codes WHERE uid = ?1", [uid])?;
     Ok(conn.execute("DELETE FROM auth_users WHERE uid = ?1", [uid])? > 0)
+}
+
+/// Makes `email` the sign-in address of `uid` (verified or not), mirrors it into the profile and
+/// signs every session out, as Firebase does for any email change.
+fn change_email(tx: &Tx<'_>, uid: &str, email: &str, verified: bool) -> Result<(), AuthError> {
+    if email_taken(tx.conn, email)? {
+        return Err(AuthError::bad("EMAIL_EXISTS"));
+    }
+    tx.conn
+        .execute(
+            "UPDATE auth_users SET email = ?1, email_verified = ?2 WHERE uid = ?3",
+            params![email, verified, uid],
+        )
+        .map_err(StoreError::from)?;
+    update_profile(tx, uid, vec![("email", Value::String(email.to_string()))])?;
+    sign_out_everywhere(tx.conn, uid)?;
+    Ok(())
+}
+
+/// Revokes every token of `uid` and moves its `validSince` to now.
+fn sign_out_everywhere(conn: &Connection, uid: &str) -> Result<(), StoreError> {
+    revoke_tokens(conn, uid)?;
+    conn.execute(
+        "UPDATE auth_users SET valid_since_s = ?1 WHERE uid = ?2",
+        params![now_ms() / 1000, uid],
+    )?;
+    Ok(())
 }
 
 fn email_taken(conn: &Connection, email: &str) -> Result<bool, StoreError> {
@@ -352,6 +395,7 @@ fn require_recent_login(auth_time_ms: i64) -> Result<(), AuthError> {
 pub(crate) async fn identity_toolkit(
     State(app): State<AppState>,
     Path(action): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let result = match parse_json(&body) {
@@ -360,8 +404,12 @@ pub(crate) async fn identity_toolkit(
             "accounts:signUp" => sign_up(&app, body).await,
             "accounts:signInWithPassword" => sign_in(&app, body).await,
             "accounts:lookup" => lookup(&app, body).await,
-            "accounts:update" => update(&app, body).await,
-            "accounts:sendOobCode" => send_oob_code(body),
+            "accounts:update" => match text(&body, "oobCode") {
+                Ok(Some(code)) if !code.is_empty() => apply_oob_code(&app, code.to_string()).await,
+                Ok(_) => update(&app, body).await,
+                Err(e) => Err(e),
+            },
+            "accounts:sendOobCode" => send_oob_code(&app, &headers, body).await,
             "accounts:delete" => delete(&app, body).await,
             _ => Err(AuthError {
                 http: StatusCode::NOT_FOUND,
@@ -481,7 +529,7 @@ fn user_json(user: &AuthUser) -> Json {
     let mut out = json!({
         "localId": user.uid,
         "email": user.email,
-        "emailVerified": false,
+        "emailVerified": user.email_verified,
         "providerUserInfo": [],
         "passwordUpdatedAt": user.password_updated_at_ms,
         "validSince": user.valid_since_s.to_string(),
@@ -543,7 +591,10 @@ async fn update(app: &AppState, body: Json) -> Result<Json, AuthError> {
                             return Err(AuthError::bad("EMAIL_EXISTS"));
                         }
                         tx.conn
-                            .execute("UPDATE auth_users SET email = ?1 WHERE uid = ?2", params![email, uid])
+                            .execute(
+                                "UPDATE auth_users SET email = ?1, email_verified = 0 WHERE uid = ?2",
+                                params![email, uid],
+                            )
                             .map_err(StoreError::from)?;
                         profile_changes.push(("email", Value::String(email.clone())));
                     }
@@ -596,10 +647,171 @@ async fn update(app: &AppState, body: Json) -> Result<Json, AuthError> {
         .await
 }
 
-fn send_oob_code(body: Json) -> Result<Json, AuthError> {
-    // No mail is sent locally; the answer is the same whether or not the account exists.
-    let email = checked_email(&body)?;
-    Ok(json!({ "kind": "identitytoolkit#GetOobConfirmationCodeResponse", "email": email }))
+/// `accounts:sendOobCode`. No mail is sent locally: a verification code is kept in the database,
+/// where the admin listing ([`list_oob_codes`]) shows it, as the Auth emulator does.
+async fn send_oob_code(app: &AppState, headers: &HeaderMap, body: Json) -> Result<Json, AuthError> {
+    match text(&body, "requestType")? {
+        None | Some("") => Err(AuthError::bad("MISSING_REQ_TYPE")),
+        Some("PASSWORD_RESET") => {
+            // The answer is the same whether or not the account exists.
+            let email = checked_email(&body)?;
+            Ok(json!({ "kind": "identitytoolkit#GetOobConfirmationCodeResponse", "email": email }))
+        }
+        Some("VERIFY_AND_CHANGE_EMAIL") => {
+            let new_email = text(&body, "newEmail")?
+                .ok_or_else(|| AuthError::bad("MISSING_NEW_EMAIL"))?
+                .trim()
+                .to_lowercase();
+            if !is_valid_email(&new_email) {
+                return Err(AuthError::bad("INVALID_NEW_EMAIL"));
+            }
+            // The link points at this server, under the name the caller used for it.
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| {
+                    h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+                })
+                .unwrap_or("127.0.0.1")
+                .to_string();
+            app.store
+                .run(move |db| {
+                    db.write(|tx| {
+                        let (user, auth_time_ms) = user_for_id_token(tx.conn, &body)?;
+                        // Firebase asks for a recent sign-in here (the emulator does not).
+                        require_recent_login(auth_time_ms)?;
+                        if email_taken(tx.conn, &new_email)? {
+                            return Err(AuthError::bad("EMAIL_EXISTS"));
+                        }
+                        let code = ids::random_alphanumeric(54);
+                        let link = format!(
+                            "http://{host}/emulator/action?mode=verifyAndChangeEmail&lang=en&oobCode={code}&apiKey=fake-api-key"
+                        );
+                        let now = now_ms();
+                        tx.conn
+                            .execute(
+                                "DELETE FROM auth_oob_codes WHERE expires_at_ms < ?1",
+                                [now - EXPIRED_TOKEN_MEMORY_SECONDS * 1000],
+                            )
+                            .map_err(StoreError::from)?;
+                        tx.conn
+                            .execute(
+                                "INSERT INTO auth_oob_codes (oob_code, request_type, uid, email, new_email, oob_link,
+                                     created_at_ms, expires_at_ms)
+                                 VALUES (?1, 'VERIFY_AND_CHANGE_EMAIL', ?2, ?3, ?4, ?5, ?6, ?7)",
+                                params![code, user.uid, user.email, new_email, link, now, now + OOB_CODE_SECONDS * 1000],
+                            )
+                            .map_err(StoreError::from)?;
+                        Ok(json!({
+                            "kind": "identitytoolkit#GetOobConfirmationCodeResponse",
+                            "email": user.email,
+                        }))
+                    })
+                })
+                .await
+        }
+        Some(_) => Err(AuthError::bad(
+            "INVALID_REQ_TYPE : Unsupported request type.",
+        )),
+    }
+}
+
+/// `accounts:update {oobCode}`: applies a verification code. For VERIFY_AND_CHANGE_EMAIL the
+/// new address becomes the (verified) sign-in email and every session ends; the answer carries
+/// the new email and no tokens, as Firebase's does. A code works once.
+async fn apply_oob_code(app: &AppState, code: String) -> Result<Json, AuthError> {
+    app.store
+        .run(move |db| {
+            db.write(|tx| {
+                let row: Option<(String, String, String, Option<String>, i64)> = tx
+                    .conn
+                    .query_row(
+                        "SELECT request_type, uid, email, new_email, expires_at_ms FROM auth_oob_codes
+                         WHERE oob_code = ?1",
+                        [&code],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    )
+                    .optional()
+                    .map_err(StoreError::from)?;
+                let (request_type, uid, email, new_email, expires_at_ms) =
+                    row.ok_or_else(|| AuthError::bad("INVALID_OOB_CODE"))?;
+                tx.conn
+                    .execute("DELETE FROM auth_oob_codes WHERE oob_code = ?1", [&code])
+                    .map_err(StoreError::from)?;
+                if expires_at_ms <= now_ms() {
+                    return Err(AuthError::bad("EXPIRED_OOB_CODE"));
+                }
+                let (Some(new_email), "VERIFY_AND_CHANGE_EMAIL") = (new_email, request_type.as_str())
+                else {
+                    return Err(AuthError::bad("INVALID_OOB_CODE"));
+                };
+                // A code sent for an address the account no longer has is void.
+                let user = user_by_uid(tx.conn, &uid)?
+                    .filter(|u| u.email == email)
+                    .ok_or_else(|| AuthError::bad("INVALID_OOB_CODE"))?;
+                change_email(tx, &user.uid, &new_email, true)?;
+                let user = user_by_uid(tx.conn, &uid)?.ok_or_else(|| AuthError::bad("INVALID_OOB_CODE"))?;
+                let mut out = user_json(&user);
+                out["kind"] = json!("identitytoolkit#SetAccountInfoResponse");
+                out["newEmail"] = json!(new_email);
+                Ok(out)
+            })
+        })
+        .await
+}
+
+/// `GET /emulator/v1/projects/{project}/oobCodes`: the pending email codes, as the Auth
+/// emulator lists them (`{oobCodes: [{email, newEmail, requestType, oobCode, oobLink}]}`), so
+/// tests can follow a "link in the email". The emulator needs no credential; here only an admin
+/// bearer token may read it, so no other local process learns the codes.
+pub(crate) async fn list_oob_codes(
+    State(app): State<AppState>,
+    Path(_project): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let listed = async {
+        match principal(&app.store, &app.admin_tokens, &headers).await {
+            Ok(Some(Principal::Admin)) => {}
+            Err(BearerError::Store(e)) => return Err(AuthError::from(e)),
+            _ => {
+                return Err(AuthError {
+                    http: StatusCode::FORBIDDEN,
+                    message: "PERMISSION_DENIED : the admin token is required".into(),
+                })
+            }
+        }
+        app.store
+            .run(|db| {
+                let mut statement = db
+                    .conn()
+                    .prepare(
+                        "SELECT email, new_email, request_type, oob_code, oob_link FROM auth_oob_codes
+                         WHERE expires_at_ms > ?1 ORDER BY created_at_ms, oob_code",
+                    )
+                    .map_err(StoreError::from)?;
+                let rows = statement
+                    .query_map([now_ms()], |r| {
+                        Ok(json!({
+                            "email": r.get::<_, String>(0)?,
+                            "newEmail": r.get::<_, Option<String>>(1)?,
+                            "requestType": r.get::<_, String>(2)?,
+                            "oobCode": r.get::<_, String>(3)?,
+                            "oobLink": r.get::<_, String>(4)?,
+                        }))
+                    })
+                    .map_err(StoreError::from)?;
+                let codes = rows
+                    .collect::<Result<Vec<Json>, _>>()
+                    .map_err(StoreError::from)?;
+                Ok::<_, AuthError>(json!({ "oobCodes": codes }))
+            })
+            .await
+    };
+    match listed.await {
+        Ok(json) => JsonResponse(json).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn delete(app: &AppState, body: Json) -> Result<Json, AuthError> {

@@ -20,7 +20,7 @@ use crate::error::{BackendError, StoreError};
 use crate::firestore::value::{fields_from_json, fields_to_json, Fields, Timestamp, Value};
 
 /// Bumped (with a new step in [`migrate`]) whenever the schema changes.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE docs (
@@ -88,6 +88,26 @@ const SCHEMA_V3: &str = "
 -- through the Firestore surface, like any other store.
 DROP TABLE jobs;
 DROP TABLE media;
+";
+
+const SCHEMA_V4: &str = "
+-- Pending email action codes (`accounts:sendOobCode` with VERIFY_AND_CHANGE_EMAIL), kept as the
+-- Auth emulator keeps them. The codes themselves are stored (not digests) because the admin
+-- listing `/emulator/v1/projects/{p}/oobCodes` shows them, as the emulator's does.
+CREATE TABLE auth_oob_codes (
+    oob_code TEXT PRIMARY KEY NOT NULL,
+    request_type TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    email TEXT NOT NULL,
+    new_email TEXT,
+    oob_link TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+);
+CREATE INDEX auth_oob_codes_by_uid ON auth_oob_codes (uid);
+
+-- Set by a verified email change, cleared by an unverified one (as Firebase does).
+ALTER TABLE auth_users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// The database, shared by the Auth and Firestore surfaces.
@@ -274,7 +294,12 @@ fn migrate(conn: &Connection) -> Result<(), BackendError> {
         });
     }
     // Append-only: each step takes the schema from `target - 1` to `target`.
-    for (target, sql) in [(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)] {
+    for (target, sql) in [
+        (1, SCHEMA_V1),
+        (2, SCHEMA_V2),
+        (3, SCHEMA_V3),
+        (4, SCHEMA_V4),
+    ] {
         if version < target {
             let tx = conn.unchecked_transaction()?;
             if target == 3 {

@@ -150,19 +150,17 @@ pub(crate) async fn create(
     cost: i64,
 ) -> Result<Generation, GenerationError> {
     for _ in 0..MAX_ATTEMPTS {
-        if let Some((existing, _)) = get(service, uid, &request.id).await? {
-            let same = existing.prompt == request.prompt
-                && existing.settings == request.settings
-                && existing.references == request.references;
-            return if same {
-                Ok(existing)
-            } else {
-                Err(GenerationError::IdConflict(request.id.clone()))
-            };
+        if let Some(answer) = created_before(service, uid, request).await? {
+            return answer;
         }
         let profile = account::ensure_profile(service, uid, email).await?;
         let balance = account::credit_balance(&profile)?;
         if balance < cost {
+            // A twin of this request may have been charged between the two reads: its commit
+            // made the generation and moved the balance at once, so it is visible now.
+            if let Some(answer) = created_before(service, uid, request).await? {
+                return answer;
+            }
             return Err(GenerationError::InsufficientCredits { cost, balance });
         }
         let mut generation = Generation {
@@ -207,6 +205,26 @@ pub(crate) async fn create(
         }
     }
     Err(GenerationError::Contended)
+}
+
+/// The answer to a request whose id already names a generation: that generation if the request
+/// is the same (a retry), a conflict if not; `None` if there is none yet.
+async fn created_before(
+    service: &Service,
+    uid: &str,
+    request: &GenerationRequest,
+) -> Result<Option<Result<Generation, GenerationError>>, GenerationError> {
+    let Some((existing, _)) = get(service, uid, &request.id).await? else {
+        return Ok(None);
+    };
+    let same = existing.prompt == request.prompt
+        && existing.settings == request.settings
+        && existing.references == request.references;
+    Ok(Some(if same {
+        Ok(existing)
+    } else {
+        Err(GenerationError::IdConflict(request.id.clone()))
+    }))
 }
 
 fn job_write(uid: &str, id: &str) -> Write {

@@ -160,7 +160,8 @@ impl RunningBackend {
     /// Writes generations straight into `uid`'s history as the server itself would — each
     /// `updatedAt` the commit time, a `deleted` one as a tombstone — up to 500 a commit: for
     /// development fixtures, benchmarks and tests that need a large or changing history without
-    /// paying for it in credits.
+    /// paying for it in credits. The user's profile must exist (the API makes it on first use;
+    /// the embedded backend at sign-up), else this is `RemoteError::NotFound`.
     pub async fn put_generations(
         &self,
         uid: &str,
@@ -183,6 +184,15 @@ impl RunningBackend {
             self.service.commit(writes).await?;
         }
         Ok(())
+    }
+
+    /// The anonymous analytics reports received so far, in order.
+    pub fn analytics_reports(&self) -> Vec<serde_json::Value> {
+        self.service
+            .analytics
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The faults injected into the answers to requests from outside (none unless asked for).
@@ -399,6 +409,10 @@ fn stores_router(app: AppState) -> Router {
             post(auth::admin_action),
         )
         .route(
+            "/emulator/v1/projects/{project}/oobCodes",
+            get(auth::list_oob_codes),
+        )
+        .route(
             "/securetoken.googleapis.com/v1/token",
             post(auth::secure_token),
         )
@@ -413,7 +427,12 @@ fn stores_router(app: AppState) -> Router {
 fn api_router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/api/v1/pricing", get(api::pricing))
+        .route("/api/v1/analytics", post(api::analytics))
         .route("/api/v1/generations", post(api::create_generation))
+        .route(
+            "/api/v1/generations:batchDelete",
+            post(api::batch_delete_generations),
+        )
         .route(
             "/api/v1/generations/{id}",
             get(api::get_generation)

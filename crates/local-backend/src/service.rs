@@ -42,6 +42,8 @@ pub(crate) struct Service {
     pub(crate) public_base: String,
     /// Wakes the worker when a generation is queued.
     pub(crate) jobs: Notify,
+    /// The anonymous analytics reports received, in order (see `api::analytics`).
+    pub(crate) analytics: std::sync::Mutex<Vec<serde_json::Value>>,
 }
 
 impl Service {
@@ -62,6 +64,7 @@ impl Service {
             media_root,
             public_base,
             jobs: Notify::new(),
+            analytics: std::sync::Mutex::default(),
         })
     }
 

@@ -39,6 +39,9 @@
 //!
 //! `library_item({id})` → `GenerationView & {thumbnail: string | null}` (a `data:` URL), or null.
 //!
+//! `save_clip({id})` → `{path, folder}`: the clip saved in the export folder (resumable; never
+//! overwrites). `open_clip({id})` → `{path, folder}`: the clip opened in the default app.
+//!
 //! Errors are `{code, message}`; a bad query or cursor is `store.invalid_input`.
 
 use base64::Engine;
@@ -187,4 +190,43 @@ fn data_url(thumbnail: Thumbnail) -> String {
 pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> CommandResult<SyncState> {
     live::sync_once(&app).await;
     Ok(state.sync_state())
+}
+
+/// "Download": saves the clip into the export folder (the Downloads folder by default) under a
+/// name from its prompt → `{path, folder}` (for "Show in folder").
+#[tauri::command]
+pub async fn save_clip(state: State<'_, AppState>, id: String) -> CommandResult<SavedClipView> {
+    let account = state.account().await?;
+    let path = account.save_clip(&id, &state.export_dir).await?;
+    Ok(SavedClipView::of(path))
+}
+
+/// "Open": the clip in the system's default app (downloading it into the account's private
+/// folder first if it was not saved) → `{path, folder}`. Only clips of this account's
+/// generations, never a path or URL from the window.
+#[tauri::command]
+pub async fn open_clip(state: State<'_, AppState>, id: String) -> CommandResult<SavedClipView> {
+    let account = state.account().await?;
+    let path = account.clip_to_open(&id).await?;
+    open::that_detached(&path).map_err(cleom_core::Error::from)?;
+    Ok(SavedClipView::of(path))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedClipView {
+    path: String,
+    folder: String,
+}
+
+impl SavedClipView {
+    fn of(path: std::path::PathBuf) -> SavedClipView {
+        SavedClipView {
+            folder: path
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            path: path.display().to_string(),
+        }
+    }
 }

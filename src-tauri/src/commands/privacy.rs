@@ -113,3 +113,16 @@ pub async fn delete_account(
     *state.account.write().await = None;
     Ok(receipt)
 }
+
+/// "Everything we store about you": see `cleom_core::access::AccessReport` for the shape
+/// (camelCase): `{uid, email, profile, onThisDevice: {databasePath, databaseBytes,
+/// generations, thumbnails, thumbnailBytes, ledgerEntries, purchases, savedClips: [{generationId,
+/// path}], keychainLocation, keychainEntries: [{name, purpose, present}], pendingActions,
+/// refusedActions}, onTheServer: {profile | null, error | null, asOfLastSync: {…counts}}}`.
+/// Secrets are named, never shown.
+#[tauri::command]
+pub async fn access_report(
+    state: State<'_, AppState>,
+) -> CommandResult<cleom_core::access::AccessReport> {
+    Ok(state.account().await?.access_report().await?)
+}

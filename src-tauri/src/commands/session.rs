@@ -1,3 +1,23 @@
+//! Who is signed in, and the account's sign-in credentials.
+//!
+//! JSON shapes (camelCase); errors are `{code, message}`:
+//! - `app_status()` → `{keychain, backend, account: AccountView | null, online}`
+//! - `sign_up({email, password})`, `sign_in({email, password})` → `AccountView`:
+//!   `{uid, email, displayName, creditBalance, analyticsOptIn}`
+//! - `sign_out()` → `null`
+//! - `ledger()`, `purchases()` → see each command
+//! - `request_email_change({password, newEmail})` → `null`: the password is checked (a fresh
+//!   sign-in) and a verification link is sent to `newEmail`; nothing changes until the user
+//!   follows it. Then every session of the account ends: the sync gets `auth.session_expired`,
+//!   the app emits `signed-out`, and the user signs in with the new address. Errors:
+//!   `auth.invalid_credentials` (wrong password), `auth.email_exists` (another account has
+//!   it), `auth.invalid_email`, `request.invalid` (it is the current address),
+//!   `auth.too_many_attempts`, `auth.not_signed_in`, `network.*`.
+//! - `change_password({currentPassword, newPassword})` → `null`: this device stays signed in
+//!   (other devices are signed out). Errors: `auth.invalid_credentials` (wrong current
+//!   password), `auth.weak_password`, `auth.too_many_attempts`, `auth.not_signed_in`,
+//!   `network.*`.
+
 use std::sync::Arc;
 
 use cleom_core::keychain::KeychainState;
@@ -111,4 +131,35 @@ pub async fn ledger(state: State<'_, AppState>) -> CommandResult<Vec<LedgerEntry
 #[tauri::command]
 pub async fn purchases(state: State<'_, AppState>) -> CommandResult<Vec<Purchase>> {
     Ok(state.account().await?.purchases()?)
+}
+
+/// Sends a verification link to `new_email`; the change happens when it is followed.
+#[tauri::command]
+pub async fn request_email_change(
+    state: State<'_, AppState>,
+    password: String,
+    new_email: String,
+) -> CommandResult<()> {
+    let account = state.account().await?;
+    account
+        .request_email_change(&SecretString::new(password), &new_email)
+        .await?;
+    Ok(())
+}
+
+/// Changes the password; this device's session survives (its new refresh token is kept).
+#[tauri::command]
+pub async fn change_password(
+    state: State<'_, AppState>,
+    current_password: String,
+    new_password: String,
+) -> CommandResult<()> {
+    let account = state.account().await?;
+    account
+        .change_password(
+            &SecretString::new(current_password),
+            &SecretString::new(new_password),
+        )
+        .await?;
+    Ok(())
 }

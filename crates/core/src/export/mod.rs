@@ -27,7 +27,7 @@ mod names;
 #[cfg(test)]
 mod tests;
 mod verify;
-mod videos;
+pub(crate) mod videos;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};

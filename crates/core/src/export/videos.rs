@@ -124,7 +124,7 @@ fn for_each_clip(account: &Account, mut f: impl FnMut(&Generation) -> Result<()>
 
 /// Downloads one clip into `part` (resuming what is there). A signed URL that has expired
 /// (the server answers 403 or 404) is asked for again once, through the generation itself.
-async fn fetch(
+pub(crate) async fn fetch(
     account: &Account,
     g: &Generation,
     part: &Path,

@@ -215,6 +215,42 @@ impl AuthClient {
         }
     }
 
+    /// Asks Firebase to send a verification link to `new_email` (`VERIFY_AND_CHANGE_EMAIL`):
+    /// nothing changes until the link's code is applied (see [`AuthClient::apply_action_code`]).
+    /// Needs a recent sign-in (`auth.requires_recent_login` otherwise); an address another
+    /// account uses is `auth.email_exists`.
+    pub async fn request_email_change(
+        &self,
+        id_token: &SecretString,
+        new_email: &str,
+    ) -> Result<(), RemoteError> {
+        let body = serde_json::json!({
+            "requestType": "VERIFY_AND_CHANGE_EMAIL",
+            "idToken": id_token.expose(),
+            "newEmail": new_email,
+        });
+        // Not replayed after an unknown outcome: one verification email is enough.
+        let _: serde_json::Value = self
+            .call("sendOobCode", &body, Replay::OnlyIfUnprocessed)
+            .await?;
+        Ok(())
+    }
+
+    /// Applies the code (`oobCode`) from an email action link with `accounts:update`; for an
+    /// email change this makes the new address the sign-in email, verified, and ends every
+    /// session of the account. Answers the account's email afterwards. An unknown or used code
+    /// is `auth.invalid_action_code`, an expired one `auth.expired_action_code`.
+    pub async fn apply_action_code(&self, oob_code: &SecretString) -> Result<String, RemoteError> {
+        let body = serde_json::json!({ "oobCode": oob_code.expose() });
+        // A code works once: a replay after success would answer INVALID_OOB_CODE.
+        let answer: ActionCodeAnswer = self
+            .call("update", &body, Replay::OnlyIfUnprocessed)
+            .await?;
+        answer.new_email.or(answer.email).ok_or_else(|| {
+            RemoteError::MalformedResponse("an applied email code without the email".into())
+        })
+    }
+
     /// Deletes the Auth user. Needs a recent sign-in (`auth.requires_recent_login` otherwise).
     pub async fn delete(&self, id_token: &SecretString) -> Result<(), RemoteError> {
         let body = IdToken {
@@ -414,6 +450,15 @@ struct UpdateAnswer {
     refresh_token: Option<String>,
     #[serde(default)]
     expires_in: Option<Seconds>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActionCodeAnswer {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    new_email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -702,6 +747,84 @@ mod tests {
             "/identitytoolkit.googleapis.com/v1/accounts:delete?key=local"
         );
         assert_eq!(requests[2].json(), serde_json::json!({"idToken": "fresh"}));
+    }
+
+    #[tokio::test]
+    async fn an_email_change_is_requested_then_applied_with_the_code() {
+        let (auth, server) = client(vec![
+            Canned::json(
+                200,
+                r#"{"kind":"identitytoolkit#GetOobConfirmationCodeResponse","email":"ada@example.com"}"#,
+            ),
+            Canned::json(
+                200,
+                r#"{"kind":"identitytoolkit#SetAccountInfoResponse","localId":"u1","emailVerified":true,
+                    "email":"new@example.com","newEmail":"new@example.com"}"#,
+            ),
+            Canned::json(200, r#"{"localId":"u1","email":"new@example.com"}"#),
+        ])
+        .await;
+        auth.request_email_change(&secret("id"), "new@example.com")
+            .await
+            .unwrap();
+        assert_eq!(
+            auth.apply_action_code(&secret("code-1")).await.unwrap(),
+            "new@example.com"
+        );
+        // Without `newEmail` (as real Firebase may answer), the email is the new one.
+        assert_eq!(
+            auth.apply_action_code(&secret("code-2")).await.unwrap(),
+            "new@example.com"
+        );
+        let requests = server.requests();
+        assert_eq!(
+            requests[0].target,
+            "/identitytoolkit.googleapis.com/v1/accounts:sendOobCode?key=local"
+        );
+        assert_eq!(
+            requests[0].json(),
+            serde_json::json!({"requestType": "VERIFY_AND_CHANGE_EMAIL", "idToken": "id", "newEmail": "new@example.com"})
+        );
+        assert_eq!(
+            requests[1].target,
+            "/identitytoolkit.googleapis.com/v1/accounts:update?key=local"
+        );
+        assert_eq!(requests[1].json(), serde_json::json!({"oobCode": "code-1"}));
+    }
+
+    #[tokio::test]
+    async fn email_change_errors_have_their_codes() {
+        let error = |message: &str| {
+            Canned::json(
+                400,
+                &format!(r#"{{"error":{{"code":400,"message":"{message}","errors":[]}}}}"#),
+            )
+        };
+        let (auth, server) = client(vec![
+            error("EMAIL_EXISTS"),
+            error("CREDENTIAL_TOO_OLD_LOGIN_AGAIN"),
+            error("INVALID_NEW_EMAIL"),
+            error("INVALID_OOB_CODE"),
+            error("EXPIRED_OOB_CODE"),
+        ])
+        .await;
+        for code in [
+            "auth.email_exists",
+            "auth.requires_recent_login",
+            "auth.invalid_email",
+        ] {
+            let e = auth
+                .request_email_change(&secret("id"), "taken@example.com")
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), code);
+        }
+        for code in ["auth.invalid_action_code", "auth.expired_action_code"] {
+            let e = auth.apply_action_code(&secret("code")).await.unwrap_err();
+            assert_eq!(e.code(), code);
+            assert!(!e.to_string().contains("code\""), "{e}");
+        }
+        assert_eq!(server.requests().len(), 5, "no error is retried");
     }
 
     #[tokio::test]

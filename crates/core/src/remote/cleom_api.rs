@@ -55,6 +55,9 @@ pub struct CleomApi {
     base: String,
 }
 
+/// The most generations one batch delete takes.
+pub const MAX_BATCH_DELETE: usize = 500;
+
 impl CleomApi {
     pub(crate) fn new(http: Http, endpoints: &Endpoints) -> CleomApi {
         CleomApi {
@@ -124,6 +127,40 @@ impl CleomApi {
             .bearer_auth(token.expose());
         self.http
             .send_bytes(request, Replay::OnlyIfUnprocessed)
+            .await?;
+        Ok(())
+    }
+
+    /// Sends one anonymous analytics report (no sign-in: it carries no identity).
+    pub async fn analytics(&self, report: &crate::analytics::Report) -> Result<(), RemoteError> {
+        let request = self
+            .http
+            .client()
+            .post(self.url(&["analytics"])?)
+            .json(report);
+        // Counts sent twice would count twice: only replayed when the server never saw it.
+        self.http
+            .send_bytes(request, Replay::OnlyIfUnprocessed)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes up to [`MAX_BATCH_DELETE`] generations at once (tombstones, as
+    /// [`CleomApi::delete_generation`]); ids already gone are fine. Safe to repeat.
+    pub async fn delete_generations(
+        &self,
+        ids: &[String],
+        token: &SecretString,
+    ) -> Result<(), RemoteError> {
+        let request = self
+            .http
+            .client()
+            .post(self.url(&["generations:batchDelete"])?)
+            .bearer_auth(token.expose())
+            .json(&serde_json::json!({ "ids": ids }));
+        let _: serde_json::Value = self
+            .http
+            .send_json(request, Replay::Safe, "batch delete")
             .await?;
         Ok(())
     }

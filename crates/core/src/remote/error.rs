@@ -16,8 +16,12 @@ pub enum RemoteError {
     Timeout,
     #[error("The email or password is incorrect.")]
     InvalidCredentials,
-    #[error("An account with this email already exists. Sign in instead.")]
+    #[error("An account with this email address already exists.")]
     EmailExists,
+    #[error("This verification link is not valid or has already been used. Ask for a new one.")]
+    InvalidActionCode,
+    #[error("This verification link has expired. Ask for a new one.")]
+    ExpiredActionCode,
     #[error("This password is too weak: {0}.")]
     WeakPassword(String),
     #[error("This email address is not valid.")]
@@ -67,6 +71,8 @@ impl RemoteError {
             RemoteError::Timeout => "network.timeout",
             RemoteError::InvalidCredentials => "auth.invalid_credentials",
             RemoteError::EmailExists => "auth.email_exists",
+            RemoteError::InvalidActionCode => "auth.invalid_action_code",
+            RemoteError::ExpiredActionCode => "auth.expired_action_code",
             RemoteError::WeakPassword(_) => "auth.weak_password",
             RemoteError::InvalidEmail => "auth.invalid_email",
             RemoteError::TooManyAttempts => "auth.too_many_attempts",
@@ -208,7 +214,11 @@ fn from_firebase_auth_message(message: &str) -> Option<RemoteError> {
                 .map(|d| d.trim_end_matches('.').to_string())
                 .unwrap_or_else(|| "use at least 6 characters".to_string()),
         ),
-        "INVALID_EMAIL" | "MISSING_EMAIL" => RemoteError::InvalidEmail,
+        "INVALID_EMAIL" | "MISSING_EMAIL" | "INVALID_NEW_EMAIL" | "MISSING_NEW_EMAIL" => {
+            RemoteError::InvalidEmail
+        }
+        "INVALID_OOB_CODE" | "MISSING_OOB_CODE" => RemoteError::InvalidActionCode,
+        "EXPIRED_OOB_CODE" => RemoteError::ExpiredActionCode,
         "MISSING_PASSWORD" => RemoteError::InvalidRequest("enter a password".to_string()),
         "TOO_MANY_ATTEMPTS_TRY_LATER" => RemoteError::TooManyAttempts,
         "USER_DISABLED" => RemoteError::UserDisabled,
@@ -306,6 +316,11 @@ mod tests {
                 "auth.requires_recent_login",
             ),
             ("TOO_MANY_ATTEMPTS_TRY_LATER", "auth.too_many_attempts"),
+            ("INVALID_NEW_EMAIL", "auth.invalid_email"),
+            ("MISSING_NEW_EMAIL", "auth.invalid_email"),
+            ("INVALID_OOB_CODE", "auth.invalid_action_code"),
+            ("MISSING_OOB_CODE", "auth.invalid_action_code"),
+            ("EXPIRED_OOB_CODE", "auth.expired_action_code"),
             (
                 "INSUFFICIENT_PERMISSION : Only authenticated requests can specify target_project_id.",
                 "permission.denied",

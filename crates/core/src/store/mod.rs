@@ -162,6 +162,27 @@ pub struct Store {
     facets: RefCell<Option<facets::FacetCache>>,
 }
 
+/// What one account's database holds (see [`Store::holdings`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Holdings {
+    pub generations: u64,
+    pub thumbnails: u64,
+    pub thumbnail_bytes: u64,
+    pub ledger_entries: u64,
+    pub purchases: u64,
+    /// Clips the user saved on this device, and where.
+    pub saved_clips: Vec<SavedClip>,
+}
+
+/// A clip saved on this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedClip {
+    pub generation_id: String,
+    pub path: String,
+}
+
 /// How a database file is protected.
 #[derive(Clone, Copy)]
 enum Encryption<'a> {
@@ -590,6 +611,33 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// What this database holds, counted, for the "everything we store about you" view.
+    pub fn holdings(&self) -> Result<Holdings> {
+        let count = |sql: &str| -> Result<u64> {
+            let n: i64 = self.conn.query_row(sql, [], |r| r.get(0))?;
+            Ok(n.unsigned_abs())
+        };
+        let mut stmt = self.conn.prepare(
+            "SELECT id, local_file FROM generations WHERE local_file IS NOT NULL ORDER BY seq DESC",
+        )?;
+        let saved_clips = stmt
+            .query_map([], |r| {
+                Ok(SavedClip {
+                    generation_id: r.get(0)?,
+                    path: r.get(1)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(Holdings {
+            generations: count("SELECT count(*) FROM generations")?,
+            thumbnails: count("SELECT count(*) FROM thumbnails")?,
+            thumbnail_bytes: count("SELECT coalesce(sum(length(bytes)), 0) FROM thumbnails")?,
+            ledger_entries: count("SELECT count(*) FROM credit_ledger")?,
+            purchases: count("SELECT count(*) FROM purchases")?,
+            saved_clips,
+        })
     }
 
     /// Remembers that the user saved generation `id`'s clip at `path` on this device (for the

@@ -227,6 +227,22 @@ impl Store {
         Ok(())
     }
 
+    /// The server accepted all the actions `seqs` (a batch of deletes): they leave the outbox
+    /// in one transaction.
+    pub fn outbox_sent_all(&mut self, seqs: &[i64]) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut remove = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
+            for seq in seqs {
+                remove.execute([seq])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The server refused action `seq`: it stays, failed, with the reason; a generation
     /// composed offline shows as failed with that reason.
     pub fn outbox_refused(&mut self, seq: i64, refusal: &Refusal) -> Result<()> {

@@ -709,6 +709,11 @@ fn apply_writes(
     writes: Vec<Write>,
 ) -> Result<Vec<Json>, FirestoreError> {
     let mut results = Vec::with_capacity(writes.len());
+    // The `email` claim of the caller's ID token, which the rules compare a profile email with.
+    let auth_email = match caller {
+        Caller::User(uid) => auth::email_of(tx.conn, uid)?,
+        Caller::Admin | Caller::Anonymous => None,
+    };
     for write in writes {
         if !rules::may_write_path(caller, &write.path) {
             return Err(FirestoreError::denied());
@@ -774,7 +779,14 @@ fn apply_writes(
                 path.set(fields, value);
             }
         }
-        if !rules::can_write(caller, &write.path, before_fields, after.as_ref(), tx.now) {
+        if !rules::can_write(
+            caller,
+            &write.path,
+            before_fields,
+            after.as_ref(),
+            tx.now,
+            auth_email.as_deref(),
+        ) {
             return Err(FirestoreError::denied());
         }
         match after {

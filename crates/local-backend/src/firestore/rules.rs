@@ -2,8 +2,10 @@
 //!
 //! - A signed-in user may read `users/{their uid}` and everything below it; nothing else.
 //! - On their profile document a user may change only `displayName` (string or null),
-//!   `analyticsOptIn` (boolean) and `updatedAt` (only to the request time, i.e. through the
-//!   `REQUEST_TIME` transform). They cannot create or delete it: the server does.
+//!   `analyticsOptIn` (boolean), `updatedAt` (only to the request time, i.e. through the
+//!   `REQUEST_TIME` transform) and `email` (only to their sign-in email, the `email` claim of
+//!   their ID token, so the profile can follow a verified email change). They cannot create or
+//!   delete it: the server does.
 //! - Everything in subcollections (generations, credit ledger, purchases) is written by the
 //!   server only, so credits can only change through the Cleom API.
 //! - `Bearer owner` (the emulators' admin token) bypasses the rules.
@@ -20,7 +22,7 @@ pub(crate) enum Caller {
 }
 
 /// The profile fields a client may change.
-const CLIENT_PROFILE_FIELDS: [&str; 3] = ["displayName", "analyticsOptIn", "updatedAt"];
+const CLIENT_PROFILE_FIELDS: [&str; 4] = ["displayName", "analyticsOptIn", "updatedAt", "email"];
 
 fn owner_of(path: &str) -> Option<&str> {
     let mut segments = path.split('/');
@@ -46,12 +48,15 @@ pub(crate) fn may_write_path(caller: &Caller, path: &str) -> bool {
 }
 
 /// May `caller` turn the document at `path` from `before` into `after` (`None` = absent)?
+/// `auth_email` is the caller's sign-in email (the `email` claim of its ID token): the only
+/// value a client may give its profile's `email`.
 pub(crate) fn can_write(
     caller: &Caller,
     path: &str,
     before: Option<&Fields>,
     after: Option<&Fields>,
     request_time: Timestamp,
+    auth_email: Option<&str>,
 ) -> bool {
     let uid = match caller {
         Caller::Admin => return true,
@@ -77,6 +82,7 @@ pub(crate) fn can_write(
             ("displayName", Some(Value::String(_) | Value::Null)) => true,
             ("analyticsOptIn", Some(Value::Boolean(_))) => true,
             ("updatedAt", Some(Value::Timestamp(t))) => *t == request_time,
+            ("email", Some(Value::String(email))) => Some(email.as_str()) == auth_email,
             _ => false,
         };
         if !allowed {
@@ -124,7 +130,14 @@ mod tests {
         after.insert("displayName".into(), Value::String("Ada".into()));
         after.insert("analyticsOptIn".into(), Value::Boolean(true));
         after.insert("updatedAt".into(), Value::Timestamp(now));
-        assert!(can_write(&me, "users/me", Some(&before), Some(&after), now));
+        assert!(can_write(
+            &me,
+            "users/me",
+            Some(&before),
+            Some(&after),
+            now,
+            None
+        ));
 
         let mut richer = before.clone();
         richer.insert("creditBalance".into(), Value::Integer(1_000_000));
@@ -133,7 +146,8 @@ mod tests {
             "users/me",
             Some(&before),
             Some(&richer),
-            now
+            now,
+            None
         ));
 
         let mut backdated = before.clone();
@@ -146,7 +160,8 @@ mod tests {
             "users/me",
             Some(&before),
             Some(&backdated),
-            now
+            now,
+            None
         ));
 
         let mut wrong_type = before.clone();
@@ -156,15 +171,16 @@ mod tests {
             "users/me",
             Some(&before),
             Some(&wrong_type),
-            now
+            now,
+            None
         ));
 
         assert!(
-            !can_write(&me, "users/me", Some(&before), None, now),
+            !can_write(&me, "users/me", Some(&before), None, now, None),
             "no deleting the profile"
         );
         assert!(
-            !can_write(&me, "users/me", None, Some(&after), now),
+            !can_write(&me, "users/me", None, Some(&after), now, None),
             "no creating the profile"
         );
         assert!(!can_write(
@@ -172,14 +188,46 @@ mod tests {
             "users/me/generations/g",
             None,
             Some(&after),
-            now
+            now,
+            None
         ));
         assert!(can_write(
             &Caller::Admin,
             "users/me",
             Some(&before),
             Some(&richer),
-            now
+            now,
+            None
+        ));
+
+        // The email only to the address Auth vouches for (the ID token's `email` claim).
+        let mut moved = before.clone();
+        moved.insert("email".into(), Value::String("new@b.c".into()));
+        moved.insert("updatedAt".into(), Value::Timestamp(now));
+        let vouched = Some("new@b.c");
+        assert!(can_write(
+            &me,
+            "users/me",
+            Some(&before),
+            Some(&moved),
+            now,
+            vouched
+        ));
+        assert!(!can_write(
+            &me,
+            "users/me",
+            Some(&before),
+            Some(&moved),
+            now,
+            Some("a@b.c")
+        ));
+        assert!(!can_write(
+            &me,
+            "users/me",
+            Some(&before),
+            Some(&moved),
+            now,
+            None
         ));
     }
 }

@@ -1,0 +1,133 @@
+//! "Everything we store about you": the right of access, answered from what the app itself
+//! holds — the profile, how much history there is, what sits on this device (the encrypted
+//! database and its size, thumbnails, saved clips, keychain entries by name), what the server
+//! holds, and the sync state.
+//!
+//! Keychain entries are listed by name and presence only: their values (the database key, the
+//! refresh token) never leave the keychain, not even into this report.
+
+use serde::Serialize;
+
+use crate::account::Account;
+use crate::error::Result;
+use crate::keychain;
+use crate::model::Profile;
+use crate::remote::documents;
+use crate::store::Holdings;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessReport {
+    pub uid: String,
+    pub email: String,
+    /// The profile as last synced.
+    pub profile: Option<Profile>,
+    pub on_this_device: DeviceHoldings,
+    pub on_the_server: ServerHoldings,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceHoldings {
+    /// The encrypted database (SQLCipher) and the bytes it takes, with its journal.
+    pub database_path: String,
+    pub database_bytes: u64,
+    #[serde(flatten)]
+    pub holdings: Holdings,
+    /// Where the keychain keeps its secrets, and the entries this account has there, by name.
+    pub keychain_location: String,
+    pub keychain_entries: Vec<KeychainEntry>,
+    /// Actions done here that the server has not heard of yet, and refused ones.
+    pub pending_actions: u64,
+    pub refused_actions: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeychainEntry {
+    pub name: String,
+    /// What it is for, in words.
+    pub purpose: &'static str,
+    pub present: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerHoldings {
+    /// The profile document as the server holds it now; `None` when the server could not be
+    /// asked (offline) — `error` says why.
+    pub profile: Option<Profile>,
+    pub error: Option<String>,
+    /// What the server held at the last sync: the history on this device is a copy of it.
+    pub as_of_last_sync: Holdings,
+}
+
+impl Account {
+    /// The right of access: everything stored about this account, here and on the server.
+    pub async fn access_report(&self) -> Result<AccessReport> {
+        let holdings = self.with_store(|s| Ok(s.holdings()?))?;
+        let (pending, refused) = self.outbox_counts()?;
+        let database_path = self.data_dir().database_path(self.uid())?;
+        let database_bytes = ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|suffix| {
+                let mut path = database_path.clone().into_os_string();
+                path.push(suffix);
+                std::fs::metadata(path).ok().map(|m| m.len())
+            })
+            .sum();
+        let keychain_entries = [
+            (
+                keychain::database_key_entry(self.uid()),
+                "the key that decrypts the history on this device",
+            ),
+            (
+                keychain::refresh_token_entry(self.uid()),
+                "keeps this device signed in",
+            ),
+        ]
+        .into_iter()
+        .map(|(name, purpose)| {
+            let present = self.keychain().get(&name).ok().flatten().is_some();
+            KeychainEntry {
+                name,
+                purpose,
+                present,
+            }
+        })
+        .collect();
+        let server = self
+            .authorized(|token| async move {
+                Ok(self
+                    .remote()
+                    .firestore
+                    .get(&format!("users/{}", self.uid()), &token)
+                    .await?)
+            })
+            .await;
+        let (server_profile, error) = match server {
+            Ok(Some(document)) => (Some(documents::profile_from_document(&document)?), None),
+            Ok(None) => (None, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Ok(AccessReport {
+            uid: self.uid().to_string(),
+            email: self.email().to_string(),
+            profile: self.profile()?,
+            on_this_device: DeviceHoldings {
+                database_path: database_path.display().to_string(),
+                database_bytes,
+                holdings: holdings.clone(),
+                keychain_location: self.keychain().location(),
+                keychain_entries,
+                pending_actions: pending,
+                refused_actions: refused,
+            },
+            on_the_server: ServerHoldings {
+                profile: server_profile,
+                error,
+                as_of_last_sync: holdings,
+            },
+        })
+    }
+}
