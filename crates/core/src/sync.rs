@@ -113,6 +113,8 @@ pub(crate) async fn run(
     progress: &(dyn Fn(&SyncProgress) + Sync),
 ) -> Result<SyncReport> {
     let mut report = SyncReport::default();
+    // Local work first, so it happens offline too: deleted prompts leave the search index.
+    account.with_store(|store| Ok(store.purge_deleted_search_entries()?))?;
     (report.sent, report.refused) = push(account, remote, token, progress).await?;
     pull(account, remote, token, progress, &mut report).await?;
     report.thumbnails = fetch_thumbnails(account, remote, progress).await?;

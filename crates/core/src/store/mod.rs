@@ -10,7 +10,8 @@
 //!   a lost key is a typed error ([`StoreError::KeyRejected`]) with a recovery path (reset this
 //!   device's copy and download it again from Cleom).
 //! - Tombstoned generations are deleted, not flagged, with `secure_delete` on, so a prompt the
-//!   user deleted does not linger in the file.
+//!   user deleted does not linger in the file; its words leave the search index's segments at
+//!   the next purge ([`Store::purge_deleted_search_entries`]), one pass for a whole batch.
 //! - Library pages are keyset-paged, so the first page costs the same with 100 rows or 100,000.
 //!   A generation's row number (`seq`) is its place in creation order (see [`library`] and
 //!   migration 0002), so "newest first" is a walk down the table and full-text search hands out
@@ -613,6 +614,26 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Rewrites the search index without the words of deleted generations, if any were deleted
+    /// since the last purge (a deletion removes its entries from searches at once, but their
+    /// words stay in the index's segments until they are merged). One pass, seconds at most on
+    /// 100,000 generations, for any number of deletions. Returns whether it ran.
+    pub fn purge_deleted_search_entries(&mut self) -> Result<bool> {
+        if self.cursor(SEARCH_PURGE_KEY)?.is_none() {
+            return Ok(false);
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO generations_fts (generations_fts) VALUES ('optimize')",
+            [],
+        )?;
+        tx.execute("DELETE FROM sync_state WHERE key = ?1", [SEARCH_PURGE_KEY])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     /// What this database holds, counted, for the "everything we store about you" view.
     pub fn holdings(&self) -> Result<Holdings> {
         let count = |sql: &str| -> Result<u64> {
@@ -739,7 +760,9 @@ fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result
         .query_row([], |r| r.get::<_, bool>(0))?;
     for g in generations {
         if g.deleted {
-            remove.execute([&g.id])?;
+            if remove.execute([&g.id])? > 0 {
+                write_cursor(tx, SEARCH_PURGE_KEY, "due")?;
+            }
             continue;
         }
         if deletes_wait && outbox::delete_is_pending(tx, &g.id)? {
@@ -798,6 +821,9 @@ fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result
     }
     Ok(())
 }
+
+/// The `sync_state` key set while deleted generations' words wait in the search index.
+pub(crate) const SEARCH_PURGE_KEY: &str = "search.purge";
 
 /// How many generations of the same microsecond can be told apart (see migration 0002).
 pub(crate) const SLOTS: i64 = 1024;

@@ -10,7 +10,7 @@
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use super::{now, write_generations, Result, Store, StoreError};
+use super::{now, write_cursor, write_generations, Result, Store, StoreError, SEARCH_PURGE_KEY};
 use crate::model::{Generation, GenerationRequest, Status};
 
 /// A profile field the user may change (the rules let a client write only these).
@@ -98,8 +98,12 @@ impl Store {
         for (id, action) in actions {
             match action {
                 OutboxAction::DeleteGeneration { generation_id } => {
-                    tx.prepare_cached("DELETE FROM generations WHERE id = ?1")?
+                    let removed = tx
+                        .prepare_cached("DELETE FROM generations WHERE id = ?1")?
                         .execute([generation_id])?;
+                    if removed > 0 {
+                        write_cursor(&tx, SEARCH_PURGE_KEY, "due")?;
+                    }
                 }
                 OutboxAction::SetProfileField { change } => {
                     let sql = match change {

@@ -452,6 +452,53 @@ fn tombstones_remove_the_row_its_thumbnail_and_its_search_entry() {
     assert_eq!(store.count_generations().unwrap(), 1);
 }
 
+/// The words of a deleted prompt leave the search index's own pages at the next purge, and the
+/// purge runs only when something was deleted.
+#[test]
+fn a_purge_removes_deleted_words_from_the_index() {
+    let f = fixture();
+    let mut store = Store::create(&f.path, &key()).unwrap();
+    let mut secret = generation("g1", "2025-03-01T10:00:00Z");
+    secret.prompt = "quixotically zygomorphic xylophonist".into();
+    store
+        .upsert_generations(&[secret, generation("g2", "2025-03-01T10:00:01Z")])
+        .unwrap();
+    let index_holds = |store: &Store, word: &str| -> bool {
+        store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM generations_fts_data WHERE instr(block, ?1) > 0",
+                [word.as_bytes()],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+            > 0
+    };
+    assert!(index_holds(&store, "zygomorphic"));
+    assert!(
+        !store.purge_deleted_search_entries().unwrap(),
+        "nothing to purge"
+    );
+
+    store.upsert_generations(&[tombstone("g1")]).unwrap();
+    assert!(
+        fts_matches(&store, "zygomorphic").is_empty(),
+        "gone from searches at once"
+    );
+    assert!(store.purge_deleted_search_entries().unwrap());
+    assert!(
+        !index_holds(&store, "zygomorphic"),
+        "gone from the index's pages"
+    );
+    assert!(!index_holds(&store, "xylophonist"));
+    assert_eq!(
+        fts_matches(&store, "fox"),
+        vec!["g2"],
+        "the rest still found"
+    );
+    assert!(!store.purge_deleted_search_entries().unwrap(), "once");
+}
+
 #[test]
 fn the_search_index_follows_prompt_edits() {
     let f = fixture();
