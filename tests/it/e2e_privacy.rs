@@ -1,0 +1,200 @@
+//! The privacy rights in the real window: download a clip, see everything stored about you
+//! (keychain entries by name, never their values), change the password, and remove this
+//! device's copy, which the next sync fills again.
+
+use std::time::{Duration, Instant};
+
+use cleom_core::device::Device;
+use cleom_core::keychain;
+use cleom_core::model::{Settings, Status};
+use cleom_core::paths::DataDir;
+use cleom_core::remote::{Endpoints, Remote};
+use cleom_core::secret::SecretString;
+use fantoccini::key::Key;
+use fantoccini::Locator;
+
+use crate::e2e_studio::{start_driver, AppDirs};
+use crate::seed;
+use crate::support;
+use crate::window::{
+    attr_until, can_run, click, element, js_until, screenshot, text_until, type_into,
+};
+
+const PASSWORD: &str = "a long enough password";
+const PROMPT: &str = "Privacy clip: a paper crane unfolding in slow motion";
+
+/// A signed-up account on `data` with one finished generation, as the app will resume it.
+async fn account_with_a_clip(data: &std::path::Path, url: &str, email: &str) -> String {
+    let remote = Remote::new(Endpoints::local(url).unwrap()).unwrap();
+    let device = Device::new(DataDir::at(data), support::keychain(), remote).unwrap();
+    let account = device
+        .sign_up(email, &SecretString::new(PASSWORD.into()))
+        .await
+        .unwrap();
+    let g = account.generate(PROMPT, Settings::default()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        account.sync().await.unwrap();
+        let done = account.generation(&g.id).unwrap().unwrap();
+        if done.status == Status::Succeeded && account.thumbnail(&g.id).unwrap().is_some() {
+            return account.uid().to_string();
+        }
+        assert!(Instant::now() < deadline, "the clip never finished");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn download_access_password_and_removing_this_devices_copy() {
+    if !can_run() || !seed::can_seed_for_the_app() {
+        return;
+    }
+    let backend_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let url = backend.base_url();
+    let dirs = AppDirs::new();
+    let email = support::unique_email("privacy-window");
+    let uid = account_with_a_clip(&dirs.root.path().join("data"), &url, &email).await;
+    let exports = dirs.path("exports");
+    let mut env = dirs.env(&url);
+    env.push(("CLEOM_EXPORT_DIR", exports.clone()));
+    let driver = start_driver(&env);
+    let app = driver.open_app().await;
+    let item = "[data-testid=generation][data-index='0']";
+    attr_until(&app, item, "data-status", "succeeded").await;
+
+    // Download: the real clip lands in the export folder under a name from its prompt.
+    click(&app, item).await;
+    element(&app, "dialog#generation-detail[open]").await;
+    click(&app, "#detail-download").await;
+    let file = text_until(&app, "#detail-clip-file", "the saved file's name", |t| {
+        t.ends_with(".gif")
+    })
+    .await;
+    assert!(file.starts_with("Privacy-clip-a-paper-crane"), "{file}");
+    let saved = std::path::Path::new(&exports).join(&file);
+    assert_eq!(&std::fs::read(&saved).unwrap()[..6], b"GIF89a");
+    element(&app, "#detail-show-in-folder").await;
+    screenshot(&app, "60-clip-downloaded").await;
+    app.find(Locator::Css("dialog#generation-detail"))
+        .await
+        .unwrap()
+        .send_keys(&Key::Escape.to_string())
+        .await
+        .unwrap();
+
+    // Everything we store about you: the keychain entries by name, never their values.
+    click(&app, "#open-account").await;
+    click(&app, "#open-access").await;
+    element(&app, "#access-dialog").await;
+    for entry in keychain::account_entries(&uid) {
+        attr_until(
+            &app,
+            &format!("[data-testid=keychain-entry][data-name='{entry}']"),
+            "data-present",
+            "true",
+        )
+        .await;
+    }
+    text_until(&app, "#access-device-saved-clips", "one saved clip", |t| {
+        t.contains('1')
+    })
+    .await;
+    element(&app, "#access-server-profile").await;
+    text_until(&app, "#access-status", "the report loaded", |t| {
+        t.starts_with("Up to date")
+    })
+    .await;
+    element(&app, "#access-device").await;
+    let shown = app
+        .find(Locator::Css("#access-dialog"))
+        .await
+        .unwrap()
+        .prop("textContent")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let keychain = support::keychain();
+    for entry in keychain::account_entries(&uid) {
+        let secret = keychain.get(&entry).unwrap().unwrap();
+        assert!(
+            !shown.contains(secret.expose().as_str()),
+            "{entry}'s value is shown"
+        );
+    }
+    assert!(
+        shown.contains(&keychain::database_key_entry(&uid)),
+        "{shown}"
+    );
+    screenshot(&app, "61-access-report").await;
+    click(&app, "#access-close").await;
+
+    // Change the password: the old one stops working, the new one works, this window stays in.
+    let new_password = "an even longer new password";
+    type_into(&app, "#change-password-current", PASSWORD).await;
+    type_into(&app, "#change-password-new", new_password).await;
+    type_into(&app, "#change-password-confirm", new_password).await;
+    click(&app, "#change-password-submit").await;
+    text_until(&app, "#change-password-status", "a confirmation", |t| {
+        !t.is_empty()
+    })
+    .await;
+    screenshot(&app, "62-password-changed").await;
+    let remote = Remote::new(Endpoints::local(&url).unwrap()).unwrap();
+    let old = remote
+        .auth
+        .sign_in(&email, &SecretString::new(PASSWORD.into()))
+        .await;
+    assert_eq!(
+        old.err().map(|e| e.code()),
+        Some("auth.invalid_credentials")
+    );
+    remote
+        .auth
+        .sign_in(&email, &SecretString::new(new_password.into()))
+        .await
+        .expect("the new password works");
+
+    // Remove this device's copy: the history goes, the account stays, the sync brings it back.
+    let db = dirs
+        .root
+        .path()
+        .join("data")
+        .join("accounts")
+        .join(&uid)
+        .join("history.db");
+    let old_key = keychain
+        .get(&keychain::database_key_entry(&uid))
+        .unwrap()
+        .unwrap();
+    click(&app, "#remove-local-copy").await;
+    element(&app, "#remove-copy-dialog").await;
+    screenshot(&app, "63-remove-copy-confirm").await;
+    click(&app, "#confirm-remove-copy").await;
+    element(&app, "#main-notice").await;
+    attr_until(&app, item, "data-status", "succeeded").await;
+    text_until(
+        &app,
+        &format!("{item} .prompt"),
+        "the history is back",
+        |t| t == PROMPT,
+    )
+    .await;
+    js_until(
+        &app,
+        "return document.querySelectorAll('[data-testid=generation]').length === 1;",
+        "exactly the one generation",
+    )
+    .await;
+    let new_key = keychain
+        .get(&keychain::database_key_entry(&uid))
+        .unwrap()
+        .expect("a new key for the new copy");
+    assert_ne!(new_key.expose(), old_key.expose());
+    assert!(db.exists());
+    screenshot(&app, "64-copy-restored").await;
+
+    app.close().await.unwrap();
+    drop(driver);
+    backend.shutdown().await;
+}
