@@ -331,3 +331,136 @@ describe("remove this device's copy", () => {
     await waitFor(() => expect(text('#signed-out-reason')).toContain("This device's copy was removed. Sign in to download your history again."));
   });
 });
+
+describe('delete all history', () => {
+  beforeEach(() => {
+    tauri.reset();
+    items = [generation({ id: 'g1' }), generation({ id: 'g2', createdAt: '2024-12-31T10:00:00Z' })];
+    outbox = [];
+  });
+
+  it('says exactly what goes with the Library count, deletes, and the Library reloads empty', async () => {
+    await openAccount();
+    tauri.handle('library_counts', () => ({ total: 1234 }));
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="generation"]')).toHaveLength(2));
+    const opener = must('#delete-all-history');
+    expect(opener.getAttribute('aria-haspopup')).toBe('dialog');
+    await fireEvent.click(opener);
+    const dialog = await waitFor(() => must('#delete-all-history-dialog'));
+    expect(dialog.getAttribute('role')).toBe('alertdialog');
+    expect(dialog.getAttribute('aria-describedby')).toBe('delete-all-history-what');
+    await waitFor(() => expect(text('#delete-all-history-title')).toBe('Delete all 1,234 generations?'));
+    expect(tauri.callsOf('library_counts')).toEqual([{ query: {} }]);
+    expect(text('#delete-all-history-what')).toBe(
+      'They are removed from this device now and from Cleom when it is reachable; your account, credits and credit history stay. This cannot be undone.',
+    );
+    expect(text('#confirm-delete-all-history')).toBe('Delete 1,234 generations');
+
+    // Cancel deletes nothing.
+    await fireEvent.click(must('#cancel-delete-all-history'));
+    await waitFor(() => expect($('#delete-all-history-dialog')).toBeNull());
+    expect(tauri.callsOf('delete_all_history')).toHaveLength(0);
+
+    tauri.handle('delete_all_history', () => {
+      items = [];
+      return 1234;
+    });
+    await fireEvent.click(must('#delete-all-history'));
+    await waitFor(() => must('#confirm-delete-all-history'));
+    await fireEvent.click(must('#confirm-delete-all-history'));
+    await waitFor(() => expect(text('#delete-all-history-status')).toBe('1,234 generations deleted.'));
+    expect(must('#delete-all-history-status').getAttribute('role')).toBe('status');
+    expect(tauri.callsOf('delete_all_history')).toEqual([{}]);
+    expect($('#delete-all-history-dialog')).toBeNull();
+    expect($('#account-dialog')).not.toBeNull();
+
+    // Rust emits library-changed after the delete: the Library reloads, empty.
+    tauri.emit('library-changed', null);
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="generation"]')).toHaveLength(0));
+  });
+
+  it('says "all your generations" without a count, and shows a failure in the dialog', async () => {
+    await openAccount();
+    tauri.handle('library_counts', () => {
+      throw { code: 'store.io', message: 'The store could not be read.' };
+    });
+    await fireEvent.click(must('#delete-all-history'));
+    await waitFor(() => expect(tauri.callsOf('library_counts')).toHaveLength(1));
+    expect(text('#delete-all-history-title')).toBe('Delete all your generations?');
+    expect(text('#confirm-delete-all-history')).toBe('Delete all history');
+
+    tauri.handle('delete_all_history', () => {
+      throw { code: 'store.io', message: 'The history could not be deleted.' };
+    });
+    await fireEvent.click(must('#confirm-delete-all-history'));
+    await waitFor(() => expect(text('#delete-all-history-error')).toBe('The history could not be deleted.'));
+    expect(must<HTMLButtonElement>('#confirm-delete-all-history').disabled).toBe(false);
+    expect(text('#delete-all-history-status')).toBe('');
+  });
+});
+
+describe('password-protected export', () => {
+  beforeEach(() => {
+    tauri.reset();
+    items = [];
+    outbox = [];
+  });
+
+  it('is off by default, reveals the password fields, checks them before exporting, and sends the password', async () => {
+    await openAccount();
+    tauri.handle('export_data', () => ({
+      path: '/home/ada/Downloads/cleom-export-encrypted.zip',
+      folder: '/home/ada/Downloads',
+      files: 9,
+      bytes: 2048,
+      encrypted: true,
+    }));
+    const protect = must<HTMLInputElement>('#export-protect');
+    expect(protect.checked).toBe(false);
+    expect(document.querySelector('label[for="export-protect"]')?.textContent).toBe('Protect the export with a password (AES-256 zip)');
+    expect(text('#export-protect-hint')).toContain('file names inside are not');
+    expect(text('#export-protect-hint')).toContain('cannot be recovered');
+    expect($('#export-password')).toBeNull();
+
+    await fireEvent.click(protect);
+    await waitFor(() => must('#export-password'));
+    expect(document.querySelector('label[for="export-password"]')).not.toBeNull();
+    expect(document.querySelector('label[for="export-password-confirm"]')).not.toBeNull();
+    expect(must('#export-password').getAttribute('type')).toBe('password');
+
+    // Too short: nothing is sent, the field is marked and focused.
+    await fireEvent.input(must('#export-password'), { target: { value: 'short' } });
+    await fireEvent.input(must('#export-password-confirm'), { target: { value: 'short' } });
+    await fireEvent.click(must('#export'));
+    await waitFor(() => expect(text('#export-password-error')).toBe('The export password needs at least 8 characters.'));
+    expect(must('#export-password').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(must('#export-password'));
+    expect(tauri.callsOf('export_data')).toHaveLength(0);
+
+    // Not the same twice.
+    await fireEvent.input(must('#export-password'), { target: { value: 'correct horse' } });
+    await fireEvent.input(must('#export-password-confirm'), { target: { value: 'correct horsf' } });
+    await fireEvent.click(must('#export'));
+    await waitFor(() => expect(text('#export-password-error')).toBe('The two export passwords do not match.'));
+    expect(must('#export-password-confirm').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(must('#export-password-confirm'));
+    expect(tauri.callsOf('export_data')).toHaveLength(0);
+
+    await fireEvent.input(must('#export-password-confirm'), { target: { value: 'correct horse' } });
+    await fireEvent.click(must('#export'));
+    await waitFor(() => expect(text('#export-result')).toContain('/home/ada/Downloads/cleom-export-encrypted.zip'));
+    expect(text('#export-result')).toContain('protected with your password');
+    expect(tauri.callsOf('export_data')).toEqual([{ password: 'correct horse' }]);
+    expect(text('#export-password-error')).toBe('');
+    // The password is not kept in the form afterwards.
+    expect(must<HTMLInputElement>('#export-password').value).toBe('');
+
+    // Unticked: a plain export again, whatever was typed.
+    await fireEvent.input(must('#export-password'), { target: { value: 'x' } });
+    await fireEvent.click(must('#export-protect'));
+    await waitFor(() => expect($('#export-password')).toBeNull());
+    await fireEvent.click(must('#export'));
+    await waitFor(() => expect(tauri.callsOf('export_data')).toHaveLength(2));
+    expect(tauri.callsOf('export_data')[1]).toEqual({});
+  });
+});

@@ -92,8 +92,15 @@ export const api = {
    */
   resetLocalCopy: () => call<AccountView | null>('reset_local_copy'),
   deleteAccount: (password: string) => call<DeletionReceipt>('delete_account', { password }),
+  /** "Save the receipt": the last account deletion's receipt as a text file → its path. */
+  saveReceipt: () => call<string>('save_receipt'),
   /** Delete generations here at once and queue the deletes for Cleom; how many were queued. */
   deleteGenerations: (ids: string[]) => call<number>('delete_generations', { ids }),
+  /**
+   * "Delete all history": every generation here at once, queued for Cleom; how many. A
+   * `library-changed` event follows. The account, credits and credit history stay.
+   */
+  deleteAllHistory: () => call<number>('delete_all_history'),
   /** Change the display name (null or blank: none); applied here at once, sent with the next sync. */
   setDisplayName: (name: string | null) => call<null>('set_display_name', { name }),
   setAnalyticsOptIn: (on: boolean) => call<null>('set_analytics_opt_in', { on }),

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DELETE_ALL_CONSEQUENCE,
+  MIN_EXPORT_PASSWORD,
   MIN_PASSWORD,
   checkEmailChange,
+  checkExportPassword,
+  deleteAllDone,
+  deleteAllQuestion,
+  exportArguments,
+  receiptSaved,
   checkPasswordChange,
   describeExportProgress,
   emailChangeSent,
@@ -111,5 +118,68 @@ describe('removeCopyItems', () => {
     expect(removeCopyItems(2)[3]).toBe('2 changes made here that Cleom has not received yet (they will be lost)');
     expect(removeCopyItems(1)[3]).toContain('1 change made');
     expect(removeCopyItems(null)[3]).toBe('any change made here that Cleom has not received yet');
+  });
+});
+
+describe('checkExportPassword', () => {
+  it('asks nothing when the export is not protected', () => {
+    expect(checkExportPassword(false, '', '')).toBeNull();
+    expect(checkExportPassword(false, 'x', 'y')).toBeNull();
+  });
+
+  it('needs at least 8 characters (counted as characters, not UTF-16 units) typed twice', () => {
+    expect(MIN_EXPORT_PASSWORD).toBe(8);
+    expect(checkExportPassword(true, '', '')).toEqual({ message: 'Enter a password for the export.', field: 'password' });
+    expect(checkExportPassword(true, '1234567', '1234567')).toEqual({
+      message: 'The export password needs at least 8 characters.',
+      field: 'password',
+    });
+    // Seven emoji are 14 UTF-16 units but still 7 characters.
+    expect(checkExportPassword(true, '🔑'.repeat(7), '🔑'.repeat(7))?.field).toBe('password');
+    expect(checkExportPassword(true, '12345678', '12345679')).toEqual({
+      message: 'The two export passwords do not match.',
+      field: 'confirm',
+    });
+    expect(checkExportPassword(true, '12345678', '12345678')).toBeNull();
+    expect(checkExportPassword(true, ' spaces count ', ' spaces count ')).toBeNull();
+  });
+});
+
+describe('exportArguments', () => {
+  it('sends only what was chosen', () => {
+    expect(exportArguments(false, false, '')).toEqual({});
+    expect(exportArguments(true, false, 'ignored-password')).toEqual({ includeVideos: true });
+    expect(exportArguments(false, true, 'correct horse')).toEqual({ password: 'correct horse' });
+    expect(exportArguments(true, true, 'correct horse')).toEqual({ includeVideos: true, password: 'correct horse' });
+    expect(exportArguments(false, true, '')).toEqual({});
+  });
+});
+
+describe('delete all history', () => {
+  it('asks with the count when it is known, else about all generations', () => {
+    expect(deleteAllQuestion(1234)).toBe('Delete all 1,234 generations?');
+    expect(deleteAllQuestion(1)).toBe('Delete your 1 generation?');
+    expect(deleteAllQuestion(null)).toBe('Delete all your generations?');
+    expect(deleteAllQuestion(0)).toBe('Delete all your generations?');
+  });
+
+  it('says exactly what goes and what stays', () => {
+    expect(DELETE_ALL_CONSEQUENCE).toBe(
+      'They are removed from this device now and from Cleom when it is reachable; your account, credits and credit history stay. This cannot be undone.',
+    );
+  });
+
+  it('reports how many went', () => {
+    expect(deleteAllDone(1234)).toBe('1,234 generations deleted.');
+    expect(deleteAllDone(1)).toBe('1 generation deleted.');
+    expect(deleteAllDone(0)).toBe('No generations to delete: your history was already empty.');
+  });
+});
+
+describe('receiptSaved', () => {
+  it('names the file', () => {
+    expect(receiptSaved('/home/ada/Downloads/cleom-deletion-receipt.txt')).toBe(
+      'Receipt saved to /home/ada/Downloads/cleom-deletion-receipt.txt',
+    );
   });
 });

@@ -4,7 +4,7 @@
 
 import { formatBytes, formatNumber } from './format';
 import type { Field as ErrorField } from './errors';
-import type { ExportProgress, ExportStep, Holdings } from './types';
+import type { ExportOptions, ExportProgress, ExportStep, Holdings } from './types';
 
 /** Firebase's minimum password length (the server may ask for more: `auth.weak_password`). */
 export const MIN_PASSWORD = 6;
@@ -133,4 +133,57 @@ export const REMOVE_COPY_KEEPS = [
 /** Field names a form marks aria-invalid for a problem. */
 export function hasField(problem: { fields: readonly ErrorField[] } | null, field: ErrorField): boolean {
   return problem?.fields.includes(field) ?? false;
+}
+
+// --- password-protected export ---------------------------------------------------------------
+
+/** The shortest export password the app accepts (it cannot be recovered, so no short ones). */
+export const MIN_EXPORT_PASSWORD = 8;
+
+/** Which export-password input a problem is about. */
+export type ExportPasswordField = 'password' | 'confirm';
+export type ExportPasswordProblem = { message: string; field: ExportPasswordField };
+
+/** Why a protected export cannot start yet, or null (always null when not protected). */
+export function checkExportPassword(protect: boolean, password: string, confirm: string): ExportPasswordProblem | null {
+  if (!protect) return null;
+  if (password === '') return { message: 'Enter a password for the export.', field: 'password' };
+  if ([...password].length < MIN_EXPORT_PASSWORD)
+    return { message: `The export password needs at least ${MIN_EXPORT_PASSWORD} characters.`, field: 'password' };
+  if (password !== confirm) return { message: 'The two export passwords do not match.', field: 'confirm' };
+  return null;
+}
+
+/** The `export_data` arguments: only what was chosen (`{}` is the plain one-click export). */
+export function exportArguments(includeVideos: boolean, protect: boolean, password: string): ExportOptions {
+  const options: ExportOptions = {};
+  if (includeVideos) options.includeVideos = true;
+  if (protect && password !== '') options.password = password;
+  return options;
+}
+
+// --- delete all history ----------------------------------------------------------------------
+
+/** The confirmation's question; `count` null when the Library's count is unknown. */
+export function deleteAllQuestion(count: number | null): string {
+  if (count === null || count === 0) return 'Delete all your generations?';
+  if (count === 1) return 'Delete your 1 generation?';
+  return `Delete all ${formatNumber(count)} generations?`;
+}
+
+/** Exactly what goes and what stays. */
+export const DELETE_ALL_CONSEQUENCE =
+  'They are removed from this device now and from Cleom when it is reachable; your account, credits and credit history stay. This cannot be undone.';
+
+/** The status once `delete_all_history` answered how many went. */
+export function deleteAllDone(deleted: number): string {
+  if (deleted === 0) return 'No generations to delete: your history was already empty.';
+  return deleted === 1 ? '1 generation deleted.' : `${formatNumber(deleted)} generations deleted.`;
+}
+
+// --- deletion receipt ------------------------------------------------------------------------
+
+/** The status once `save_receipt` saved the receipt at `path`. */
+export function receiptSaved(path: string): string {
+  return `Receipt saved to ${path}`;
 }

@@ -242,7 +242,10 @@ export type ExportProgress = {
   bytesWritten: number;
 };
 
-/** `export_data`'s optional arguments. */
+/**
+ * `export_data`'s optional arguments. `password` (not empty) makes an AES-256 zip whose file
+ * names carry no prompts; the UI asks for at least 8 characters, typed twice.
+ */
 export type ExportOptions = { includeVideos?: boolean; password?: string };
 
 /** Where `save_clip` / `open_clip` put a clip; `folder` is for "Show in folder". */
