@@ -59,6 +59,7 @@ pub fn run() {
             commands::library::save_clip,
             commands::library::open_clip,
             commands::changes::delete_generations,
+            commands::changes::delete_all_history,
             commands::changes::set_display_name,
             commands::changes::set_analytics_opt_in,
             commands::changes::outbox,
@@ -71,6 +72,7 @@ pub fn run() {
             commands::privacy::cancel_export,
             commands::privacy::show_in_folder,
             commands::privacy::access_report,
+            commands::privacy::save_receipt,
             commands::privacy::delete_account,
         ])
         .run(tauri::generate_context!())

@@ -28,6 +28,8 @@ pub struct AppState {
     pub sync_running: tokio::sync::Mutex<()>,
     /// Kept alive for as long as the app runs.
     _embedded: Option<RunningBackend>,
+    /// The receipt of the account deleted last, for "Save the receipt" on the sign-in screen.
+    pub last_receipt: Mutex<Option<cleom_core::account::DeletionReceipt>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +124,7 @@ impl AppState {
             sync_now: Notify::new(),
             sync_running: tokio::sync::Mutex::new(()),
             _embedded: embedded,
+            last_receipt: Mutex::new(None),
         })
     }
 

@@ -607,3 +607,43 @@ async fn a_killed_sync_converges_to_the_server() {
     }
     backend.shutdown().await;
 }
+
+/// "Delete all history" with 1,200 generations: gone here at once, and on the server after one
+/// sync that sends the deletes 499 at a time (3 requests, not 1,200).
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_all_history_reaches_the_server_in_batches() {
+    let backend_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let backend = started_backend(backend_dir.path()).await;
+    let url = backend.base_url();
+    let remote = Remote::new(Endpoints::local(&url).unwrap()).unwrap();
+    let account = Device::new(DataDir::at(data.path()), memory_keychain(), remote)
+        .unwrap()
+        .sign_up(&support::unique_email("delete-all"), &password())
+        .await
+        .unwrap();
+    let uid = account.uid().to_string();
+    backend.put_generations(&uid, &history(1200)).await.unwrap();
+    account.sync().await.unwrap();
+    assert_eq!(local_generations(&account).len(), 1200);
+
+    assert_eq!(account.delete_all_generations().unwrap(), 1200);
+    assert!(local_generations(&account).is_empty());
+    assert_eq!(account.outbox_counts().unwrap(), (1200, 0));
+    let before = backend.request_count();
+    let report = account.sync().await.unwrap();
+    assert_eq!(report.sent, 1200);
+    // 3 batches of deletes, then the pull: the profile, 3 pages of the 1,200 tombstones, the
+    // ledger and the purchases.
+    let requests = backend.request_count() - before;
+    assert_eq!(requests, 3 + 1 + 3 + 1 + 1, "requests for 1,200 deletes");
+    assert_eq!(account.outbox_counts().unwrap(), (0, 0));
+    let server = server_generations(&url, &uid).await;
+    assert_eq!(server.len(), 1200);
+    assert!(
+        server.values().all(|(_, deleted)| *deleted),
+        "all tombstoned"
+    );
+    assert!(local_generations(&account).is_empty());
+    backend.shutdown().await;
+}

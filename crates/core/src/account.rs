@@ -83,6 +83,51 @@ pub struct Removed {
     pub keychain_entries: u64,
 }
 
+impl DeletionReceipt {
+    /// The receipt as a plain text document the user can keep.
+    pub fn to_text(&self) -> String {
+        let r = &self.removed;
+        format!(
+            "Cleom account deletion receipt\n\
+             ==============================\n\n\
+             Account: {email}\n\
+             Deleted at: {at}\n\n\
+             Removed from Cleom's servers:\n\
+             - the profile and the sign-in account\n\
+             - {generations} generations\n\
+             - {ledger} credit history entries\n\
+             - {purchases} purchases\n\
+             - {media} media files\n\n\
+             Removed from this device:\n\
+             - {local} files (the encrypted history, thumbnails, caches, settings)\n\
+             - {keys} keychain entries (the database key and the sign-in token)\n",
+            email = self.email,
+            at = self.deleted_at,
+            generations = r.generations,
+            ledger = r.ledger_entries,
+            purchases = r.purchases,
+            media = r.media_files,
+            local = r.local_files,
+            keys = r.keychain_entries,
+        )
+    }
+
+    /// Saves [`DeletionReceipt::to_text`] into `folder` (readable by this user only) under a
+    /// name with the date, never over another file; returns the path.
+    pub fn save(&self, folder: &std::path::Path) -> Result<std::path::PathBuf> {
+        std::fs::create_dir_all(folder)?;
+        let date: String = self.deleted_at.chars().take(10).collect();
+        let mut path = folder.join(format!("cleom-deletion-receipt-{date}.txt"));
+        let mut n = 1;
+        while path.try_exists()? {
+            n += 1;
+            path = folder.join(format!("cleom-deletion-receipt-{date}-{n}.txt"));
+        }
+        crate::paths::write_private_file(&path, self.to_text().as_bytes())?;
+        Ok(path)
+    }
+}
+
 impl Account {
     pub(crate) fn new(
         uid: String,
@@ -350,6 +395,16 @@ impl Account {
                 Err(e.into())
             }
         }
+    }
+
+    /// "Delete all history": every generation leaves this device at once and their deletion
+    /// on the server is queued (sent in batches by the next syncs). Returns how many.
+    pub fn delete_all_generations(&self) -> Result<usize> {
+        let queued = self.with_store(|s| Ok(s.delete_all_generations()?))?;
+        if queued > 0 {
+            self.analytics.record(Feature::DeleteGenerations);
+        }
+        Ok(queued)
     }
 
     /// Changes a profile field here at once and queues the change for the server.
@@ -823,5 +878,42 @@ mod tests {
             .get(&keychain::refresh_token_entry("u1"))
             .unwrap()
             .is_some());
+    }
+
+    #[test]
+    fn a_deletion_receipt_is_saved_as_text_the_user_alone_can_read() {
+        let receipt = DeletionReceipt {
+            email: "ada@example.com".into(),
+            deleted_at: "2026-11-30T10:00:00Z".into(),
+            removed: Removed {
+                generations: 12,
+                ledger_entries: 14,
+                purchases: 1,
+                media_files: 24,
+                local_files: 5,
+                keychain_entries: 2,
+            },
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let first = receipt.save(dir.path()).unwrap();
+        let second = receipt.save(dir.path()).unwrap();
+        assert_ne!(first, second, "never over an earlier receipt");
+        assert!(first.ends_with("cleom-deletion-receipt-2026-11-30.txt"));
+        let text = std::fs::read_to_string(&first).unwrap();
+        for expected in [
+            "ada@example.com",
+            "2026-11-30T10:00:00Z",
+            "12 generations",
+            "24 media files",
+            "2 keychain entries",
+        ] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&first).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
     }
 }

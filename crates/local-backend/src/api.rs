@@ -324,11 +324,12 @@ pub(crate) async fn delete_generation(
     Ok(Json(json!({})))
 }
 
-/// The most ids one batch delete takes.
-const MAX_BATCH_DELETE: usize = 500;
+/// The most ids one batch delete takes: one commit holds them and the profile's `updatedAt`.
+const MAX_BATCH_DELETE: usize = cleom_core::remote::cleom_api::MAX_BATCH_DELETE;
 
-/// `POST /api/v1/generations:batchDelete` with `{ids: [...]}` (1 to 500): tombstones each, as
-/// `DELETE /api/v1/generations/{id}` does; ids already deleted or unknown are not an error
+/// `POST /api/v1/generations:batchDelete` with `{ids: [...]}` (1 to 499): tombstones each, as
+/// `DELETE /api/v1/generations/{id}` does, the finished ones in one commit; ids already deleted
+/// or unknown are not an error
 /// (deleting is idempotent) and are answered in `missing`. → `{deleted: n, missing: [ids]}`.
 pub(crate) async fn batch_delete_generations(
     State(service): State<Arc<Service>>,
@@ -345,16 +346,13 @@ pub(crate) async fn batch_delete_generations(
             "a batch holds 1 to {MAX_BATCH_DELETE} ids"
         )));
     }
-    let mut deleted = 0;
-    let mut missing = Vec::new();
     for id in &ids {
-        match generations::tombstone(&service, &caller.uid, known_id(id)?).await {
-            Ok(_) => deleted += 1,
-            Err(GenerationError::NotFound(_)) => missing.push(id.clone()),
-            Err(e) => return Err(e.into()),
-        }
+        known_id(id)?;
     }
-    Ok(Json(json!({ "deleted": deleted, "missing": missing })))
+    let missing = generations::tombstone_many(&service, &caller.uid, &ids).await?;
+    Ok(Json(
+        json!({ "deleted": ids.len() - missing.len(), "missing": missing }),
+    ))
 }
 
 /// `DELETE /api/v1/account`: the server-side cascade.

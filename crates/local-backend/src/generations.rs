@@ -355,6 +355,58 @@ pub(crate) async fn tombstone(
     Err(GenerationError::Contended)
 }
 
+/// Tombstones many generations: the finished ones in one commit (their media removed first),
+/// the running ones one by one ([`tombstone`]: they are canceled and refunded). Answers the
+/// ids that were not found. If a finished one changed meanwhile the commit is refused as a
+/// whole, and each is then tombstoned on its own.
+pub(crate) async fn tombstone_many(
+    service: &Service,
+    uid: &str,
+    ids: &[String],
+) -> Result<Vec<String>, GenerationError> {
+    let mut missing = Vec::new();
+    let mut one_by_one = Vec::new();
+    let mut writes = Vec::new();
+    let mut tokens = Vec::new();
+    for id in ids {
+        match get(service, uid, id).await? {
+            None => missing.push(id.clone()),
+            Some((generation, _)) if generation.deleted => {}
+            Some((generation, _)) if is_active(&generation) => one_by_one.push(id.clone()),
+            Some((_, document)) => {
+                tokens.extend(media_tokens(&document));
+                let fields = BTreeMap::from([
+                    ("deleted".to_string(), Value::Boolean(true)),
+                    ("outputUrl".to_string(), Value::Null),
+                    ("thumbnailUrl".to_string(), Value::Null),
+                ]);
+                writes.push((id.clone(), change(&document, fields, &["deletedAt"])?));
+            }
+        }
+    }
+    // The files go first: a tombstone must never outlive its media's removal.
+    let media_root = service.media_root.clone();
+    tokio::task::spawn_blocking(move || account::remove_media(&media_root, &tokens))
+        .await
+        .map_err(|_| RemoteError::Io("the media removal stopped".into()))?;
+    if !writes.is_empty() {
+        let (batch_ids, batch): (Vec<String>, Vec<Write>) = writes.into_iter().unzip();
+        match service.commit(batch).await {
+            Ok(_) => {}
+            Err(RemoteError::Conflict(_)) => one_by_one.extend(batch_ids),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for id in one_by_one {
+        match tombstone(service, uid, &id).await {
+            Ok(_) => {}
+            Err(GenerationError::NotFound(_)) => missing.push(id),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(missing)
+}
+
 /// The generation if the worker should still work on it; otherwise its job is dropped.
 async fn load_active(
     service: &Service,

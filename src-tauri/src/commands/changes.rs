@@ -6,6 +6,7 @@
 //!
 //! JSON shapes (camelCase):
 //! - `delete_generations({ids: string[]})` → `number` (how many were queued)
+//! - `delete_all_history()` → `number`: every generation, here at once and on Cleom via the outbox
 //! - `set_display_name({name: string | null})`, `set_analytics_opt_in({on: boolean})` → `null`
 //! - `outbox()` → `OutboxEntry[]`: `{seq, id, action, createdAt, state: "pending"|"failed",
 //!   attempts, refusal: {code, message} | null}`, where `action` is
@@ -28,6 +29,17 @@ pub async fn delete_generations(
     ids: Vec<String>,
 ) -> CommandResult<usize> {
     let queued = state.account().await?.delete_generations(&ids)?;
+    live::changed_locally(&app).await;
+    Ok(queued)
+}
+
+/// "Delete all history" → how many generations were deleted here (and queued for Cleom).
+#[tauri::command]
+pub async fn delete_all_history(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> CommandResult<usize> {
+    let queued = state.account().await?.delete_all_generations()?;
     live::changed_locally(&app).await;
     Ok(queued)
 }

@@ -111,7 +111,21 @@ pub async fn delete_account(
     let account = state.account().await?;
     let receipt = account.delete(&SecretString::new(password)).await?;
     *state.account.write().await = None;
+    *state.last_receipt.lock().unwrap_or_else(|p| p.into_inner()) = Some(receipt.clone());
     Ok(receipt)
+}
+
+/// "Save the receipt": the last account deletion's receipt as a text file in the export folder
+/// → its path. The text is made here from what the deletion returned, not sent by the window.
+#[tauri::command]
+pub fn save_receipt(state: State<'_, AppState>) -> CommandResult<String> {
+    let receipt = state
+        .last_receipt
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .ok_or_else(|| cleom_core::Error::InvalidInput("No account was deleted.".into()))?;
+    Ok(receipt.save(&state.export_dir)?.display().to_string())
 }
 
 /// "Everything we store about you": see `cleom_core::access::AccessReport` for the shape

@@ -55,8 +55,9 @@ pub struct CleomApi {
     base: String,
 }
 
-/// The most generations one batch delete takes.
-pub const MAX_BATCH_DELETE: usize = 500;
+/// The most generations one batch delete takes (with the profile's own `updatedAt`, one
+/// Firestore commit of at most 500 writes).
+pub const MAX_BATCH_DELETE: usize = 499;
 
 impl CleomApi {
     pub(crate) fn new(http: Http, endpoints: &Endpoints) -> CleomApi {

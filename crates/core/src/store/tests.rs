@@ -758,3 +758,56 @@ fn error_messages_never_contain_the_key() {
         assert!(!format!("{err:?}").contains(hex_key.expose().as_str()));
     }
 }
+
+/// "Delete all history": every row, its thumbnail and its search entries go in one transaction,
+/// and a delete of each is queued, readable as ordinary outbox actions.
+#[test]
+fn deleting_all_history_empties_the_store_and_queues_every_delete() {
+    let f = fixture();
+    let mut store = Store::create(&f.path, &key()).unwrap();
+    let all: Vec<_> = (0..300)
+        .map(|i| {
+            generation(
+                &format!("g{i:03}"),
+                &format!("2025-03-01T10:{:02}:{:02}Z", i / 60, i % 60),
+            )
+        })
+        .collect();
+    store.upsert_generations(&all).unwrap();
+    assert!(store.put_thumbnail("g007", "image/png", b"png").unwrap());
+    store
+        .enqueue(&[(
+            "already".into(),
+            crate::store::OutboxAction::DeleteGeneration {
+                generation_id: "g001".into(),
+            },
+        )])
+        .unwrap();
+
+    assert_eq!(
+        store.delete_all_generations().unwrap(),
+        299,
+        "g001 was queued already"
+    );
+    assert_eq!(store.count_generations().unwrap(), 0);
+    assert_eq!(store.thumbnail("g007").unwrap(), None);
+    assert!(fts_matches(&store, "fox").is_empty());
+    let outbox = store.outbox().unwrap();
+    assert_eq!(outbox.len(), 300);
+    let mut ids: Vec<String> = outbox
+        .iter()
+        .map(|e| match &e.action {
+            crate::store::OutboxAction::DeleteGeneration { generation_id } => generation_id.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 300);
+    // The search index still works for what comes next.
+    store
+        .upsert_generations(&[generation("new", "2025-03-02T00:00:00Z")])
+        .unwrap();
+    assert_eq!(fts_matches(&store, "fox"), vec!["new"]);
+    assert!(store.purge_deleted_search_entries().unwrap());
+}
