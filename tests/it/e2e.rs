@@ -190,6 +190,31 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
     type_into(&app, "#delete-password", password).await;
     click(&app, "#confirm-delete").await;
     element(&app, "#auth-email").await;
+    element(&app, "#deletion-receipt").await;
+    // The receipt, saved as a file the user keeps.
+    click(&app, "#save-receipt").await;
+    let status = text_until(
+        &app,
+        "#save-receipt-status",
+        "where the receipt went",
+        |t| t.contains("cleom-deletion-receipt-"),
+    )
+    .await;
+    let receipt = std::fs::read_dir(export_dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("cleom-deletion-receipt-"))
+        })
+        .unwrap_or_else(|| panic!("no receipt file ({status})"));
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    assert!(
+        text.contains(&email) && text.contains("generations"),
+        "{text}"
+    );
     screenshot(&app, "09-deleted").await;
     app.close().await.unwrap();
 

@@ -194,6 +194,66 @@ async fn download_access_password_and_removing_this_devices_copy() {
     assert!(db.exists());
     screenshot(&app, "64-copy-restored").await;
 
+    // A password-protected export: only that password opens it, and it verifies.
+    click(&app, "#open-account").await;
+    click(&app, "#export-protect").await;
+    let export_password = "a strong export password";
+    type_into(&app, "#export-password", export_password).await;
+    type_into(&app, "#export-password-confirm", export_password).await;
+    click(&app, "#export").await;
+    text_until(&app, "#export-result", "the protected export", |t| {
+        t.contains("protected")
+    })
+    .await;
+    let zip = std::fs::read_dir(&exports)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with("-encrypted.zip"))
+        .expect("an encrypted export");
+    let report =
+        cleom_core::export::verify(&zip, Some(&SecretString::new(export_password.into()))).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert!(
+        cleom_core::export::verify(&zip, Some(&SecretString::new("wrong".into())))
+            .map(|r| !r.is_ok())
+            .unwrap_or(true)
+    );
+    screenshot(&app, "65-protected-export").await;
+
+    // Delete all history: empty here at once, every generation tombstoned on the server.
+    click(&app, "#delete-all-history").await;
+    element(&app, "#delete-all-history-dialog").await;
+    screenshot(&app, "66-delete-all-confirm").await;
+    click(&app, "#confirm-delete-all-history").await;
+    text_until(&app, "#delete-all-history-status", "one deleted", |t| {
+        t.starts_with("1 ")
+    })
+    .await;
+    let remote = Remote::new(Endpoints::local(&url).unwrap()).unwrap();
+    let admin = SecretString::new(support::ADMIN_TOKEN.into());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = remote
+            .firestore
+            .list(&format!("users/{uid}/generations"), 10, None, &admin)
+            .await
+            .unwrap();
+        let all_gone = page.documents.iter().all(|d| {
+            cleom_core::remote::documents::generation_from_document(d)
+                .unwrap()
+                .deleted
+        });
+        if all_gone && !page.documents.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the delete never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     app.close().await.unwrap();
     drop(driver);
     backend.shutdown().await;
