@@ -130,16 +130,10 @@ struct Caller {
 async fn caller(service: &Service, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let unauthenticated =
         |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+    let Some(token) = crate::auth::bearer_token(headers) else {
         return Err(unauthenticated("sign in first: no Authorization header"));
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthenticated("the ID token is not valid"))?;
+    let token = token.ok_or_else(|| unauthenticated("the ID token is not valid"))?;
     if service.is_admin_bearer(token) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -63,6 +63,20 @@ fn now_ms() -> i64 {
     Timestamp::now().millis()
 }
 
+/// The token of an `Authorization: Bearer …` header: `None` without the header, `Some(None)`
+/// when the header is not a usable bearer token.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<Option<&str>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty()),
+    )
+}
+
 /// The caller named by an `Authorization: Bearer …` header; `None` without the header.
 /// `admin_tokens` are the bearer tokens with admin rights.
 pub(crate) async fn principal(
@@ -70,16 +84,10 @@ pub(crate) async fn principal(
     admin_tokens: &[String],
     headers: &HeaderMap,
 ) -> Result<Option<Principal>, BearerError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+    let Some(token) = bearer_token(headers) else {
         return Ok(None);
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(BearerError::Invalid)?;
+    let token = token.ok_or(BearerError::Invalid)?;
     if admin_tokens.iter().any(|admin| admin == token) {
         return Ok(Some(Principal::Admin));
     }
