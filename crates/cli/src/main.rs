@@ -338,6 +338,7 @@ async fn export_to(
     let options = ExportOptions {
         include_videos,
         password,
+        only: None,
     };
     let result = account
         .export_to(out, options, Arc::new(move |p| report.show(p)), cancel)

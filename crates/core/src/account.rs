@@ -500,7 +500,9 @@ impl Account {
                 .ensure_account_dir(&self.uid)?
                 .join(export::VIDEOS_FOLDER);
             crate::paths::create_private_dir(&folder)?;
-            let bytes = export::download_videos(&self, &folder, &*progress, &cancel).await?;
+            let bytes =
+                export::download_videos(&self, &folder, options.only.as_ref(), &*progress, &cancel)
+                    .await?;
             Some((folder, bytes))
         } else {
             None

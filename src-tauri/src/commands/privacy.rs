@@ -29,9 +29,11 @@ impl Drop for Running<'_> {
 }
 
 /// Exports everything into the export folder under a new name, emitting `export-progress`
-/// events ({step, itemsDone, itemsTotal, bytesDownloaded, bytesWritten}) as it goes. Both
+/// events ({step, itemsDone, itemsTotal, bytesDownloaded, bytesWritten}) as it goes. The
 /// arguments are optional, so `export_data()` alone is the plain one-click export.
 /// `password` (not empty) makes a password-protected (AES-256) export named `...-encrypted.zip`.
+/// `ids` (a Library selection) exports only those generations, with the whole profile, credit
+/// history and purchases.
 #[tauri::command]
 pub async fn export_data(
     app: AppHandle,
@@ -39,12 +41,14 @@ pub async fn export_data(
     job: State<'_, ExportJob>,
     include_videos: Option<bool>,
     password: Option<String>,
+    ids: Option<Vec<String>>,
 ) -> CommandResult<ExportSummary> {
     let account = state.account().await?;
     let password = password.map(SecretString::new);
     let options = ExportOptions {
         include_videos: include_videos.unwrap_or(false),
         password: password.filter(|p| !p.expose().is_empty()),
+        only: ids.map(|ids| ids.into_iter().collect()),
     };
     let dest = export::unique_export_path(&state.export_dir, options.password.is_some())
         .map_err(cleom_core::Error::from)?;

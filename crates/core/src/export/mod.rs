@@ -102,6 +102,9 @@ pub struct ExportOptions {
     pub include_videos: bool,
     /// Encrypt every file but README.txt with AES-256 under this password.
     pub password: Option<SecretString>,
+    /// Only these generations (a Library selection); `None` exports them all. The profile,
+    /// credit history and purchases are always included.
+    pub only: Option<std::collections::HashSet<String>>,
 }
 
 /// What the export is doing, for a progress bar.
@@ -299,6 +302,8 @@ pub struct ZipExport {
     counts: Counts,
     /// Downloaded clips to copy in: (file in the download folder, name in the zip).
     videos: Vec<(PathBuf, String)>,
+    /// See [`ExportOptions::only`].
+    only: Option<std::collections::HashSet<String>>,
     finished: bool,
 }
 
@@ -343,6 +348,7 @@ impl ZipExport {
             exported_at: crate::now_rfc3339(),
             counts: Counts::default(),
             videos: Vec::new(),
+            only: options.only.clone(),
             finished: false,
         })
     }
@@ -393,10 +399,16 @@ impl ZipExport {
             let prompt = if encrypted { "" } else { g.prompt.as_str() };
             safe_file_name(prompt, &g.id, ext)
         };
-        let total = store.count_generations()?;
+        let total = match &self.only {
+            Some(only) => store.count_generations()?.min(only.len() as u64),
+            None => store.count_generations()?,
+        };
         let mut done = 0u64;
         let mut line = Vec::with_capacity(4096);
         store.for_each_generation(|g: Generation| -> Result<(), ExportError> {
+            if self.only.as_ref().is_some_and(|only| !only.contains(&g.id)) {
+                return Ok(());
+            }
             if done.is_multiple_of(PROGRESS_EVERY) {
                 monitor.check()?;
                 self.report(ExportStep::Generations, done, total, monitor);

@@ -358,6 +358,7 @@ fn downloaded_clips_are_included_as_they_are() {
     let options = ExportOptions {
         include_videos: true,
         password: None,
+        only: None,
     };
     let summary = run(&f.store, &dest, &options, Some(&clips)).unwrap();
     assert_eq!((summary.counts.videos, summary.counts.media_files), (1, 3));
@@ -379,6 +380,39 @@ fn downloaded_clips_are_included_as_they_are() {
     assert!(verify(&dest, None).unwrap().is_ok());
 }
 
+/// Exporting a Library selection: only those generations, their media and rows; the account's
+/// profile, ledger and purchases as always; the manifest counts and verifies.
+#[test]
+fn a_selection_exports_only_its_generations() {
+    let f = fixture();
+    let dest = f.dir.path().join("selection.zip");
+    let options = ExportOptions {
+        include_videos: false,
+        password: None,
+        only: Some(["g2".to_string(), "g3".to_string(), "gone".to_string()].into()),
+    };
+    let summary = run(&f.store, &dest, &options, None).unwrap();
+    assert_eq!(summary.counts.generations, 2);
+    assert_eq!(summary.counts.thumbnails, 1);
+    let mut zip = open_zip(&dest);
+    let json: serde_json::Value =
+        serde_json::from_slice(&read(&mut zip, "generations.json", None)).unwrap();
+    let mut ids: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["g2", "g3"]);
+    let csv = text(&mut zip, "generations.csv");
+    assert!(!csv.contains("g1,") && csv.contains("g2") && csv.contains("g3"));
+    assert!(!text(&mut zip, "index.html").contains("\"g1\""));
+    assert!(text(&mut zip, "credit-ledger.csv").contains("signup_grant"));
+    assert!(text(&mut zip, "purchases.csv").contains("EUR"));
+    assert!(verify(&dest, None).unwrap().is_ok());
+}
+
 #[test]
 fn a_password_protected_export_opens_only_with_its_password() {
     let f = fixture();
@@ -386,6 +420,7 @@ fn a_password_protected_export_opens_only_with_its_password() {
     let options = ExportOptions {
         include_videos: false,
         password: Some(SecretString::new("correct horse".into())),
+        only: None,
     };
     let summary = run(&f.store, &dest, &options, None).unwrap();
     assert!(summary.encrypted);
@@ -442,6 +477,7 @@ fn a_password_protected_export_opens_only_with_its_password() {
     let empty = ExportOptions {
         include_videos: false,
         password: Some(SecretString::new(String::new())),
+        only: None,
     };
     let err = run(&f.store, &f.dir.path().join("e.zip"), &empty, None).unwrap_err();
     assert_eq!(err.code(), "export.empty_password");

@@ -10,6 +10,7 @@
 //! The store is read a page at a time (the lock is held only while a page is read), so the app
 //! stays responsive during a long download, and memory does not grow with the history.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -32,11 +33,13 @@ const PAGE: usize = 500;
 pub(crate) async fn download(
     account: &Account,
     folder: &Path,
+    only: Option<&HashSet<String>>,
     progress: &(dyn Fn(ExportProgress) + Send + Sync),
     cancel: &AtomicBool,
 ) -> Result<u64> {
+    let wanted = |g: &Generation| wants_clip(g) && only.is_none_or(|only| only.contains(&g.id));
     let mut total = 0u64;
-    for_each_clip(account, |_| {
+    for_each_clip(account, &wanted, |_| {
         total += 1;
         Ok(())
     })?;
@@ -63,7 +66,7 @@ pub(crate) async fn download(
             page.items
                 .into_iter()
                 .map(|item| item.generation)
-                .filter(wants_clip),
+                .filter(|g| wanted(g)),
         );
         for g in &clips {
             if cancel.load(Ordering::Relaxed) {
@@ -105,13 +108,17 @@ fn wants_clip(g: &Generation) -> bool {
     g.status == Status::Succeeded && g.output_url.is_some()
 }
 
-/// Calls `f` with every generation that has a clip, a page at a time.
-fn for_each_clip(account: &Account, mut f: impl FnMut(&Generation) -> Result<()>) -> Result<()> {
+/// Calls `f` with every generation `wanted` says has a clip to download, a page at a time.
+fn for_each_clip(
+    account: &Account,
+    wanted: &dyn Fn(&Generation) -> bool,
+    mut f: impl FnMut(&Generation) -> Result<()>,
+) -> Result<()> {
     let mut cursor: Option<PageCursor> = None;
     loop {
         let page = account.library(PAGE, cursor.as_ref())?;
         for item in &page.items {
-            if wants_clip(&item.generation) {
+            if wanted(&item.generation) {
                 f(&item.generation)?;
             }
         }
