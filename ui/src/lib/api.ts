@@ -68,7 +68,10 @@ export const api = {
   libraryItem: (id: string) => call<LibraryItemView | null>('library_item', { id }),
   thumbnail: (id: string) => call<string | null>('thumbnail', { id }),
   syncNow: () => call<SyncState>('sync_now'),
-  /** The one-click export; progress arrives as `export-progress` events. */
+  /**
+   * The one-click export; progress arrives as `export-progress` events. `options.ids` exports
+   * only those generations (a Library selection). Rejects with `export.busy` while one runs.
+   */
   exportData: (options: ExportOptions = {}) => call<ExportResult>('export_data', { ...options }),
   /** Stop the running export (it then rejects with `export.canceled`); false if none ran. */
   cancelExport: () => call<boolean>('cancel_export'),

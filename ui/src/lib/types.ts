@@ -244,9 +244,10 @@ export type ExportProgress = {
 
 /**
  * `export_data`'s optional arguments. `password` (not empty) makes an AES-256 zip whose file
- * names carry no prompts; the UI asks for at least 8 characters, typed twice.
+ * names carry no prompts; the UI asks for at least 8 characters, typed twice. `ids` (a Library
+ * selection) exports only those generations, with the profile, credit history and purchases.
  */
-export type ExportOptions = { includeVideos?: boolean; password?: string };
+export type ExportOptions = { includeVideos?: boolean; password?: string; ids?: string[] };
 
 /** Where `save_clip` / `open_clip` put a clip; `folder` is for "Show in folder". */
 export type SavedClipLocation = { path: string; folder: string };
