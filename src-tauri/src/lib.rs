@@ -4,6 +4,7 @@
 //! backend (embedded or remote) and the keychain at start-up, exposes thin commands, and runs
 //! the background sync that keeps the Library live.
 
+mod clip_protocol;
 mod commands;
 mod config;
 mod error;
@@ -29,6 +30,7 @@ pub fn run() {
         .plugin(window::state_plugin())
         .plugin(tauri_plugin_notification::init())
         .on_window_event(window::on_event)
+        .register_asynchronous_uri_scheme_protocol(clip_protocol::SCHEME, clip_protocol::handle)
         .setup(|app| {
             let config = AppConfig::from_env()?;
             let state = tauri::async_runtime::block_on(AppState::start(config))?;

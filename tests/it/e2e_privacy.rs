@@ -76,6 +76,18 @@ async fn download_access_password_and_removing_this_devices_copy() {
     assert_eq!(&std::fs::read(&saved).unwrap()[..6], b"GIF89a");
     element(&app, "#detail-show-in-folder").await;
     screenshot(&app, "60-clip-downloaded").await;
+
+    // The player: the clip comes from this device through the app's clip: scheme, which the
+    // CSP allows (an image that loads has a width).
+    click(&app, "#detail-play").await;
+    js_until(
+        &app,
+        "const p = document.querySelector('#detail-player');
+         return !!p && p.complete && p.naturalWidth > 0;",
+        "the clip plays",
+    )
+    .await;
+    screenshot(&app, "60b-clip-playing").await;
     app.find(Locator::Css("dialog#generation-detail"))
         .await
         .unwrap()

@@ -27,7 +27,8 @@
 //!   and `next` is then an opaque string (or null on the last page).
 //!
 //! `GenerationView` = `{id, prompt, mode, settings, status, progress, creditsCharged, error,
-//! createdAt, updatedAt, hasThumbnail, download: {path, savedAt} | null,
+//! createdAt, updatedAt, hasThumbnail, clipKind: "image" | "video" | null (play it from
+//! `clip://localhost/<id>`, see `clip_protocol`), download: {path, savedAt} | null,
 //! snippet: {text, highlighted}[] | null}`. `snippet` is set when the query searched: the
 //! prompt's (or the voice-over script's) matching passage, cut into parts the UI renders as
 //! text, with `highlighted` on the matched words. Never HTML.
@@ -72,13 +73,26 @@ pub struct GenerationView {
     created_at: String,
     updated_at: String,
     has_thumbnail: bool,
+    /// `image` (an animated GIF) or `video`: what the detail view plays from
+    /// `clip://localhost/<id>`; `null` while there is no clip.
+    clip_kind: Option<&'static str>,
     download: Option<Download>,
     snippet: Option<Vec<SnippetPart>>,
 }
 
 impl GenerationView {
     pub fn of(g: Generation, has_thumbnail: bool) -> GenerationView {
+        let clip_kind = match g
+            .output_url
+            .as_deref()
+            .map(cleom_core::export::clip_extension)
+        {
+            Some("gif") => Some("image"),
+            Some("bin") | None => None,
+            Some(_) => Some("video"),
+        };
         GenerationView {
+            clip_kind,
             mode: g.mode.as_str(),
             id: g.id,
             prompt: g.prompt,

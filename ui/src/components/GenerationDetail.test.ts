@@ -89,3 +89,33 @@ describe('GenerationDetail clip actions', () => {
     expect($('#detail-open')).toBeNull();
   });
 });
+
+describe('GenerationDetail player', () => {
+  beforeEach(() => {
+    tauri.reset();
+    errors = [];
+  });
+
+  it('plays the clip from the app scheme and falls back to the poster when it cannot load', async () => {
+    show(generation({ id: 'g1', clipKind: 'image' }));
+    const play = must<HTMLButtonElement>('#detail-play');
+    expect(play.getAttribute('aria-pressed')).toBe('false');
+    await fireEvent.click(play);
+    const player = must<HTMLImageElement>('#detail-player');
+    expect(player.getAttribute('src')).toBe('clip://localhost/g1');
+    expect(play.getAttribute('aria-pressed')).toBe('true');
+    await fireEvent.error(player);
+    await waitFor(() => expect($('#detail-player')).toBeNull());
+    expect(text('#detail-play-error')).toContain("can't be played right now");
+  });
+
+  it('plays a video with controls, and offers nothing while there is no clip', async () => {
+    show(generation({ id: 'v1', clipKind: 'video' }));
+    await fireEvent.click(must('#detail-play'));
+    const video = must<HTMLVideoElement>('video#detail-player');
+    expect(video.hasAttribute('controls')).toBe(true);
+    document.body.innerHTML = '';
+    show(generation({ id: 'q1', status: 'running', clipKind: null }));
+    expect($('#detail-play')).toBeNull();
+  });
+});

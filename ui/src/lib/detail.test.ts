@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modeLabel, settingRows } from './detail';
+import { modeLabel, settingRows, clipSource } from './detail';
 import { buildSettings, defaultAdvanced } from './studio';
 
 describe('settingRows', () => {
@@ -48,5 +48,12 @@ describe('settingRows', () => {
   it('names the modes, and shows an unknown one as it is', () => {
     expect(modeLabel('image_to_video')).toBe('Image to video');
     expect(modeLabel('sound_to_video')).toBe('sound_to_video');
+  });
+});
+
+describe('clipSource', () => {
+  it('names the clip by id on the app scheme, escaped', () => {
+    expect(clipSource('abc123')).toBe('clip://localhost/abc123');
+    expect(clipSource('../x?y#z')).toBe('clip://localhost/..%2Fx%3Fy%23z');
   });
 });

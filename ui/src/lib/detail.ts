@@ -35,3 +35,11 @@ export function settingRows(settings: Settings): Row[] {
   rows.push({ label: 'Music', value: onOff(settings.music) }, { label: 'Subtitles', value: onOff(settings.subtitles) });
   return rows;
 }
+
+/**
+ * Where the detail view plays a clip from: the app's `clip:` scheme, which serves it from this
+ * device (the CSP allows media from nowhere else).
+ */
+export function clipSource(id: string): string {
+  return `clip://localhost/${encodeURIComponent(id)}`;
+}

@@ -78,6 +78,8 @@ export type GenerationView = {
   createdAt: string;
   updatedAt: string;
   hasThumbnail: boolean;
+  /** What the clip is, to play it from `clipSource(id)`: an animated image, a video, or none yet. */
+  clipKind?: 'image' | 'video' | null;
   /** Where the clip was saved on this device (set by the Library commands). */
   download?: Download | null;
   /** The matching passage when the page answered a search (rendered as text, never HTML). */
