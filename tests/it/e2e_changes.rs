@@ -35,7 +35,10 @@ async fn search_filter_detail_offline_deletes_and_account_corrections() {
     let url = backend.base_url();
     let dirs = AppDirs::new();
     let uid = seed::account_with_history(&dirs.root.path().join("data"), &url, COUNT, prompt).await;
-    let driver = start_driver(&dirs.env(&url));
+    let exports = dirs.path("exports");
+    let mut env = dirs.env(&url);
+    env.push(("CLEOM_EXPORT_DIR", exports.clone()));
+    let driver = start_driver(&env);
     let app = driver.open_app().await;
     text_until(
         &app,
@@ -93,6 +96,49 @@ async fn search_filter_detail_offline_deletes_and_account_corrections() {
         &app,
         "return !document.querySelector('dialog#generation-detail[open]');",
         "the detail view closes",
+    )
+    .await;
+
+    // Export of a selection: two selected search results, and only those, in the zip.
+    for index in [2, 3] {
+        click(
+            &app,
+            &format!(
+                "[data-testid=generation][data-index='{index}'] [data-testid=select-generation]"
+            ),
+        )
+        .await;
+    }
+    attr_until(&app, "#library-selected-count", "data-value", "2").await;
+    click(&app, "#library-export-selected").await;
+    text_until(
+        &app,
+        "#library-export-status",
+        "the selection exported",
+        |t| t.starts_with("Exported 2 generations"),
+    )
+    .await;
+    screenshot(&app, "52b-selection-exported").await;
+    let zip_path = std::fs::read_dir(&exports)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "zip"))
+        .expect("the export");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("generations.json").unwrap(), &mut json)
+        .unwrap();
+    let exported: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(exported.len(), 2);
+    assert!(exported
+        .iter()
+        .all(|g| g["prompt"].as_str().unwrap().starts_with("Aurora clip")));
+    click(&app, "#library-clear-selection").await;
+    js_until(
+        &app,
+        "return document.querySelectorAll('[data-testid=generation][data-selected=true]').length === 0;",
+        "the selection is cleared",
     )
     .await;
 
