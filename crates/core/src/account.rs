@@ -117,12 +117,10 @@ impl DeletionReceipt {
     pub fn save(&self, folder: &std::path::Path) -> Result<std::path::PathBuf> {
         std::fs::create_dir_all(folder)?;
         let date: String = self.deleted_at.chars().take(10).collect();
-        let mut path = folder.join(format!("cleom-deletion-receipt-{date}.txt"));
-        let mut n = 1;
-        while path.try_exists()? {
-            n += 1;
-            path = folder.join(format!("cleom-deletion-receipt-{date}-{n}.txt"));
-        }
+        let path = crate::paths::first_unused(|n| match n {
+            1 => folder.join(format!("cleom-deletion-receipt-{date}.txt")),
+            n => folder.join(format!("cleom-deletion-receipt-{date}-{n}.txt")),
+        })?;
         crate::paths::write_private_file(&path, self.to_text().as_bytes())?;
         Ok(path)
     }

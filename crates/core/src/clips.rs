@@ -68,26 +68,15 @@ impl Account {
     }
 
     fn saved_clip(&self, id: &str) -> Result<Option<PathBuf>> {
-        Ok(self
-            .item_with_thumbnail(id)?
-            .and_then(|found| found.item.download)
-            .map(|d| PathBuf::from(d.path)))
+        self.with_store(|s| Ok(s.saved_clip_path(id)?))
     }
 }
 
 /// `folder/name`, or `folder/stem (2).ext`, `(3)`… if taken.
 fn unused_path(folder: &Path, name: &str) -> Result<PathBuf> {
-    let path = folder.join(name);
-    if !path.try_exists()? {
-        return Ok(path);
-    }
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-    let mut n = 2;
-    loop {
-        let candidate = folder.join(format!("{stem} ({n}).{ext}"));
-        if !candidate.try_exists()? {
-            return Ok(candidate);
-        }
-        n += 1;
-    }
+    Ok(crate::paths::first_unused(|n| match n {
+        1 => folder.join(name),
+        n => folder.join(format!("{stem} ({n}).{ext}")),
+    })?)
 }

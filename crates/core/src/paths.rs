@@ -201,6 +201,19 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// The first of `candidate(1)`, `candidate(2)`, … that names nothing yet: how a new file gets a
+/// name that never replaces one already there (each caller says how its names are numbered).
+pub fn first_unused(mut candidate: impl FnMut(u32) -> PathBuf) -> std::io::Result<PathBuf> {
+    let mut n = 1;
+    loop {
+        let path = candidate(n);
+        if !path.try_exists()? {
+            return Ok(path);
+        }
+        n += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

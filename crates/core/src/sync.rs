@@ -156,14 +156,8 @@ async fn push(
                     account.with_store(|store| Ok(store.outbox_sent_all(&seqs)?))?;
                     sent += seqs.len();
                 }
-                Err(e) if e.is_transient() || e == RemoteError::SessionExpired => {
-                    return Err(e.into())
-                }
                 Err(e) => {
-                    let refusal = Refusal {
-                        code: e.code().to_string(),
-                        message: e.to_string(),
-                    };
+                    let refusal = refusal_or_stop(e)?;
                     account.with_store(|store| {
                         for seq in &seqs {
                             store.outbox_refused(*seq, &refusal)?;
@@ -197,12 +191,8 @@ async fn push(
                     .with_store(|store| Ok(store.outbox_sent(entry.seq, generation.as_ref())?))?;
                 sent += 1;
             }
-            Err(e) if e.is_transient() || e == RemoteError::SessionExpired => return Err(e.into()),
             Err(e) => {
-                let refusal = Refusal {
-                    code: e.code().to_string(),
-                    message: e.to_string(),
-                };
+                let refusal = refusal_or_stop(e)?;
                 account.with_store(|store| Ok(store.outbox_refused(entry.seq, &refusal)?))?;
                 refused += 1;
             }
@@ -214,6 +204,19 @@ async fn push(
         });
     }
     Ok((sent, refused))
+}
+
+/// What a failed send means for the outbox: a failure that may pass (no connection, a busy
+/// server) or an ended session stops the push, leaving the action pending; anything else is the
+/// server's refusal, kept on the action with its reason.
+fn refusal_or_stop(error: RemoteError) -> Result<Refusal> {
+    if error.is_transient() || error == RemoteError::SessionExpired {
+        return Err(error.into());
+    }
+    Ok(Refusal {
+        code: error.code().to_string(),
+        message: error.to_string(),
+    })
 }
 
 /// Writes one profile field, moving `updatedAt` to the request time as the rules require (and

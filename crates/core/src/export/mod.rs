@@ -277,13 +277,10 @@ pub fn write_zip(
 pub fn unique_export_path(folder: &Path, encrypted: bool) -> Result<PathBuf, ExportError> {
     let name = default_export_name(time::OffsetDateTime::now_utc(), encrypted);
     let stem = name.trim_end_matches(".zip");
-    let mut path = folder.join(&name);
-    let mut n = 1;
-    while path.try_exists()? {
-        n += 1;
-        path = folder.join(format!("{stem}-{n}.zip"));
-    }
-    Ok(path)
+    Ok(crate::paths::first_unused(|n| match n {
+        1 => folder.join(&name),
+        n => folder.join(format!("{stem}-{n}.zip")),
+    })?)
 }
 
 /// The name a downloaded clip has in the download folder: `<id>.<ext>`, `ext` from its URL.

@@ -634,6 +634,16 @@ impl Store {
         Ok(true)
     }
 
+    /// Where the user saved generation `id`'s clip on this device, if they did.
+    pub fn saved_clip_path(&self, id: &str) -> Result<Option<PathBuf>> {
+        let path: Option<Option<String>> = self
+            .conn
+            .prepare_cached("SELECT local_file FROM generations WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(path.flatten().map(PathBuf::from))
+    }
+
     /// What this database holds, counted, for the "everything we store about you" view.
     pub fn holdings(&self) -> Result<Holdings> {
         let count = |sql: &str| -> Result<u64> {
