@@ -178,6 +178,8 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
         !t.to_lowercase().contains("offline")
     })
     .await;
+    // The whole deletion, as the user lives it: from opening the account to the receipt.
+    let deleting = std::time::Instant::now();
     click(&app, "#open-account").await;
     click(&app, "#delete-account").await;
     type_into(&app, "#delete-password", "wrong password").await;
@@ -191,6 +193,9 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
     click(&app, "#confirm-delete").await;
     element(&app, "#auth-email").await;
     element(&app, "#deletion-receipt").await;
+    let took = deleting.elapsed();
+    eprintln!("info account deletion flow {} ms", took.as_millis());
+    assert!(took.as_secs() < 60, "the account deletion took {took:?}");
     // The receipt, saved as a file the user keeps.
     click(&app, "#save-receipt").await;
     let status = text_until(
