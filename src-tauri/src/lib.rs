@@ -52,7 +52,6 @@ pub fn run() {
             commands::studio::generate,
             commands::studio::draft,
             commands::studio::save_draft,
-            commands::studio::notify_finished,
             commands::library::library,
             commands::library::library_counts,
             commands::library::library_item,

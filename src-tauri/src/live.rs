@@ -6,10 +6,15 @@
 //! actions, the last error), `sync-progress` (`{phase, pages, items}` while a sync runs),
 //! `library-changed`, `account-changed`, and `signed-out` when the session was revoked — the
 //! local history and the outbox stay, and signing in again sends what waits.
+//!
+//! A generation that finishes while the window is not focused is announced by a desktop
+//! notification from here, not from the window: it fires whichever view is open.
 
 use std::time::Duration;
 
+use cleom_core::model::{Generation, Status};
 use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::session::AccountView;
 use crate::error::CommandError;
@@ -107,6 +112,7 @@ pub async fn sync_once(app: &AppHandle) -> bool {
             if report.changed_library() {
                 let _ = app.emit("library-changed", ());
             }
+            notify_finished(app, &report.finished);
             if report.profile_changed || report.sent > 0 || report.refused > 0 {
                 if let Ok(view) = AccountView::of(&account) {
                     let _ = app.emit("account-changed", view);
@@ -138,6 +144,110 @@ pub async fn sync_once(app: &AppHandle) -> bool {
     account.has_active_generations().unwrap_or(false)
 }
 
+/// Tells the user, with one desktop notification, that generations they were waiting for have
+/// finished — unless they are looking at the app, where the Library shows it. The text holds no
+/// prompt: notification servers keep a history.
+fn notify_finished(app: &AppHandle, finished: &[Generation]) {
+    if finished.is_empty() {
+        return;
+    }
+    let looking = app
+        .get_webview_window("main")
+        .and_then(|window| window.is_focused().ok())
+        .unwrap_or(false);
+    if looking {
+        return;
+    }
+    let (title, body) = finished_message(finished);
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::debug!("no desktop notification: {e}");
+    }
+}
+
+/// The notification's title and body for generations that finished.
+fn finished_message(finished: &[Generation]) -> (String, String) {
+    if let [one] = finished {
+        let clip = format!(
+            "A {} s {} clip",
+            one.settings.duration_seconds,
+            one.settings.resolution.as_str()
+        );
+        return match one.status {
+            Status::Failed => (
+                "A generation failed".into(),
+                format!("{clip} could not be made."),
+            ),
+            _ => (
+                "Your clip is ready".into(),
+                format!("{clip} is in your Library."),
+            ),
+        };
+    }
+    let failed = finished
+        .iter()
+        .filter(|g| g.status == Status::Failed)
+        .count();
+    let ready = finished.len() - failed;
+    let title = match (ready, failed) {
+        (_, 0) => format!("{ready} clips are ready"),
+        (0, _) => format!("{failed} generations failed"),
+        _ => format!("{} generations finished", finished.len()),
+    };
+    let body = match (ready, failed) {
+        (_, 0) => "They are in your Library.".to_string(),
+        (0, _) => "They could not be made.".to_string(),
+        _ => format!("{ready} ready, {failed} failed. See your Library."),
+    };
+    (title, body)
+}
+
 fn emit_sync_state(app: &AppHandle, state: SyncState) {
     let _ = app.emit("sync-state", state);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished(status: Status, seconds: u32) -> Generation {
+        Generation {
+            id: "g".into(),
+            prompt: "a secret prompt".into(),
+            mode: cleom_core::model::Mode::TextToVideo,
+            settings: cleom_core::model::Settings {
+                duration_seconds: seconds,
+                ..Default::default()
+            },
+            references: Vec::new(),
+            status,
+            progress: 1.0,
+            credits_charged: 0,
+            output_url: None,
+            thumbnail_url: None,
+            error: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
+            deleted: false,
+            deleted_at: None,
+        }
+    }
+
+    #[test]
+    fn one_message_says_what_finished_without_the_prompt() {
+        let (title, body) = finished_message(&[finished(Status::Failed, 7)]);
+        assert_eq!(title, "A generation failed");
+        assert!(body.starts_with("A 7 s ") && body.ends_with("could not be made."));
+        let many = [
+            finished(Status::Succeeded, 5),
+            finished(Status::Succeeded, 5),
+            finished(Status::Failed, 5),
+        ];
+        let (title, body) = finished_message(&many);
+        assert_eq!(title, "3 generations finished");
+        assert_eq!(body, "2 ready, 1 failed. See your Library.");
+        assert_eq!(finished_message(&many[..2]).0, "2 clips are ready");
+        for (title, body) in [finished_message(&many), finished_message(&many[..1])] {
+            assert!(!title.contains("secret") && !body.contains("secret"));
+        }
+    }
 }

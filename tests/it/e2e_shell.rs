@@ -8,8 +8,11 @@ use fantoccini::key::Key;
 use fantoccini::Locator;
 
 use crate::e2e_studio::{js, sign_up, start_driver, AppDirs};
+use crate::notifications::{NotificationService, Shown};
 use crate::support;
-use crate::window::{attr_until, can_run, element, js_until, screenshot, text_until};
+use crate::window::{
+    attr_until, can_run, click, element, js_until, screenshot, text_until, type_into,
+};
 
 async fn press(app: &fantoccini::Client, keys: &str) {
     let target = app.active_element().await.unwrap();
@@ -137,6 +140,77 @@ async fn the_dark_theme_follows_the_system() {
     screenshot(&app, "43-dark-sign-in").await;
     sign_up(&app, &support::unique_email("dark"), "a dark password").await;
     screenshot(&app, "44-dark-main").await;
+    app.close().await.unwrap();
+    backend.shutdown().await;
+}
+
+/// Generates a clip of `seconds` from the Studio once its estimate is shown.
+async fn generate(app: &fantoccini::Client, prompt: &str, seconds: u32) {
+    type_into(app, "#prompt", prompt).await;
+    type_into(app, "#duration", &seconds.to_string()).await;
+    js_until(
+        app,
+        "return document.getElementById('estimate')?.dataset.value > 0
+           && !document.getElementById('generate').disabled;",
+        "an estimate and Generate enabled",
+    )
+    .await;
+    click(app, "#generate").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_generation_that_finishes_unwatched_is_announced_on_the_desktop() {
+    if !can_run() {
+        return;
+    }
+    let desktop = NotificationService::start().await;
+    let backend_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let dirs = AppDirs::new();
+    let driver = start_driver(&dirs.env(&backend.base_url()));
+    let app = driver.open_app().await;
+    sign_up(
+        &app,
+        &support::unique_email("notify"),
+        "a notified password",
+    )
+    .await;
+
+    // Unusual lengths tell this test's notifications from any other window test's.
+    let made_for = |seconds: u32| Shown {
+        summary: "Your clip is ready".into(),
+        body: format!("A {seconds} s 1080p clip is in your Library."),
+    };
+    // Watched: the window has the focus, the Library shows the clip, the desktop stays quiet.
+    generate(&app, "A kite over dunes, <b>watched</b>", 12).await;
+    attr_until(&app, "[data-testid=generation]", "data-status", "succeeded").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !desktop.shown().contains(&made_for(12)),
+        "a notification while the user was looking: {:?}",
+        desktop.shown()
+    );
+
+    // Unwatched: the user turns to something else. Without a window manager X gives the focus
+    // to the window under the pointer (the middle of the screen), so moving the window away
+    // from it takes the focus away.
+    generate(&app, "A kite over dunes, <b>announced</b>", 13).await;
+    app.set_window_rect(760, 500, 500, 280).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !desktop.shown().contains(&made_for(13)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no desktop notification; the desktop received {:?}",
+            desktop.shown()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let prompts_shown = desktop
+        .shown()
+        .iter()
+        .any(|n| n.body.contains("kite") || n.summary.contains("kite"));
+    assert!(!prompts_shown, "a prompt reached the notification history");
+    screenshot(&app, "45-notified").await;
     app.close().await.unwrap();
     backend.shutdown().await;
 }

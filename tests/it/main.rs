@@ -9,6 +9,7 @@ mod e2e_privacy;
 mod e2e_shell;
 mod e2e_studio;
 mod flow;
+mod notifications;
 mod privacy;
 mod seed;
 mod support;

@@ -289,6 +289,34 @@ async fn a_sync_with_nothing_new_is_one_request() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_sync_reports_each_generation_it_saw_finish_once() {
+    let backend_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let backend = started_backend(backend_dir.path()).await;
+    let account = device(data.path(), memory_keychain(), &backend.base_url())
+        .sign_up(&support::unique_email("finished"), &password())
+        .await
+        .unwrap();
+    let made = account
+        .generate_with("a paper boat in the rain", short(), Vec::new())
+        .await
+        .unwrap();
+    let mut finished = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while account.has_active_generations().unwrap() {
+        assert!(Instant::now() < deadline, "the generation did not finish");
+        finished.extend(account.sync().await.unwrap().finished);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let ids: Vec<&str> = finished.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(ids, [made.id.as_str()]);
+    assert_eq!(finished[0].status, Status::Succeeded);
+    let report = account.sync().await.unwrap();
+    assert!(report.finished.is_empty(), "reported once: {report:?}");
+    backend.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_refused_offline_generation_comes_back_failed_and_is_never_lost() {
     let backend_dir = tempfile::tempdir().unwrap();
     let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

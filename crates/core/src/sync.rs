@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
 use crate::error::{Error, Result};
+use crate::model::Generation;
 use crate::remote::cleom_api::MAX_BATCH_DELETE;
 use crate::remote::documents;
 use crate::remote::firestore::{
@@ -34,7 +35,7 @@ const THUMBNAILS_PER_SYNC: usize = 50;
 const PROFILE_MARK: &str = "sync.profile";
 
 /// What one sync changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncReport {
     /// Queued actions the server accepted.
@@ -46,6 +47,8 @@ pub struct SyncReport {
     pub ledger_entries: usize,
     pub purchases: usize,
     pub thumbnails: usize,
+    /// Generations that were queued or running here and have succeeded or failed since.
+    pub finished: Vec<Generation>,
 }
 
 impl SyncReport {
@@ -324,7 +327,15 @@ async fn pull(
         return Ok(());
     }
     for collection in Collection::ALL {
-        let pulled = pull_collection(account, remote, token, collection, progress).await?;
+        let pulled = pull_collection(
+            account,
+            remote,
+            token,
+            collection,
+            progress,
+            &mut report.finished,
+        )
+        .await?;
         match collection {
             Collection::Generations => report.generations = pulled,
             Collection::CreditLedger => report.ledger_entries = pulled,
@@ -385,6 +396,7 @@ async fn pull_collection(
     token: &SecretString,
     collection: Collection,
     progress: &(dyn Fn(&SyncProgress) + Sync),
+    finished: &mut Vec<Generation>,
 ) -> Result<usize> {
     let parent = format!("users/{}", account.uid());
     let mut pulled = 0;
@@ -407,9 +419,9 @@ async fn pull_collection(
                     .iter()
                     .map(documents::generation_from_document)
                     .collect::<Result<Vec<_>, _>>()?;
-                account.with_store(|store| {
+                finished.extend(account.with_store(|store| {
                     Ok(store.apply_generations_page(&items, collection.cursor_key(), &next)?)
-                })?;
+                })?);
             }
             Collection::CreditLedger => {
                 let items = page

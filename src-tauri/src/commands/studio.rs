@@ -1,7 +1,6 @@
-use cleom_core::model::{Reference, Settings, Status};
+use cleom_core::model::{Reference, Settings};
 use cleom_core::pricing::Estimate;
-use tauri::{AppHandle, State};
-use tauri_plugin_notification::NotificationExt;
+use tauri::State;
 
 use crate::commands::library::GenerationView;
 use crate::error::CommandResult;
@@ -54,36 +53,4 @@ pub async fn save_draft(state: State<'_, AppState>, draft: String) -> CommandRes
         );
     }
     Ok(state.account().await?.save_draft(&draft)?)
-}
-
-/// Tells the user, with a desktop notification, that a generation has finished. The text comes
-/// from the store, not the window, and holds no prompt (notification servers keep a history).
-/// Answers whether a notification was shown: nothing is shown for an unknown or unfinished
-/// generation, or where the system has no notification service.
-#[tauri::command]
-pub async fn notify_finished(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    id: String,
-) -> CommandResult<bool> {
-    let Some(generation) = state.account().await?.generation(&id)? else {
-        return Ok(false);
-    };
-    let (title, verb) = match generation.status {
-        Status::Succeeded => ("Your clip is ready", "is in your Library"),
-        Status::Failed => ("A generation failed", "could not be made"),
-        _ => return Ok(false),
-    };
-    let body = format!(
-        "A {} s {} clip {verb}.",
-        generation.settings.duration_seconds,
-        generation.settings.resolution.as_str()
-    );
-    match app.notification().builder().title(title).body(body).show() {
-        Ok(()) => Ok(true),
-        Err(e) => {
-            tracing::debug!("no desktop notification: {e}");
-            Ok(false)
-        }
-    }
 }

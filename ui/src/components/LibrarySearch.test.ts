@@ -101,7 +101,6 @@ function backend() {
     return found ? { ...found, thumbnail: PNG } : null;
   });
   tauri.handle('thumbnail', () => null);
-  tauri.handle('notify_finished', () => true);
 }
 
 async function library(props: Record<string, unknown> = {}) {

@@ -56,8 +56,6 @@ export const api = {
   /** The account the passphrase unlocked (the last session), or null: then sign in. */
   unlockWithPassphrase: (passphrase: string) =>
     call<AccountView | null>('unlock_with_passphrase', { passphrase }),
-  /** A desktop notification that generation `id` finished; true if one was shown. */
-  notifyFinished: (id: string) => call<boolean>('notify_finished', { id }),
   library: (limit: number, before: LibraryCursor | null) =>
     call<LibraryPage>('library', { limit, before }),
   /** A page for a search, filters and a sort; page on with `after: page.next`. */

@@ -150,7 +150,7 @@ export function coalesce(task: () => Promise<void>): () => Promise<void> {
 /**
  * Which generations just finished: `watched` holds the status of every item last seen queued
  * or running; items now succeeded or failed are returned (and forgotten), items now active
- * are remembered. Used for the desktop notification and the screen-reader announcement.
+ * are remembered. Used for the screen-reader announcement.
  */
 export function finishedSince(watched: Map<string, Status>, items: readonly GenerationView[]): GenerationView[] {
   const finished: GenerationView[] = [];

@@ -339,20 +339,21 @@ impl Store {
     }
 
     /// Applies one synced page and saves the sync cursor that follows it in the same
-    /// transaction, so an interrupted sync never skips or repeats a page.
+    /// transaction, so an interrupted sync never skips or repeats a page. Answers the
+    /// generations this page finished: queued or running here before, succeeded or failed now.
     pub fn apply_generations_page(
         &mut self,
         generations: &[Generation],
         cursor_name: &str,
         cursor: &str,
-    ) -> Result<usize> {
+    ) -> Result<Vec<Generation>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        write_generations(&tx, generations)?;
+        let finished = write_generations(&tx, generations)?;
         write_cursor(&tx, cursor_name, cursor)?;
         tx.commit()?;
-        Ok(generations.len())
+        Ok(finished)
     }
 
     /// True while any generation is queued or running.
@@ -736,11 +737,12 @@ impl Store {
 
 /// Writes synced generations inside `tx`; tombstones remove the row (its thumbnail and search
 /// entry go with it). Where the user saved a clip (`local_file`) is this device's own and is
-/// kept across updates.
-fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result<()> {
+/// kept across updates. Answers the generations that finished with this write (they were
+/// queued or running here before and succeeded or failed now), for the desktop notification.
+fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result<Vec<Generation>> {
     let mut remove = tx.prepare_cached("DELETE FROM generations WHERE id = ?1")?;
     let mut existing =
-        tx.prepare_cached("SELECT seq, created_key FROM generations WHERE id = ?1")?;
+        tx.prepare_cached("SELECT seq, created_key, status FROM generations WHERE id = ?1")?;
     let mut park = tx.prepare_cached("UPDATE generations SET seq = ?2 WHERE id = ?1")?;
     // The same columns, in the same order, for both statements: ?1 is seq, ?2 the id.
     let mut insert = tx.prepare_cached(
@@ -768,6 +770,7 @@ fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE kind = 'delete_generation' AND state = 'pending')",
         )?
         .query_row([], |r| r.get::<_, bool>(0))?;
+    let mut finished = Vec::new();
     for g in generations {
         if g.deleted {
             if remove.execute([&g.id])? > 0 {
@@ -781,11 +784,17 @@ fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result
         let created_key = time_key(&g.created_at).map_err(|e| invalid(&g.id, e))?;
         let settings = serde_json::to_string(&g.settings).map_err(|e| invalid(&g.id, e))?;
         let references = serde_json::to_string(&g.references).map_err(|e| invalid(&g.id, e))?;
-        let found: Option<(i64, i64)> = existing
-            .query_row([&g.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        let found: Option<(i64, i64, String)> = existing
+            .query_row([&g.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
+        if let Some((_, _, was)) = &found {
+            let was_active = was == Status::Queued.as_str() || was == Status::Running.as_str();
+            if was_active && matches!(g.status, Status::Succeeded | Status::Failed) {
+                finished.push(g.clone());
+            }
+        }
         let seq = match found {
-            Some((seq, key)) if key == created_key => seq,
+            Some((seq, key, _)) if key == created_key => seq,
             Some(_) => {
                 // The creation time changed (the server corrected it): move the row out of its
                 // place first, so making room at the new place cannot collide with it.
@@ -829,7 +838,7 @@ fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result
             insert.execute(values)?;
         }
     }
-    Ok(())
+    Ok(finished)
 }
 
 /// The `sync_state` key set while deleted generations' words wait in the search index.

@@ -406,6 +406,50 @@ fn upserts_update_in_place_and_reject_bad_times_atomically() {
     );
 }
 
+#[test]
+fn a_page_answers_the_generations_it_finished() {
+    let f = fixture();
+    let mut store = Store::create(&f.path, &key()).unwrap();
+    let with_status = |id: &str, status: Status| Generation {
+        status,
+        ..generation(id, "2025-03-01T10:00:00Z")
+    };
+    let first = [
+        with_status("queued", Status::Queued),
+        with_status("running", Status::Running),
+        with_status("still", Status::Running),
+        with_status("done", Status::Succeeded),
+    ];
+    let finished = store.apply_generations_page(&first, "cursor", "1").unwrap();
+    assert!(finished.is_empty(), "nothing was running here before");
+
+    let second = [
+        with_status("queued", Status::Failed),
+        with_status("running", Status::Succeeded),
+        with_status("still", Status::Running),
+        with_status("done", Status::Succeeded),
+        with_status("new", Status::Succeeded),
+    ];
+    let finished = store
+        .apply_generations_page(&second, "cursor", "2")
+        .unwrap();
+    let ids: Vec<&str> = finished.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["queued", "running"],
+        "only what was queued or running here and has an outcome now"
+    );
+    assert_eq!(finished[0].status, Status::Failed);
+
+    let again = store
+        .apply_generations_page(&second, "cursor", "3")
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "a page applied twice finishes nothing twice"
+    );
+}
+
 pub(super) fn fts_matches(store: &Store, query: &str) -> Vec<String> {
     store
         .conn
