@@ -464,3 +464,65 @@ describe('password-protected export', () => {
     expect(tauri.callsOf('export_data')[1]).toEqual({});
   });
 });
+
+describe('dialogs in Account & Privacy', () => {
+  beforeEach(() => {
+    tauri.reset();
+    items = [generation({ id: 'g1' })];
+    outbox = [];
+  });
+
+  it('Escape closes the confirmation on top only, then Account & Privacy, and the focus goes back', async () => {
+    backend();
+    render(App);
+    const opener = await waitFor(() => must('#open-account'));
+    opener.focus();
+    await fireEvent.click(opener);
+    const account = await waitFor(() => must('#account-dialog'));
+    await fireEvent.click(must('#delete-all-history'));
+    await waitFor(() => must('#delete-all-history-dialog'));
+    await fireEvent.keyDown(must('#cancel-delete-all-history'), { key: 'Escape' });
+    await waitFor(() => expect($('#delete-all-history-dialog')).toBeNull());
+    expect($('#account-dialog')).toBe(account);
+    expect(tauri.callsOf('delete_all_history')).toHaveLength(0);
+
+    await fireEvent.keyDown(account, { key: 'Escape' });
+    await waitFor(() => expect($('#account-dialog')).toBeNull());
+    await waitFor(() => expect(document.activeElement).toBe(must('#open-account')));
+  });
+
+  it('selects a wrong password to type it again', async () => {
+    await openAccount();
+    await fireEvent.click(must('#delete-account'));
+    tauri.handle('delete_account', () => {
+      throw { code: 'auth.invalid_credentials', message: 'Wrong password.' };
+    });
+    await fireEvent.input(must('#delete-password'), { target: { value: 'wrong' } });
+    await fireEvent.click(must('#confirm-delete'));
+    await waitFor(() => expect(text('#delete-error')).toBe('Wrong password.'));
+    const input = must<HTMLInputElement>('#delete-password');
+    await waitFor(() => expect(document.activeElement).toBe(input));
+    expect(input.disabled).toBe(false);
+    expect([input.selectionStart, input.selectionEnd]).toEqual([0, 'wrong'.length]);
+  });
+
+  it('does not load the access report again when the library or the account changes', async () => {
+    tauri.handle('access_report', () => accessReport());
+    await openAccount();
+    await fireEvent.click(must('#open-access'));
+    const dialog = must('#access-dialog');
+    await waitFor(() => expect(text('#access-status')).toMatch(/^Up to date as of /));
+    const status = text('#access-status');
+
+    items = [generation({ id: 'g1', updatedAt: '2025-02-01T10:00:00Z' })];
+    tauri.emit('library-changed', null);
+    tauri.emit('account-changed', { ...account, creditBalance: 1300 });
+    await waitFor(() => expect(must('#account-balance').getAttribute('data-value')).toBe('1300'));
+    await waitFor(() => expect(tauri.callsOf('library').length).toBeGreaterThan(1));
+
+    expect($('#access-dialog')).toBe(dialog);
+    expect(tauri.callsOf('access_report')).toHaveLength(1);
+    expect(text('#access-status')).toBe(status);
+    expect(text('#access-device-saved-clips')).toBe('1');
+  });
+});

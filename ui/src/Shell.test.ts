@@ -187,6 +187,36 @@ describe('sync indicator and outbox', () => {
   });
 });
 
+describe('an open detail view', () => {
+  beforeEach(() => {
+    tauri.reset();
+    items = [generation({ id: 'g1', prompt: 'A fox in the snow', clipKind: 'image' })];
+    outbox = [];
+    ledger = [];
+    purchases = [];
+  });
+
+  it('keeps playing the clip when library-changed and account-changed come in', async () => {
+    await mainScreen();
+    await fireEvent.click(must('[data-id="g1"]'));
+    const dialog = must('#generation-detail');
+    await waitFor(() => must('#detail-play'));
+    await fireEvent.click(must('#detail-play'));
+    const player = must('#detail-player');
+
+    items = [{ ...items[0], updatedAt: '2025-02-01T10:00:00Z' }];
+    const loads = tauri.callsOf('library_item').length;
+    tauri.emit('library-changed', null);
+    tauri.emit('account-changed', { ...account, creditBalance: 1300 });
+    await waitFor(() => expect(tauri.callsOf('library_item').length).toBeGreaterThan(loads));
+    await waitFor(() => expect(must('#balance').getAttribute('data-value')).toBe('1300'));
+
+    expect($('#generation-detail')).toBe(dialog);
+    expect($('#detail-player')).toBe(player);
+    expect(must('#detail-play').getAttribute('aria-pressed')).toBe('true');
+  });
+});
+
 describe('Account & Privacy', () => {
   beforeEach(() => {
     tauri.reset();
