@@ -18,6 +18,7 @@ use crate::config::AppConfig;
 use crate::state::AppState;
 
 pub fn run() {
+    let started = std::time::Instant::now();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -30,10 +31,20 @@ pub fn run() {
         .plugin(window::state_plugin())
         .plugin(tauri_plugin_notification::init())
         .on_window_event(window::on_event)
+        .on_page_load(move |_, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Started {
+                let after_ms = started.elapsed().as_millis() as u64;
+                tracing::info!(after_ms, "start-up: the page begins to load");
+            }
+        })
         .register_asynchronous_uri_scheme_protocol(clip_protocol::SCHEME, clip_protocol::handle)
-        .setup(|app| {
+        .setup(move |app| {
             let config = AppConfig::from_env()?;
-            let state = tauri::async_runtime::block_on(AppState::start(config))?;
+            let state = tauri::async_runtime::block_on(AppState::start(config, started))?;
+            tracing::info!(
+                after_ms = started.elapsed().as_millis() as u64,
+                "start-up: the window is made and the account resumed"
+            );
             app.manage(state);
             app.manage(commands::privacy::ExportJob::default());
             live::spawn(app.handle().clone());
@@ -57,6 +68,7 @@ pub fn run() {
             commands::library::library_item,
             commands::library::thumbnail,
             commands::library::sync_now,
+            commands::library::library_shown,
             commands::library::save_clip,
             commands::library::open_clip,
             commands::changes::delete_generations,

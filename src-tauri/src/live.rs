@@ -1,6 +1,7 @@
 //! Keeps the Library live: a background task syncs every second while a generation is running
-//! and every 20 seconds otherwise, or at once when woken (start-up, sign-in, "Sync now", and
-//! after every local change), and tells the window what changed.
+//! and every 20 seconds otherwise, or at once when woken (sign-in, "Sync now", and
+//! after every local change), and tells the window what changed. At start-up the first sync
+//! waits until the window has painted the Library (at most 3 s), so the two do not compete.
 //!
 //! Events: `sync-state` (idle / syncing / offline / error, last success, pending and refused
 //! actions, the last error), `sync-progress` (`{phase, pages, items}` while a sync runs),
@@ -25,8 +26,16 @@ const IDLE_INTERVAL: Duration = Duration::from_secs(20);
 /// How often the anonymous feature counts are offered (sent only with the user's opt-in).
 const ANALYTICS_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
+/// How long the first sync waits for the window to show the Library (it is woken as soon as
+/// the Library's first page is painted): at start-up the window comes first.
+const FIRST_SYNC_AFTER: Duration = Duration::from_secs(3);
+
 pub fn spawn(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
+        {
+            let state = app.state::<AppState>();
+            let _ = tokio::time::timeout(FIRST_SYNC_AFTER, state.sync_now.notified()).await;
+        }
         let mut last_report = std::time::Instant::now();
         loop {
             let active = sync_once(&app).await;

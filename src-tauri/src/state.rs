@@ -30,6 +30,10 @@ pub struct AppState {
     _embedded: Option<RunningBackend>,
     /// The receipt of the account deleted last, for "Save the receipt" on the sign-in screen.
     pub last_receipt: Mutex<Option<cleom_core::account::DeletionReceipt>>,
+    /// When the process began, and whether the Library has shown its first page since: the
+    /// start-up time is logged once (see `commands::library::library_shown`).
+    pub started: std::time::Instant,
+    pub library_shown: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,7 +67,10 @@ impl Default for SyncState {
 }
 
 impl AppState {
-    pub async fn start(config: AppConfig) -> Result<AppState, Box<dyn std::error::Error>> {
+    pub async fn start(
+        config: AppConfig,
+        started: std::time::Instant,
+    ) -> Result<AppState, Box<dyn std::error::Error>> {
         let data = DataDir::from_env_or_default()?;
         let (backend, endpoints, embedded) = match config.backend {
             BackendChoice::Endpoints(endpoints) => {
@@ -107,6 +114,13 @@ impl AppState {
         let remote = Remote::new(endpoints)?;
         // The OS keychain, or passphrase mode when there is none (the UI asks for it).
         let keychain = Arc::new(SecretStore::choose(&data, Channel::current()));
+        if let SecretStore::Passphrase {
+            reason: Some(reason),
+            ..
+        } = keychain.as_ref()
+        {
+            tracing::warn!(reason, "no usable OS keychain: passphrase mode");
+        }
         let device = Device::new(data, keychain, remote)?;
         let account = match device.resume() {
             Ok(account) => account.map(Arc::new),
@@ -125,6 +139,8 @@ impl AppState {
             sync_running: tokio::sync::Mutex::new(()),
             _embedded: embedded,
             last_receipt: Mutex::new(None),
+            started,
+            library_shown: Default::default(),
         })
     }
 

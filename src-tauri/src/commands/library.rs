@@ -206,6 +206,22 @@ pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> CommandResu
     Ok(state.sync_state())
 }
 
+/// The window painted the Library's first page. The first time after start-up, the time since
+/// the process began is logged: the start-up figure a user feels (the benchmark in tests/perf
+/// reads it, and anyone can with `RUST_LOG=info`).
+#[tauri::command]
+pub fn library_shown(state: State<'_, AppState>) {
+    if !state
+        .library_shown
+        .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        let after_ms = u64::try_from(state.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(after_ms, "start-up: the Library shows its first page");
+        // The window is up: the first sync need not wait any longer (see `live::spawn`).
+        state.sync_now.notify_one();
+    }
+}
+
 /// "Download": saves the clip into the export folder (the Downloads folder by default) under a
 /// name from its prompt → `{path, folder}` (for "Show in folder").
 #[tauri::command]

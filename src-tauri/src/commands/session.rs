@@ -1,7 +1,9 @@
 //! Who is signed in, and the account's sign-in credentials.
 //!
 //! JSON shapes (camelCase); errors are `{code, message}`:
-//! - `app_status()` → `{keychain, backend, account: AccountView | null, online}`
+//! - `app_status()` → `{keychain: KeychainState | null, backend, account: AccountView | null,
+//!   online}`; `keychain` is null while an account is signed in (only the sign-in screen
+//!   shows it).
 //! - `sign_up({email, password})`, `sign_in({email, password})` → `AccountView`:
 //!   `{uid, email, displayName, creditBalance, analyticsOptIn}`
 //! - `sign_out()` → `null`
@@ -57,7 +59,10 @@ impl AccountView {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppStatus {
-    keychain: KeychainState,
+    /// Only checked for the sign-in screen (null while an account is signed in): a check writes
+    /// to the keychain and takes a tenth of a second, and a signed-in account has just read
+    /// its secrets from it.
+    keychain: Option<KeychainState>,
     backend: BackendInfo,
     account: Option<AccountView>,
     online: bool,
@@ -68,7 +73,7 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> 
     let account = state.account.read().await.clone();
     let account = account.map(|a| AccountView::of(&a)).transpose()?;
     Ok(AppStatus {
-        keychain: state.device.keychain_state(),
+        keychain: account.is_none().then(|| state.device.keychain_state()),
         backend: state.backend.clone(),
         account,
         online: state.sync_state().state != "offline",

@@ -85,6 +85,21 @@ describe('Library', () => {
     expect(localStorage.getItem('cleom.libraryView')).toBe('grid');
   });
 
+  it('reports once that its first page is painted (the start-up time is logged from there)', async () => {
+    // Animation frames the earlier tests' (unmounted) Libraries asked for still report; let
+    // them run first.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    tauri.reset();
+    backend();
+    tauri.handle('library_shown', () => null);
+    const before = tauri.callsOf('library_shown').length;
+    render(Library, { onerror: vi.fn() });
+    await waitFor(() => expect(tauri.callsOf('library_shown')).toHaveLength(before + 1));
+    tauri.emit('library-changed', null);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(tauri.callsOf('library_shown')).toHaveLength(before + 1);
+  });
+
   it('announces finished generations to screen readers', async () => {
     let status: 'running' | 'succeeded' = 'running';
     tauri.handle('library', () => ({ items: [generation({ id: 'r1', status, progress: 0.5 })], next: null }));

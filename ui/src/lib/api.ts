@@ -56,6 +56,8 @@ export const api = {
   /** The account the passphrase unlocked (the last session), or null: then sign in. */
   unlockWithPassphrase: (passphrase: string) =>
     call<AccountView | null>('unlock_with_passphrase', { passphrase }),
+  /** The Library painted its first page (logged once, as the start-up time; the first sync waits for it). */
+  libraryShown: () => call<null>('library_shown'),
   library: (limit: number, before: LibraryCursor | null) =>
     call<LibraryPage>('library', { limit, before }),
   /** A page for a search, filters and a sort; page on with `after: page.next`. */

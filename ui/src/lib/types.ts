@@ -21,7 +21,8 @@ export type AccountView = {
 };
 
 export type AppStatus = {
-  keychain: KeychainState;
+  /** Null while an account is signed in: only the sign-in screen shows it. */
+  keychain: KeychainState | null;
   backend: { kind: 'embedded' | 'remote'; url: string };
   account: AccountView | null;
   online: boolean;

@@ -118,6 +118,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0003_thumbnail_wanted.sql"),
     ),
     ("0004_outbox", include_str!("migrations/0004_outbox.sql")),
+    ("0005_active", include_str!("migrations/0005_active.sql")),
 ];
 
 /// SQLite's page cache per connection, in KiB. The default (2 MiB) holds little of a 100,000

@@ -378,6 +378,28 @@ fn pages_are_read_from_an_index() {
 }
 
 #[test]
+fn the_active_check_reads_only_active_rows() {
+    let f = fixture();
+    let mut store = Store::create(&f.path, &key()).unwrap();
+    let active = plan(
+        &store,
+        "SELECT 1 FROM generations WHERE status IN ('queued', 'running')",
+        [],
+    );
+    assert!(active.contains("generations_active"), "{active}");
+    assert!(!store.has_active_generations().unwrap());
+    let mut running = generation("g1", "2025-03-01T10:00:00Z");
+    running.status = Status::Running;
+    store
+        .upsert_generations(&[generation("g0", "2025-03-01T09:00:00Z"), running.clone()])
+        .unwrap();
+    assert!(store.has_active_generations().unwrap());
+    running.status = Status::Failed;
+    store.upsert_generations(&[running]).unwrap();
+    assert!(!store.has_active_generations().unwrap());
+}
+
+#[test]
 fn upserts_update_in_place_and_reject_bad_times_atomically() {
     let f = fixture();
     let mut store = Store::create(&f.path, &key()).unwrap();
