@@ -27,20 +27,31 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
 
+    // The account is resumed (keychain, encrypted store, maybe the embedded backend) while GTK
+    // and the window start, not after: both take about a tenth of a second.
+    let resuming = std::thread::spawn(move || {
+        let config = AppConfig::from_env().map_err(|e| e.to_string())?;
+        tauri::async_runtime::block_on(AppState::start(config, started)).map_err(|e| e.to_string())
+    });
+    let page_started = std::sync::Once::new();
+
     tauri::Builder::default()
         .plugin(window::state_plugin())
         .plugin(tauri_plugin_notification::init())
         .on_window_event(window::on_event)
         .on_page_load(move |_, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started {
-                let after_ms = started.elapsed().as_millis() as u64;
-                tracing::info!(after_ms, "start-up: the page begins to load");
+                page_started.call_once(|| {
+                    let after_ms = started.elapsed().as_millis() as u64;
+                    tracing::info!(after_ms, "start-up: the page begins to load");
+                });
             }
         })
         .register_asynchronous_uri_scheme_protocol(clip_protocol::SCHEME, clip_protocol::handle)
         .setup(move |app| {
-            let config = AppConfig::from_env()?;
-            let state = tauri::async_runtime::block_on(AppState::start(config, started))?;
+            let state = resuming
+                .join()
+                .map_err(|_| "the start-up thread panicked".to_string())??;
             tracing::info!(
                 after_ms = started.elapsed().as_millis() as u64,
                 "start-up: the window is made and the account resumed"
