@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 . scripts/setup.sh
 
 ensure_app_packages
-apt_install_missing webkit2gtk-driver imagemagick
+apt_install_missing webkit2gtk-driver imagemagick xdotool
 command -v java >/dev/null || apt_install_missing openjdk-17-jre-headless
 ensure_toolchains
 if ! command -v tauri-driver >/dev/null; then

@@ -38,6 +38,7 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(window::state_plugin())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .on_window_event(window::on_event)
         .on_page_load(move |_, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started {
@@ -81,6 +82,7 @@ pub fn run() {
             commands::library::sync_now,
             commands::library::library_shown,
             commands::library::save_clip,
+            commands::library::save_clip_to,
             commands::library::open_clip,
             commands::changes::delete_generations,
             commands::changes::delete_all_history,

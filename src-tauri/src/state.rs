@@ -34,6 +34,8 @@ pub struct AppState {
     /// start-up time is logged once (see `commands::library::library_shown`).
     pub started: std::time::Instant,
     pub library_shown: std::sync::atomic::AtomicBool,
+    /// The folder last chosen with "Download to…" (the picker opens there next time).
+    pub download_folder: Mutex<Option<std::path::PathBuf>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -141,6 +143,7 @@ impl AppState {
             last_receipt: Mutex::new(None),
             started,
             library_shown: Default::default(),
+            download_folder: Mutex::new(None),
         })
     }
 

@@ -17,7 +17,8 @@ use crate::e2e_studio::{start_driver, AppDirs};
 use crate::seed;
 use crate::support;
 use crate::window::{
-    attr_until, can_run, click, element, js_until, screenshot, text_until, type_into,
+    attr_until, can_run, choose_folder_in_system_picker, click, element, js_until, screenshot,
+    text_until, type_into,
 };
 
 const PASSWORD: &str = "a long enough password";
@@ -58,6 +59,32 @@ async fn download_access_password_and_removing_this_devices_copy() {
     let exports = dirs.path("exports");
     let mut env = dirs.env(&url);
     env.push(("CLEOM_EXPORT_DIR", exports.clone()));
+    // This machine has no file manager: an `xdg-open` that writes down what it was asked to open.
+    let bin = dirs.root.path().join("bin");
+    let opened = dirs.root.path().join("opened.txt");
+    std::fs::create_dir(&bin).unwrap();
+    let launcher = bin.join("xdg-open");
+    std::fs::write(
+        &launcher,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" > '{}'\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &launcher,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    env.push((
+        "PATH",
+        format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    ));
     let driver = start_driver(&env);
     let app = driver.open_app().await;
     let item = "[data-testid=generation][data-index='0']";
@@ -76,6 +103,37 @@ async fn download_access_password_and_removing_this_devices_copy() {
     assert_eq!(&std::fs::read(&saved).unwrap()[..6], b"GIF89a");
     element(&app, "#detail-show-in-folder").await;
     screenshot(&app, "60-clip-downloaded").await;
+
+    // Download to…: the system's folder picker, a folder chosen there, the clip saved in it.
+    let chosen = dirs.root.path().join("chosen folder");
+    std::fs::create_dir(&chosen).unwrap();
+    click(&app, "#detail-download-to").await;
+    choose_folder_in_system_picker("Download the clip to", &chosen);
+    text_until(&app, "#detail-clip-folder", "the chosen folder", |t| {
+        t == chosen.to_str().unwrap()
+    })
+    .await;
+    let file = text_until(&app, "#detail-clip-file", "the saved file", |t| {
+        t.ends_with(".gif")
+    })
+    .await;
+    assert_eq!(&std::fs::read(chosen.join(&file)).unwrap()[..6], b"GIF89a");
+    // "Show in folder" opens the chosen folder (it and the export folder only) in the file
+    // manager, here the recording `xdg-open` put first on the app's PATH.
+    click(&app, "#detail-show-in-folder").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !opened.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "no file manager was asked to open a folder"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap().trim(),
+        chosen.to_str().unwrap()
+    );
+    screenshot(&app, "60a-clip-downloaded-to-a-chosen-folder").await;
 
     // The player: the clip comes from this device through the app's clip: scheme, which the
     // CSP allows (an image that loads has a width).

@@ -207,3 +207,35 @@ pub async fn js_until(client: &Client, script: &str, what: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Chooses `folder` in the system's folder picker (the GTK file chooser) titled `title`, as a
+/// user does with the keyboard: Ctrl+L, the path, Enter to go there, Enter to choose it. The
+/// keys are real X input (xdotool), since WebDriver reaches only the page.
+pub fn choose_folder_in_system_picker(title: &str, folder: &Path) {
+    let xdotool = |args: &[&str]| {
+        let out = Command::new("timeout")
+            .arg("20")
+            .arg("xdotool")
+            .args(args)
+            .output()
+            .expect("xdotool runs (apt install xdotool)");
+        assert!(
+            out.status.success(),
+            "xdotool {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let window = xdotool(&["search", "--sync", "--onlyvisible", "--name", title]);
+    let window = window.lines().last().unwrap_or_default().to_string();
+    xdotool(&["windowfocus", "--sync", &window]);
+    std::thread::sleep(Duration::from_millis(300));
+    xdotool(&["key", "--clearmodifiers", "ctrl+l"]);
+    std::thread::sleep(Duration::from_millis(200));
+    let path = format!("{}/", folder.display());
+    xdotool(&["type", "--delay", "10", &path]);
+    std::thread::sleep(Duration::from_millis(300));
+    xdotool(&["key", "Return"]);
+    std::thread::sleep(Duration::from_millis(500));
+    xdotool(&["key", "Return"]);
+}

@@ -41,7 +41,9 @@
 //! `library_item({id})` → `GenerationView & {thumbnail: string | null}` (a `data:` URL), or null.
 //!
 //! `save_clip({id})` → `{path, folder}`: the clip saved in the export folder (resumable; never
-//! overwrites). `open_clip({id})` → `{path, folder}`: the clip opened in the default app.
+//! overwrites). `save_clip_to({id})` asks for a folder with the system's folder picker first
+//! (it opens where the last one was chosen) → `{path, folder}`, or null when the user cancels.
+//! `open_clip({id})` → `{path, folder}`: the clip opened in the default app.
 //!
 //! Errors are `{code, message}`; a bad query or cursor is `store.invalid_input`.
 
@@ -52,7 +54,7 @@ use cleom_core::store::{
     Thumbnail,
 };
 use serde::Serialize;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 
 use crate::error::CommandResult;
 use crate::live;
@@ -220,6 +222,49 @@ pub fn library_shown(state: State<'_, AppState>) {
         // The window is up: the first sync need not wait any longer (see `live::spawn`).
         state.sync_now.notify_one();
     }
+}
+
+/// "Download to…": the system's folder picker, then the clip saved in the chosen folder. The
+/// picker is opened from here, so the webview needs no dialog or file-system permission.
+/// Answers null when the user cancels.
+#[tauri::command]
+pub async fn save_clip_to(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> CommandResult<Option<SavedClipView>> {
+    use tauri_plugin_dialog::DialogExt;
+    let account = state.account().await?;
+    let start = state
+        .download_folder
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_else(|| state.export_dir.clone());
+    let (chosen, picked) = tokio::sync::oneshot::channel();
+    let mut picker = app
+        .dialog()
+        .file()
+        .set_title("Download the clip to…")
+        .set_directory(start);
+    if let Some(window) = app.get_webview_window("main") {
+        picker = picker.set_parent(&window);
+    }
+    picker.pick_folder(move |folder| {
+        let _ = chosen.send(folder);
+    });
+    let Some(folder) = picked.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let folder = folder
+        .into_path()
+        .map_err(|e| cleom_core::Error::InvalidInput(format!("That folder can't be used: {e}")))?;
+    let path = account.save_clip(&id, &folder).await?;
+    *state
+        .download_folder
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(folder);
+    Ok(Some(SavedClipView::of(path)))
 }
 
 /// "Download": saves the clip into the export folder (the Downloads folder by default) under a

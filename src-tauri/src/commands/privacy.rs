@@ -93,14 +93,26 @@ pub fn cancel_export(job: State<'_, ExportJob>) -> bool {
     }
 }
 
-/// Opens the export folder in the system's file manager. Only folders inside the export folder
-/// are opened, so the window cannot make the app open arbitrary files or URLs.
+/// Opens a folder in the system's file manager: the export folder (or one inside it) or the
+/// folder the user last chose with "Download to…". Nothing else, so the window cannot make the
+/// app open arbitrary files or URLs.
 #[tauri::command]
 pub fn show_in_folder(state: State<'_, AppState>, path: String) -> CommandResult<()> {
-    let outside = || cleom_core::Error::InvalidInput("Only the export folder can be shown.".into());
+    let outside = || {
+        cleom_core::Error::InvalidInput(
+            "Only the export folder or a folder you chose can be shown.".into(),
+        )
+    };
     let root = std::fs::canonicalize(&state.export_dir).map_err(cleom_core::Error::from)?;
+    let chosen = state
+        .download_folder
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .and_then(|f| std::fs::canonicalize(f).ok());
     let folder = std::fs::canonicalize(&path).map_err(|_| outside())?;
-    if !folder.starts_with(&root) || !folder.is_dir() {
+    let allowed = folder.starts_with(&root) || chosen.as_ref() == Some(&folder);
+    if !allowed || !folder.is_dir() {
         return Err(outside().into());
     }
     open::that_detached(&folder).map_err(cleom_core::Error::from)?;

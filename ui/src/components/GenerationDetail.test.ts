@@ -60,6 +60,24 @@ describe('GenerationDetail clip actions', () => {
     await waitFor(() => expect(tauri.callsOf('show_in_folder')).toEqual([{ path: folder }]));
   });
 
+  it('downloads to a folder the user picks, and does nothing when the picker is cancelled', async () => {
+    show(generation({ id: 'g1' }));
+    let picked: { path: string; folder: string } | null = null;
+    tauri.handle('save_clip_to', () => picked);
+    const downloadTo = must<HTMLButtonElement>('#detail-download-to');
+    expect(downloadTo.textContent?.trim()).toBe('Download to…');
+    await fireEvent.click(downloadTo);
+    await waitFor(() => expect(tauri.callsOf('save_clip_to')).toEqual([{ id: 'g1' }]));
+    await waitFor(() => expect(downloadTo.disabled).toBe(false));
+    expect(text('#detail-clip-status')).toBe('');
+    expect(text('#detail-clip-error')).toBe('');
+
+    picked = { path: '/media/clips/fox-g1.mp4', folder: '/media/clips' };
+    await fireEvent.click(downloadTo);
+    await waitFor(() => expect(text('#detail-clip-status')).toContain('Saved fox-g1.mp4 in /media/clips'));
+    expect(tauri.callsOf('save_clip')).toEqual([]);
+  });
+
   it('opens the clip in the default app', async () => {
     show(generation({ id: 'g1' }));
     tauri.handle('open_clip', () => ({ path: '/data/clips/fox-g1.mp4', folder: '/data/clips' }));

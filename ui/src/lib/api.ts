@@ -81,6 +81,8 @@ export const api = {
   accessReport: () => call<AccessReport>('access_report'),
   /** "Download": the clip saved into the export folder (never overwrites; resumes). */
   saveClip: (id: string) => call<SavedClipLocation>('save_clip', { id }),
+  /** "Download to…": the system's folder picker, then the clip saved there; null if cancelled. */
+  saveClipTo: (id: string) => call<SavedClipLocation | null>('save_clip_to', { id }),
   /** "Open": the clip opened in the system's default app. */
   openClip: (id: string) => call<SavedClipLocation>('open_clip', { id }),
   /** Send a verification link to `newEmail`; the address changes when it is followed. */
