@@ -91,4 +91,32 @@ describe('Dialog', () => {
     expect(dialog.getAttribute('aria-busy')).toBe('true');
     expect(dialog.getAttribute('data-count')).toBe('3');
   });
+
+  it('gives its own keys to onkeydown first, and keeps an Escape that handler took', async () => {
+    const keys: string[] = [];
+    const onkeydown = vi.fn((event: KeyboardEvent) => {
+      keys.push(event.key);
+      if (event.key === 'Escape') event.preventDefault();
+    });
+    const { dialog, onclose } = open({ onkeydown });
+    await fireEvent.keyDown(dialog, { key: 'Delete' });
+    await fireEvent.keyDown(dialog, { key: 'Escape' });
+    expect(keys).toEqual(['Delete', 'Escape']);
+    expect(onclose).not.toHaveBeenCalled();
+    expect(dialog.hasAttribute('open')).toBe(true);
+  });
+
+  it('still closes on Escape with an onkeydown that leaves it alone', async () => {
+    const onkeydown = vi.fn();
+    const { dialog, onclose } = open({ onkeydown });
+    await fireEvent.keyDown(dialog, { key: 'Escape' });
+    expect(onkeydown).toHaveBeenCalledTimes(1);
+    expect(onclose).toHaveBeenCalledTimes(1);
+  });
+
+  it('takes a width of 40rem', () => {
+    const { dialog } = open({ width: 40 });
+    expect(dialog.classList.contains('w40')).toBe(true);
+    expect(dialog.classList.contains('w44')).toBe(false);
+  });
 });

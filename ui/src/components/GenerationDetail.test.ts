@@ -137,3 +137,81 @@ describe('GenerationDetail player', () => {
     expect($('#detail-play')).toBeNull();
   });
 });
+
+describe('GenerationDetail dialog', () => {
+  beforeEach(() => {
+    tauri.reset();
+    errors = [];
+  });
+
+  function open(g: GenerationView, more: { ondelete?: (item: GenerationView) => void } = {}) {
+    item = g;
+    tauri.handle('library_item', () => ({ ...item, thumbnail: null }));
+    const onclose = vi.fn();
+    const onreuse = vi.fn();
+    const result = render(GenerationDetail, {
+      item: g,
+      onclose,
+      onreuse,
+      onerror: (e: AppError) => errors.push(e),
+      ...more,
+    });
+    return { ...result, onclose, onreuse, dialog: must<HTMLDialogElement>('dialog#generation-detail') };
+  }
+
+  it('is an open modal named by its heading, described by the prompt, 40rem wide', async () => {
+    const { dialog } = open(generation({ id: 'g1', prompt: 'A fox' }));
+    expect(dialog.hasAttribute('open')).toBe(true);
+    expect(dialog.dataset.id).toBe('g1');
+    expect(dialog.getAttribute('aria-labelledby')).toBe('detail-title');
+    expect(text('#detail-title')).toBe('Generation details');
+    expect(dialog.getAttribute('aria-describedby')).toBe('detail-prompt');
+    expect(dialog.getAttribute('aria-busy')).toBe('true');
+    await waitFor(() => expect(dialog.getAttribute('aria-busy')).toBe('false'));
+    expect(dialog.classList.contains('w40')).toBe(true);
+    const close = must<HTMLButtonElement>('#detail-close');
+    expect(close.getAttribute('aria-label')).toBe('Close details');
+    expect([...dialog.querySelectorAll('footer button')].map((b) => b.id)).toEqual(['detail-copy-prompt', 'detail-reuse']);
+  });
+
+  it('closes with Escape and with ×', async () => {
+    const first = open(generation({ id: 'g1' }));
+    await fireEvent.keyDown(first.dialog, { key: 'Escape' });
+    expect(first.onclose).toHaveBeenCalledTimes(1);
+    expect(first.onreuse).not.toHaveBeenCalled();
+    first.unmount();
+
+    const second = open(generation({ id: 'g2' }));
+    await fireEvent.click(must('#detail-close'));
+    expect(second.onclose).toHaveBeenCalledTimes(1);
+  });
+
+  it('asks to delete with the Delete key or button, but not with a modifier or a held key', async () => {
+    const ondelete = vi.fn();
+    const { dialog } = open(generation({ id: 'g1' }), { ondelete });
+    expect([...dialog.querySelectorAll('footer button')].map((b) => b.id)).toEqual([
+      'detail-delete',
+      'detail-copy-prompt',
+      'detail-reuse',
+    ]);
+    await fireEvent.keyDown(dialog, { key: 'Delete', shiftKey: true });
+    await fireEvent.keyDown(dialog, { key: 'Delete', repeat: true });
+    expect(ondelete).not.toHaveBeenCalled();
+    await fireEvent.keyDown(dialog, { key: 'Delete' });
+    expect(ondelete).toHaveBeenCalledTimes(1);
+    expect(ondelete.mock.calls[0][0].id).toBe('g1');
+    await fireEvent.click(must('#detail-delete'));
+    expect(ondelete).toHaveBeenCalledTimes(2);
+    expect(dialog.hasAttribute('open')).toBe(true);
+  });
+
+  it('closes before handing the generation to Reuse', async () => {
+    const { dialog, onclose, onreuse } = open(generation({ id: 'g1' }));
+    await fireEvent.click(must('#detail-reuse'));
+    expect(dialog.hasAttribute('open')).toBe(false);
+    expect(onclose).toHaveBeenCalledTimes(1);
+    expect(onreuse).toHaveBeenCalledTimes(1);
+    expect(onreuse.mock.calls[0][0].id).toBe('g1');
+    expect(onclose.mock.invocationCallOrder[0]).toBeLessThan(onreuse.mock.invocationCallOrder[0]);
+  });
+});
