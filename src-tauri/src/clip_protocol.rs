@@ -6,6 +6,13 @@
 //! `cleom_core::clips`). Only clips of the signed-in account's own generations, by id; anything
 //! else is a 404 and the player shows the poster instead — as it does offline before a clip was
 //! ever fetched.
+//!
+//! Byte ranges are served (`Range: bytes=…` → 206), as a video player asks for them to start
+//! playing at once and to seek; an answer holds at most [`MAX_CHUNK`] bytes, so a long 4K clip
+//! is never read into memory whole.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
 
 use tauri::http::{header, Request, Response, StatusCode};
 use tauri::{AppHandle, Manager, UriSchemeContext, UriSchemeResponder, Wry};
@@ -31,6 +38,77 @@ pub fn content_type(path: &std::path::Path) -> &'static str {
     }
 }
 
+/// The most one answer holds; a player asks for the rest with further ranges.
+pub const MAX_CHUNK: u64 = 4 * 1024 * 1024;
+
+/// The bytes `start..=end` of a file of `len` bytes that a `Range` header asks for, `Ok(None)`
+/// for the whole file (no header, or one this does not understand, which HTTP says to ignore),
+/// or `Err(())` when the range lies outside the file (416). One range only, capped at
+/// [`MAX_CHUNK`] bytes.
+pub fn byte_range(header: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((first, last)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let (first, last) = (first.trim(), last.trim());
+    let (start, end) = match (first.parse::<u64>(), last.parse::<u64>()) {
+        (Ok(start), Ok(end)) if start <= end => (start, end.min(len.saturating_sub(1))),
+        (Ok(start), Err(_)) if last.is_empty() => (start, len.saturating_sub(1)),
+        (Err(_), Ok(suffix)) if first.is_empty() && suffix > 0 => {
+            (len.saturating_sub(suffix), len.saturating_sub(1))
+        }
+        _ => return Ok(None),
+    };
+    if start >= len {
+        return Err(());
+    }
+    Ok(Some((start, end.min(start + MAX_CHUNK - 1))))
+}
+
+/// The answer for `path`: the whole file (200) or the asked range (206), or 416.
+pub fn answer(path: &Path, range: Option<&str>) -> std::io::Result<Response<Vec<u8>>> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let response = Response::builder()
+        .header(header::CONTENT_TYPE, content_type(path))
+        .header(header::ACCEPT_RANGES, "bytes");
+    let built = match byte_range(range, len) {
+        Err(()) => response
+            .status(StatusCode::RANGE_NOT_SATISFIABLE)
+            .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+            .body(Vec::new()),
+        Ok(None) if len <= MAX_CHUNK => {
+            let mut bytes = Vec::with_capacity(len as usize);
+            file.read_to_end(&mut bytes)?;
+            response.status(StatusCode::OK).body(bytes)
+        }
+        Ok(None) => partial(response, &mut file, 0, MAX_CHUNK - 1, len)?,
+        Ok(Some((start, end))) => partial(response, &mut file, start, end, len)?,
+    };
+    built.map_err(std::io::Error::other)
+}
+
+fn partial(
+    response: tauri::http::response::Builder,
+    file: &mut std::fs::File,
+    start: u64,
+    end: u64,
+    len: u64,
+) -> std::io::Result<Result<Response<Vec<u8>>, tauri::http::Error>> {
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::with_capacity((end - start + 1) as usize);
+    file.take(end - start + 1).read_to_end(&mut bytes)?;
+    Ok(response
+        .status(StatusCode::PARTIAL_CONTENT)
+        .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
+        .body(bytes))
+}
+
 pub fn handle(
     ctx: UriSchemeContext<'_, Wry>,
     request: Request<Vec<u8>>,
@@ -38,18 +116,31 @@ pub fn handle(
 ) {
     let app = ctx.app_handle().clone();
     let id = request.uri().path().trim_start_matches('/').to_string();
+    let range = request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     tauri::async_runtime::spawn(async move {
         let response = match clip(&app, &id).await {
-            Ok((content_type, bytes)) => Response::builder()
-                .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, content_type)
-                .body(bytes),
+            Ok(path) => {
+                match tauri::async_runtime::spawn_blocking(move || answer(&path, range.as_deref()))
+                    .await
+                {
+                    Ok(Ok(response)) => Ok(response),
+                    Ok(Err(error)) => {
+                        tracing::debug!(%error, "the clip could not be read");
+                        not_found()
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "the clip reader stopped");
+                        not_found()
+                    }
+                }
+            }
             Err(error) => {
                 tracing::debug!(code = error.code(), "no clip to play");
-                Response::builder()
-                    .status(StatusCode::NOT_FOUND)
-                    .header(header::CONTENT_TYPE, "text/plain")
-                    .body(Vec::new())
+                not_found()
             }
         };
         match response {
@@ -59,7 +150,14 @@ pub fn handle(
     });
 }
 
-async fn clip(app: &AppHandle, id: &str) -> Result<(&'static str, Vec<u8>), cleom_core::Error> {
+fn not_found() -> Result<Response<Vec<u8>>, tauri::http::Error> {
+    Response::builder()
+        .status(StatusCode::NOT_FOUND)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Vec::new())
+}
+
+async fn clip(app: &AppHandle, id: &str) -> Result<std::path::PathBuf, cleom_core::Error> {
     let account = app
         .state::<AppState>()
         .account
@@ -67,7 +165,53 @@ async fn clip(app: &AppHandle, id: &str) -> Result<(&'static str, Vec<u8>), cleo
         .await
         .clone()
         .ok_or(cleom_core::Error::NotSignedIn)?;
-    let path = account.clip_to_open(id).await?;
-    let bytes = tokio::fs::read(&path).await?;
-    Ok((content_type(&path), bytes))
+    account.clip_to_open(id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_read_as_http_says() {
+        assert_eq!(byte_range(None, 100), Ok(None));
+        assert_eq!(byte_range(Some("bytes=0-9"), 100), Ok(Some((0, 9))));
+        assert_eq!(byte_range(Some("bytes=90-"), 100), Ok(Some((90, 99))));
+        assert_eq!(byte_range(Some("bytes=-10"), 100), Ok(Some((90, 99))));
+        assert_eq!(byte_range(Some("bytes=50-500"), 100), Ok(Some((50, 99))));
+        assert_eq!(byte_range(Some("bytes=100-"), 100), Err(()));
+        // Not understood: the whole file, as HTTP says.
+        assert_eq!(byte_range(Some("bytes=0-1,5-6"), 100), Ok(None));
+        assert_eq!(byte_range(Some("lines=1-2"), 100), Ok(None));
+        assert_eq!(byte_range(Some("bytes=9-2"), 100), Ok(None));
+        // One answer never holds more than a chunk.
+        let big = 10 * MAX_CHUNK;
+        assert_eq!(
+            byte_range(Some("bytes=0-"), big),
+            Ok(Some((0, MAX_CHUNK - 1)))
+        );
+    }
+
+    #[test]
+    fn a_range_answer_holds_just_those_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clip.mp4");
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        std::fs::write(&path, &bytes).unwrap();
+
+        let whole = answer(&path, None).unwrap();
+        assert_eq!(whole.status(), StatusCode::OK);
+        assert_eq!(whole.body(), &bytes);
+        assert_eq!(whole.headers()[header::CONTENT_TYPE], "video/mp4");
+        assert_eq!(whole.headers()[header::ACCEPT_RANGES], "bytes");
+
+        let part = answer(&path, Some("bytes=10-19")).unwrap();
+        assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(part.body(), &bytes[10..20]);
+        assert_eq!(part.headers()[header::CONTENT_RANGE], "bytes 10-19/1000");
+
+        let outside = answer(&path, Some("bytes=1000-")).unwrap();
+        assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        assert_eq!(outside.headers()[header::CONTENT_RANGE], "bytes */1000");
+    }
 }
