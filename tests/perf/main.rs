@@ -280,6 +280,41 @@ async fn bench_the_app_with_100k_generations() {
         deltas["loaded"]
     ));
     bench("library_scroll_frame_p95", p95, "ms");
+    // For reading the figure above: frames while still and while scrolling slowly (a strip of
+    // new rows to paint per frame), against the fling (half the view new every frame). Painting
+    // is software here (Xvfb): a fling's frames cost what painting the newly shown rows costs.
+    for (px, what) in [(0, "still"), (4, "at 4 px a frame")] {
+        let d = app
+            .execute_async(
+                &format!(
+                    r#"const done = arguments[arguments.length - 1];
+                   const s = document.querySelector('[data-testid=library-scroller]');
+                   const deltas = [];
+                   let last = 0, frames = 0;
+                   function step(now) {{
+                     deltas.push(now - last); last = now;
+                     s.scrollTop += {px};
+                     if (++frames < 120) requestAnimationFrame(step); else done(deltas);
+                   }}
+                   requestAnimationFrame((t) => {{ last = t; requestAnimationFrame(step); }});"#
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let mut v: Vec<f64> = d
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|x| x.as_f64())
+            .collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        info(&format!(
+            "frames {what}: median {:.0} ms, p95 {:.0} ms",
+            v[v.len() / 2],
+            v[(v.len() * 95) / 100]
+        ));
+    }
     screenshot(&app, "91-bench-scrolled").await;
 
     // Search as the user types, one keystroke at a time, waiting for each answer (a careful
