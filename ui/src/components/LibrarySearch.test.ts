@@ -152,7 +152,7 @@ describe('Library search', () => {
     expect(container.querySelector('img[src="x"]')).toBeNull();
   });
 
-  it('never lets the answer to an older keystroke replace a newer one', async () => {
+  it('sends one search at a time and ends on the latest text, skipping what was typed meanwhile', async () => {
     backend();
     await library();
     const pending: { text: string; resolve: (page: QueryPage) => void }[] = [];
@@ -163,12 +163,14 @@ describe('Library search', () => {
     await type('w');
     await waitFor(() => expect(pending.map((p) => p.text)).toEqual(['w']));
     await type('wa');
-    await waitFor(() => expect(pending.map((p) => p.text)).toEqual(['w', 'wa']));
-    // "wa" answers first, then the slow "w".
-    pending[1]!.resolve(answer({ text: 'wa' }));
-    await waitFor(() => expect(renderedIds()).toEqual(['g1']));
-    pending[0]!.resolve(answer({ text: 'w' }));
+    await type('wav');
     await new Promise((r) => setTimeout(r, 20));
+    expect(pending.map((p) => p.text)).toEqual(['w']);
+    // The slow "w" answers: then "wav" (not the outdated "wa") is sent.
+    pending[0]!.resolve(answer({ text: 'w' }));
+    await waitFor(() => expect(pending.map((p) => p.text)).toEqual(['w', 'wav']));
+    pending[1]!.resolve(answer({ text: 'wav' }));
+    await waitFor(() => expect(must('#library').dataset.resultsFor).toBe('wav'));
     expect(renderedIds()).toEqual(['g1']);
   });
 

@@ -19,7 +19,7 @@ import {
   requestGate,
   snippetParts,
   styleOptions,
-  throttleLatest,
+  latestOneAtATime,
   toggle,
   type FilterState,
 } from './query';
@@ -250,39 +250,59 @@ describe('requestGate', () => {
   });
 });
 
-describe('throttleLatest', () => {
-  beforeEach(() => vi.useFakeTimers());
-  afterEach(() => vi.useRealTimers());
+describe('latestOneAtATime', () => {
+  /** A run that ends when the test says so. */
+  function controlled() {
+    const calls: string[] = [];
+    const ends: (() => void)[] = [];
+    const run = (value: string) => {
+      calls.push(value);
+      return new Promise<void>((resolve) => ends.push(resolve));
+    };
+    const finish = async () => {
+      ends.shift()?.();
+      await Promise.resolve();
+      await Promise.resolve();
+    };
+    return { calls, run, finish };
+  }
 
-  it('runs the first value at once, then the latest at most once per interval', () => {
-    const run = vi.fn();
-    const t = throttleLatest(run, 50, () => Date.now());
-    t.push('f');
-    expect(run.mock.calls).toEqual([['f']]);
-    t.push('fo');
-    t.push('fox');
-    expect(run).toHaveBeenCalledTimes(1);
-    vi.advanceTimersByTime(49);
-    expect(run).toHaveBeenCalledTimes(1);
-    vi.advanceTimersByTime(1);
-    expect(run.mock.calls).toEqual([['f'], ['fox']]);
-    // After a quiet interval, the next value goes at once again.
-    vi.advanceTimersByTime(100);
-    t.push('foxe');
-    expect(run.mock.calls.at(-1)).toEqual(['foxe']);
+  it('runs at once when idle, and only the latest value after the running one', async () => {
+    const c = controlled();
+    const q = latestOneAtATime(c.run);
+    q.push('f');
+    expect(c.calls).toEqual(['f']);
+    q.push('fo');
+    q.push('fox');
+    expect(c.calls).toEqual(['f']);
+    await c.finish();
+    expect(c.calls).toEqual(['f', 'fox']);
+    await c.finish();
+    // Idle again: the next value runs at once, without waiting for any interval.
+    q.push('foxe');
+    expect(c.calls).toEqual(['f', 'fox', 'foxe']);
   });
 
-  it('never waits longer than the interval and can be cancelled', () => {
-    const run = vi.fn();
-    const t = throttleLatest(run, 60, () => Date.now());
-    t.push(1);
-    vi.advanceTimersByTime(20);
-    t.push(2);
-    vi.advanceTimersByTime(40);
-    expect(run.mock.calls).toEqual([[1], [2]]);
-    t.push(3);
-    t.cancel();
-    vi.advanceTimersByTime(200);
-    expect(run).toHaveBeenCalledTimes(2);
+  it('keeps going after a failed run and can drop what waits', async () => {
+    const calls: number[] = [];
+    let fail = true;
+    const q = latestOneAtATime(async (value: number) => {
+      calls.push(value);
+      if (fail) {
+        fail = false;
+        throw new Error('no');
+      }
+    });
+    q.push(1);
+    q.push(2);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(calls).toEqual([1, 2]);
+    const c = controlled();
+    const q2 = latestOneAtATime(c.run);
+    q2.push('a');
+    q2.push('b');
+    q2.cancel();
+    await c.finish();
+    expect(c.calls).toEqual(['a']);
   });
 });

@@ -273,34 +273,34 @@ export function requestGate() {
 }
 
 /**
- * Run `run` with the latest value: at once when nothing ran for `delayMs`, otherwise once
- * `delayMs` after the previous run (the values pushed in between collapse into the last). So
- * the first keystroke searches immediately and fast typing sends at most one search per
- * `delayMs`.
+ * Run `run` with the latest value, one run at a time: at once when none is running, otherwise
+ * when the running one ends (the values pushed meanwhile collapse into the last). So each
+ * keystroke searches as soon as the store is free — no fixed delay — and fast typing never
+ * queues up searches that are already out of date.
  */
-export function throttleLatest<T>(run: (value: T) => void, delayMs: number, now: () => number = Date.now) {
-  let timer: ReturnType<typeof setTimeout> | null = null;
+export function latestOneAtATime<T>(run: (value: T) => Promise<void>) {
+  let running = false;
   let pending: { value: T } | null = null;
-  let lastRun = -Infinity;
-  const fire = () => {
-    timer = null;
-    if (!pending) return;
-    const { value } = pending;
-    pending = null;
-    lastRun = now();
-    run(value);
+  const start = async (value: T) => {
+    running = true;
+    let next: { value: T } | null = { value };
+    while (next) {
+      try {
+        await run(next.value);
+      } catch {
+        // `run` reports its own errors; the next value still runs.
+      }
+      next = pending;
+      pending = null;
+    }
+    running = false;
   };
   return {
     push(value: T) {
-      pending = { value };
-      if (timer !== null) return;
-      const wait = lastRun + delayMs - now();
-      if (wait <= 0) fire();
-      else timer = setTimeout(fire, wait);
+      if (running) pending = { value };
+      else void start(value);
     },
     cancel() {
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
       pending = null;
     },
   };
