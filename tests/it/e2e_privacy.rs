@@ -146,6 +146,22 @@ async fn download_access_password_and_removing_this_devices_copy() {
     )
     .await;
     screenshot(&app, "60b-clip-playing").await;
+    // It keeps playing: nothing the app does meanwhile (syncs, events) puts the poster back.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let still = app
+        .execute(
+            "const p = document.querySelector('#detail-player');
+             return !!p && p.complete && p.naturalWidth > 0
+               && document.querySelector('#detail-play-error') === null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        still,
+        serde_json::json!(true),
+        "the player went back to the poster"
+    );
     app.find(Locator::Css("dialog#generation-detail"))
         .await
         .unwrap()
