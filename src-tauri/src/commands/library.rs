@@ -43,7 +43,8 @@
 //! `save_clip({id})` → `{path, folder}`: the clip saved in the export folder (resumable; never
 //! overwrites). `save_clip_to({id})` asks for a folder with the system's folder picker first
 //! (it opens where the last one was chosen) → `{path, folder}`, or null when the user cancels.
-//! `open_clip({id})` → `{path, folder}`: the clip opened in the default app.
+//! `open_clip({id})` → `{path, folder}`: the clip opened in the default app (`system.no_app`
+//! when the system has none).
 //!
 //! Errors are `{code, message}`; a bad query or cursor is `store.invalid_input`.
 
@@ -56,7 +57,7 @@ use cleom_core::store::{
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
-use crate::error::CommandResult;
+use crate::error::{CommandError, CommandResult};
 use crate::live;
 use crate::state::{AppState, SyncState};
 
@@ -283,7 +284,7 @@ pub async fn save_clip(state: State<'_, AppState>, id: String) -> CommandResult<
 pub async fn open_clip(state: State<'_, AppState>, id: String) -> CommandResult<SavedClipView> {
     let account = state.account().await?;
     let path = account.clip_to_open(&id).await?;
-    open::that_detached(&path).map_err(cleom_core::Error::from)?;
+    open::that_detached(&path).map_err(|e| CommandError::no_app("the clip", &e))?;
     Ok(SavedClipView::of(path))
 }
 

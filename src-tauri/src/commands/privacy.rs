@@ -95,7 +95,7 @@ pub fn cancel_export(job: State<'_, ExportJob>) -> bool {
 
 /// Opens a folder in the system's file manager: the export folder (or one inside it) or the
 /// folder the user last chose with "Download to…". Nothing else, so the window cannot make the
-/// app open arbitrary files or URLs.
+/// app open arbitrary files or URLs. `system.no_app` when the system has no file manager.
 #[tauri::command]
 pub fn show_in_folder(state: State<'_, AppState>, path: String) -> CommandResult<()> {
     let outside = || {
@@ -115,7 +115,7 @@ pub fn show_in_folder(state: State<'_, AppState>, path: String) -> CommandResult
     if !allowed || !folder.is_dir() {
         return Err(outside().into());
     }
-    open::that_detached(&folder).map_err(cleom_core::Error::from)?;
+    open::that_detached(&folder).map_err(|e| CommandError::no_app("the folder", &e))?;
     Ok(())
 }
 
