@@ -18,7 +18,7 @@ use crate::seed;
 use crate::support;
 use crate::window::{
     attr_until, can_run, choose_folder_in_system_picker, click, element, js_until, screenshot,
-    text_until, type_into,
+    text_until, type_into, PrivateDisplay,
 };
 
 const PASSWORD: &str = "a long enough password";
@@ -85,6 +85,9 @@ async fn download_access_password_and_removing_this_devices_copy() {
             std::env::var("PATH").unwrap_or_default()
         ),
     ));
+    // The folder picker is driven with real X input: on a display of the test's own.
+    let display = PrivateDisplay::start();
+    env.push(("DISPLAY", display.name.clone()));
     let driver = start_driver(&env);
     let app = driver.open_app().await;
     let item = "[data-testid=generation][data-index='0']";
@@ -108,7 +111,7 @@ async fn download_access_password_and_removing_this_devices_copy() {
     let chosen = dirs.root.path().join("chosen folder");
     std::fs::create_dir(&chosen).unwrap();
     click(&app, "#detail-download-to").await;
-    choose_folder_in_system_picker("Download the clip to", &chosen);
+    choose_folder_in_system_picker(&display, "Download the clip to", &chosen);
     text_until(&app, "#detail-clip-folder", "the chosen folder", |t| {
         t == chosen.to_str().unwrap()
     })

@@ -12,6 +12,7 @@ use crate::notifications::{NotificationService, Shown};
 use crate::support;
 use crate::window::{
     attr_until, can_run, click, element, js_until, screenshot, text_until, type_into,
+    PrivateDisplay,
 };
 
 async fn press(app: &fantoccini::Client, keys: &str) {
@@ -167,7 +168,11 @@ async fn a_generation_that_finishes_unwatched_is_announced_on_the_desktop() {
     let backend_dir = tempfile::tempdir().unwrap();
     let backend = support::backend(backend_dir.path(), 0).await;
     let dirs = AppDirs::new();
-    let driver = start_driver(&dirs.env(&backend.base_url()));
+    // Alone on its display, the window has the focus exactly while it is under the pointer.
+    let display = PrivateDisplay::start();
+    let mut env = dirs.env(&backend.base_url());
+    env.push(("DISPLAY", display.name.clone()));
+    let driver = start_driver(&env);
     let app = driver.open_app().await;
     sign_up(
         &app,

@@ -2,6 +2,7 @@
 //! elements the way a person waits for a screen. Shared by the end-to-end tests (`e2e`) and the
 //! benchmark binary (`tests/perf`).
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,7 +31,10 @@ impl Driver {
             &native.to_string(),
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::inherit())
+        // Its own process group: WebKitWebDriver and the app are in it too, so that a driver
+        // that does not stop can be killed with everything it started.
+        .process_group(0);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -54,18 +58,31 @@ impl Driver {
             "tauri:options".into(),
             serde_json::json!({ "application": APP }),
         );
-        ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
+        let url = format!("http://127.0.0.1:{}", self.port);
+        let mut builder = ClientBuilder::native();
+        builder.capabilities(caps);
+        tokio::time::timeout(Duration::from_secs(60), builder.connect(&url))
             .await
+            .expect("the app's window within 60 s")
             .expect("a WebDriver session with the app")
     }
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // It did not stop: the whole group goes, rather than the test waiting forever.
+        eprintln!("tauri-driver {pid} ignored SIGTERM for 5 s; killing its process group");
         let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args(["-KILL", "--", &format!("-{pid}")])
             .status();
         let _ = self.child.wait();
     }
@@ -179,7 +196,18 @@ pub async fn type_into(client: &Client, css: &str, text: &str) {
     const CTRL_A: &str = "\u{E009}a\u{E009}";
     const BACKSPACE: &str = "\u{E003}";
     let el = element(client, css).await;
-    el.click().await.unwrap();
+    // In a scrolled panel a field can sit under a sticky footer (the Studio's estimate and
+    // Generate): bring it to the middle first, as a user scrolls to it.
+    client
+        .execute(
+            "arguments[0].scrollIntoView({ block: 'center' }); return 0;",
+            vec![serde_json::to_value(&el).unwrap()],
+        )
+        .await
+        .unwrap();
+    el.click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css} to type into it: {e}"));
     el.send_keys(CTRL_A).await.unwrap();
     el.send_keys(BACKSPACE).await.unwrap();
     el.send_keys(text).await.unwrap();
@@ -208,15 +236,17 @@ pub async fn js_until(client: &Client, script: &str, what: &str) {
     }
 }
 
-/// Chooses `folder` in the system's folder picker (the GTK file chooser) titled `title`, as a
-/// user does with the keyboard: Ctrl+L, the path, Enter to go there, Enter to choose it. The
-/// keys are real X input (xdotool), since WebDriver reaches only the page.
-pub fn choose_folder_in_system_picker(title: &str, folder: &Path) {
+/// Chooses `folder` in the system's folder picker (the GTK file chooser) titled `title` on
+/// `display`, as a user does with the keyboard: Ctrl+L, the path, Enter (which either chooses
+/// the folder or goes into it), and Enter again if the picker is still open. The keys are real X input (xdotool), since WebDriver reaches only the page; the
+/// display is the test's own, so no other test's window takes the focus meanwhile.
+pub fn choose_folder_in_system_picker(display: &PrivateDisplay, title: &str, folder: &Path) {
     let xdotool = |args: &[&str]| {
         let out = Command::new("timeout")
             .arg("20")
             .arg("xdotool")
             .args(args)
+            .env("DISPLAY", &display.name)
             .output()
             .expect("xdotool runs (apt install xdotool)");
         assert!(
@@ -236,6 +266,60 @@ pub fn choose_folder_in_system_picker(title: &str, folder: &Path) {
     xdotool(&["type", "--delay", "10", &path]);
     std::thread::sleep(Duration::from_millis(300));
     xdotool(&["key", "Return"]);
-    std::thread::sleep(Duration::from_millis(500));
-    xdotool(&["key", "Return"]);
+    std::thread::sleep(Duration::from_millis(700));
+    let still_open = Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", title])
+        .env("DISPLAY", &display.name)
+        .output()
+        .is_ok_and(|out| out.status.success() && !out.stdout.is_empty());
+    if still_open {
+        xdotool(&["windowfocus", "--sync", &window]);
+        xdotool(&["key", "Return"]);
+    }
+}
+
+/// An X display of a test's own (Xvfb), for a test that depends on which window has the focus:
+/// on the shared display other tests' windows come and go over its window.
+pub struct PrivateDisplay {
+    child: Child,
+    /// The `DISPLAY` value, e.g. `:93`.
+    pub name: String,
+}
+
+impl PrivateDisplay {
+    pub fn start() -> PrivateDisplay {
+        for number in 90..200 {
+            if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+                continue;
+            }
+            let name = format!(":{number}");
+            let mut child = Command::new("Xvfb")
+                .args([&name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb starts (apt install xvfb)");
+            let socket = format!("/tmp/.X11-unix/X{number}");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !Path::new(&socket).exists() && Instant::now() < deadline {
+                if child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if Path::new(&socket).exists() && child.try_wait().ok().flatten().is_none() {
+                return PrivateDisplay { child, name };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("no free X display number for a private Xvfb");
+    }
+}
+
+impl Drop for PrivateDisplay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
