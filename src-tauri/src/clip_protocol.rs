@@ -70,43 +70,37 @@ pub fn byte_range(header: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, 
     Ok(Some((start, end.min(start + MAX_CHUNK - 1))))
 }
 
-/// The answer for `path`: the whole file (200) or the asked range (206), or 416.
+/// The answer for `path`: the whole file (200) or the asked range (206), or 416. A file over
+/// [`MAX_CHUNK`] asked for whole is answered with its first chunk (206).
 pub fn answer(path: &Path, range: Option<&str>) -> std::io::Result<Response<Vec<u8>>> {
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
     let response = Response::builder()
         .header(header::CONTENT_TYPE, content_type(path))
         .header(header::ACCEPT_RANGES, "bytes");
-    let built = match byte_range(range, len) {
-        Err(()) => response
-            .status(StatusCode::RANGE_NOT_SATISFIABLE)
-            .header(header::CONTENT_RANGE, format!("bytes */{len}"))
-            .body(Vec::new()),
-        Ok(None) if len <= MAX_CHUNK => {
-            let mut bytes = Vec::with_capacity(len as usize);
-            file.read_to_end(&mut bytes)?;
-            response.status(StatusCode::OK).body(bytes)
+    let part = match byte_range(range, len) {
+        Err(()) => {
+            return response
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+                .body(Vec::new())
+                .map_err(std::io::Error::other)
         }
-        Ok(None) => partial(response, &mut file, 0, MAX_CHUNK - 1, len)?,
-        Ok(Some((start, end))) => partial(response, &mut file, start, end, len)?,
+        Ok(None) if len <= MAX_CHUNK => None,
+        Ok(None) => Some((0, MAX_CHUNK - 1)),
+        Ok(part) => part,
     };
-    built.map_err(std::io::Error::other)
-}
-
-fn partial(
-    response: tauri::http::response::Builder,
-    file: &mut std::fs::File,
-    start: u64,
-    end: u64,
-    len: u64,
-) -> std::io::Result<Result<Response<Vec<u8>>, tauri::http::Error>> {
+    let (start, end) = part.unwrap_or((0, len.saturating_sub(1)));
     file.seek(SeekFrom::Start(start))?;
-    let mut bytes = Vec::with_capacity((end - start + 1) as usize);
-    file.take(end - start + 1).read_to_end(&mut bytes)?;
-    Ok(response
-        .status(StatusCode::PARTIAL_CONTENT)
-        .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
-        .body(bytes))
+    let mut bytes = Vec::new();
+    file.take(end + 1 - start).read_to_end(&mut bytes)?;
+    let response = match part {
+        None => response.status(StatusCode::OK),
+        Some(_) => response
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")),
+    };
+    response.body(bytes).map_err(std::io::Error::other)
 }
 
 pub fn handle(

@@ -43,7 +43,7 @@ pub fn run() {
         .on_page_load(move |_, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started {
                 page_started.call_once(|| {
-                    let after_ms = started.elapsed().as_millis() as u64;
+                    let after_ms = state::ms_since(started);
                     tracing::info!(after_ms, "start-up: the page begins to load");
                 });
             }
@@ -54,7 +54,7 @@ pub fn run() {
                 .join()
                 .map_err(|_| "the start-up thread panicked".to_string())??;
             tracing::info!(
-                after_ms = started.elapsed().as_millis() as u64,
+                after_ms = state::ms_since(started),
                 "start-up: the window is made and the account resumed"
             );
             app.manage(state);

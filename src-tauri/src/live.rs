@@ -197,17 +197,20 @@ fn finished_message(finished: &[Generation]) -> (String, String) {
         .filter(|g| g.status == Status::Failed)
         .count();
     let ready = finished.len() - failed;
-    let title = match (ready, failed) {
-        (_, 0) => format!("{ready} clips are ready"),
-        (0, _) => format!("{failed} generations failed"),
-        _ => format!("{} generations finished", finished.len()),
-    };
-    let body = match (ready, failed) {
-        (_, 0) => "They are in your Library.".to_string(),
-        (0, _) => "They could not be made.".to_string(),
-        _ => format!("{ready} ready, {failed} failed. See your Library."),
-    };
-    (title, body)
+    match (ready, failed) {
+        (_, 0) => (
+            format!("{ready} clips are ready"),
+            "They are in your Library.".into(),
+        ),
+        (0, _) => (
+            format!("{failed} generations failed"),
+            "They could not be made.".into(),
+        ),
+        _ => (
+            format!("{} generations finished", finished.len()),
+            format!("{ready} ready, {failed} failed. See your Library."),
+        ),
+    }
 }
 
 fn emit_sync_state(app: &AppHandle, state: SyncState) {

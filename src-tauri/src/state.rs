@@ -35,7 +35,7 @@ pub struct AppState {
     pub started: std::time::Instant,
     pub library_shown: std::sync::atomic::AtomicBool,
     /// The folder last chosen with "Download to…" (the picker opens there next time).
-    pub download_folder: Mutex<Option<std::path::PathBuf>>,
+    download_folder: Mutex<Option<std::path::PathBuf>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -164,4 +164,24 @@ impl AppState {
         f(&mut guard);
         guard.clone()
     }
+
+    /// The folder last chosen with "Download to…", if any.
+    pub fn download_folder(&self) -> Option<std::path::PathBuf> {
+        self.download_folder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_download_folder(&self, folder: std::path::PathBuf) {
+        *self
+            .download_folder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(folder);
+    }
+}
+
+/// Milliseconds since `started`, for the start-up milestones in the log.
+pub fn ms_since(started: std::time::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }

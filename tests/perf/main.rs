@@ -99,6 +99,55 @@ fn start_to_library(env: &[(&str, &str)]) -> Duration {
     took
 }
 
+/// The 95th percentile of `sorted` (ascending).
+fn p95(sorted: &[f64]) -> f64 {
+    sorted[((sorted.len() as f64) * 0.95).ceil() as usize - 1]
+}
+
+/// Frames of the Library scrolled by `px` every frame, `count` of them.
+struct ScrollRun {
+    /// Time between animation frames, ascending.
+    frames: Vec<f64>,
+    /// The most items in the page at once (the list is virtualised).
+    rendered: serde_json::Value,
+    /// How many items were loaded by the end.
+    loaded: serde_json::Value,
+}
+
+async fn scroll_frames(app: &Client, px: u32, count: u32) -> ScrollRun {
+    let answer = app
+        .execute_async(
+            r#"const [px, count, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+               const s = document.querySelector('[data-testid=library-scroller]');
+               const deltas = [];
+               let last = 0, frames = 0, rendered = 0;
+               function step(now) {
+                 deltas.push(now - last);
+                 last = now;
+                 rendered = Math.max(rendered, document.querySelectorAll('[data-testid=generation]').length);
+                 s.scrollTop += px;
+                 if (++frames < count) requestAnimationFrame(step);
+                 else done({ deltas, rendered, loaded: Number(s.dataset.count) });
+               }
+               requestAnimationFrame((t) => { last = t; requestAnimationFrame(step); });"#,
+            vec![serde_json::json!(px), serde_json::json!(count)],
+        )
+        .await
+        .expect("the scroll script ran");
+    let mut frames: Vec<f64> = answer["deltas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    frames.sort_by(|a, b| a.total_cmp(b));
+    ScrollRun {
+        frames,
+        rendered: answer["rendered"].clone(),
+        loaded: answer["loaded"].clone(),
+    }
+}
+
 async fn first_item_after(app: &Client, started: Instant) -> Duration {
     // The wall clock at `started`, to place the page's own clock (performance.timeOrigin).
     let started_at = std::time::SystemTime::now() - started.elapsed();
@@ -248,75 +297,25 @@ async fn bench_the_app_with_100k_generations() {
         None => panic!("the app's processes were not found in /proc"),
     }
 
-    let deltas = app
-        .execute_async(
-            r#"const done = arguments[arguments.length - 1];
-               const s = document.querySelector('[data-testid=library-scroller]');
-               const deltas = [];
-               let last = 0, frames = 0, rendered = 0;
-               function step(now) {
-                 deltas.push(now - last);
-                 last = now;
-                 rendered = Math.max(rendered, document.querySelectorAll('[data-testid=generation]').length);
-                 s.scrollTop += 400;
-                 if (++frames < 300) requestAnimationFrame(step);
-                 else done({ deltas, rendered, loaded: Number(s.dataset.count) });
-               }
-               requestAnimationFrame((t) => { last = t; requestAnimationFrame(step); });"#,
-            vec![],
-        )
-        .await
-        .expect("the scroll script ran");
-    let mut frames: Vec<f64> = deltas["deltas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_f64())
-        .collect();
-    frames.sort_by(|a, b| a.total_cmp(b));
-    let p95 = frames[((frames.len() as f64) * 0.95).ceil() as usize - 1];
+    let fling = scroll_frames(&app, 400, 300).await;
     info(&format!(
         "scroll: {} frames, median {:.1} ms, max {:.1} ms, at most {} items in the page, {} loaded",
-        frames.len(),
-        frames[frames.len() / 2],
-        frames[frames.len() - 1],
-        deltas["rendered"],
-        deltas["loaded"]
+        fling.frames.len(),
+        fling.frames[fling.frames.len() / 2],
+        fling.frames[fling.frames.len() - 1],
+        fling.rendered,
+        fling.loaded
     ));
-    bench("library_scroll_frame_p95", p95, "ms");
+    bench("library_scroll_frame_p95", p95(&fling.frames), "ms");
     // For reading the figure above: frames while still and while scrolling slowly (a strip of
     // new rows to paint per frame), against the fling (half the view new every frame). Painting
     // is software here (Xvfb): a fling's frames cost what painting the newly shown rows costs.
     for (px, what) in [(0, "still"), (4, "at 4 px a frame")] {
-        let d = app
-            .execute_async(
-                &format!(
-                    r#"const done = arguments[arguments.length - 1];
-                   const s = document.querySelector('[data-testid=library-scroller]');
-                   const deltas = [];
-                   let last = 0, frames = 0;
-                   function step(now) {{
-                     deltas.push(now - last); last = now;
-                     s.scrollTop += {px};
-                     if (++frames < 120) requestAnimationFrame(step); else done(deltas);
-                   }}
-                   requestAnimationFrame((t) => {{ last = t; requestAnimationFrame(step); }});"#
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        let mut v: Vec<f64> = d
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|x| x.as_f64())
-            .collect();
-        v.sort_by(|a, b| a.total_cmp(b));
+        let run = scroll_frames(&app, px, 120).await;
         info(&format!(
             "frames {what}: median {:.0} ms, p95 {:.0} ms",
-            v[v.len() / 2],
-            v[(v.len() * 95) / 100]
+            run.frames[run.frames.len() / 2],
+            p95(&run.frames)
         ));
     }
     screenshot(&app, "91-bench-scrolled").await;
@@ -373,14 +372,13 @@ async fn bench_the_app_with_100k_generations() {
     }
     let mut times = latencies;
     times.sort_by(|a, b| a.total_cmp(b));
-    let p95 = times[((times.len() as f64) * 0.95).ceil() as usize - 1];
     info(&format!(
         "search: {} keystrokes, median {:.1} ms, max {:.1} ms",
         times.len(),
         times[times.len() / 2],
         times[times.len() - 1]
     ));
-    bench("search_keystroke_to_results", p95, "ms");
+    bench("search_keystroke_to_results", p95(&times), "ms");
     screenshot(&app, "92-bench-search").await;
 
     app.close().await.unwrap();

@@ -218,7 +218,7 @@ pub fn library_shown(state: State<'_, AppState>) {
         .library_shown
         .swap(true, std::sync::atomic::Ordering::Relaxed)
     {
-        let after_ms = u64::try_from(state.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let after_ms = crate::state::ms_since(state.started);
         tracing::info!(after_ms, "start-up: the Library shows its first page");
         // The window is up: the first sync need not wait any longer (see `live::spawn`).
         state.sync_now.notify_one();
@@ -237,10 +237,7 @@ pub async fn save_clip_to(
     use tauri_plugin_dialog::DialogExt;
     let account = state.account().await?;
     let start = state
-        .download_folder
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
+        .download_folder()
         .unwrap_or_else(|| state.export_dir.clone());
     let (chosen, picked) = tokio::sync::oneshot::channel();
     let mut picker = app
@@ -261,10 +258,7 @@ pub async fn save_clip_to(
         .into_path()
         .map_err(|e| cleom_core::Error::InvalidInput(format!("That folder can't be used: {e}")))?;
     let path = account.save_clip(&id, &folder).await?;
-    *state
-        .download_folder
-        .lock()
-        .unwrap_or_else(|e| e.into_inner()) = Some(folder);
+    state.set_download_folder(folder);
     Ok(Some(SavedClipView::of(path)))
 }
 

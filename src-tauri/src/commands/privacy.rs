@@ -105,10 +105,7 @@ pub fn show_in_folder(state: State<'_, AppState>, path: String) -> CommandResult
     };
     let root = std::fs::canonicalize(&state.export_dir).map_err(cleom_core::Error::from)?;
     let chosen = state
-        .download_folder
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
+        .download_folder()
         .and_then(|f| std::fs::canonicalize(f).ok());
     let folder = std::fs::canonicalize(&path).map_err(|_| outside())?;
     let allowed = folder.starts_with(&root) || chosen.as_ref() == Some(&folder);
