@@ -9,6 +9,8 @@ mod commands;
 mod config;
 mod error;
 mod live;
+#[cfg(target_os = "linux")]
+mod rendering;
 mod state;
 mod window;
 
@@ -19,6 +21,9 @@ use crate::state::AppState;
 
 pub fn run() {
     let started = std::time::Instant::now();
+    // Before any thread starts: it may set an environment variable for WebKit.
+    #[cfg(target_os = "linux")]
+    let rendering = rendering::choose();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -26,6 +31,12 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
+    #[cfg(target_os = "linux")]
+    tracing::info!(
+        after_ms = state::ms_since(started),
+        "start-up: the window will be {}",
+        rendering.describe()
+    );
 
     // The account is resumed (keychain, encrypted store, maybe the embedded backend) while GTK
     // and the window start, not after: both take about a tenth of a second.

@@ -1,7 +1,9 @@
 //! The shell in the real window: keyboard shortcuts and their help sheet, a generation made
 //! with the keyboard alone, visible focus, the dark theme when the system asks for it, and the
-//! window's size and position remembered across runs.
+//! window's size and position remembered across runs; and how the window is drawn on a machine
+//! without a GPU.
 
+use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::key::Key;
@@ -9,11 +11,11 @@ use fantoccini::Locator;
 
 use crate::e2e_studio::{js, sign_up, start_driver, AppDirs};
 use crate::notifications::{NotificationService, Shown};
-use crate::support;
 use crate::window::{
-    attr_until, can_run, click, element, js_until, screenshot, text_until, type_into,
-    PrivateDisplay,
+    app_processes, attr_until, can_run, click, element, js_until, process_environment, screenshot,
+    text_until, type_into, Driver, PrivateDisplay,
 };
+use crate::{seed, support};
 
 async fn press(app: &fantoccini::Client, keys: &str) {
     let target = app.active_element().await.unwrap();
@@ -216,6 +218,73 @@ async fn a_generation_that_finishes_unwatched_is_announced_on_the_desktop() {
         .any(|n| n.body.contains("kite") || n.summary.contains("kite"));
     assert!(!prompts_shown, "a prompt reached the notification history");
     screenshot(&app, "45-notified").await;
+    app.close().await.unwrap();
+    backend.shutdown().await;
+}
+
+/// Without a GPU, the app has WebKit paint the window rather than composite it with software
+/// OpenGL (src-tauri/src/rendering.rs): its web process starts with
+/// `WEBKIT_DISABLE_COMPOSITING_MODE=1`, and the Library shows and scrolls. With a GPU render
+/// node WebKit's default stays. Driven by scripts only: see `Driver::start_as_installed`.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_gpu_the_window_is_painted_and_the_library_scrolls() {
+    if !can_run() || !seed::can_seed_for_the_app() {
+        return;
+    }
+    let backend_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let dirs = AppDirs::new();
+    let data_dir = dirs.path("data");
+    seed::account_with_history(Path::new(&data_dir), &backend.base_url(), 500, |i| {
+        format!("Painted clip {i}: a tram at dusk")
+    })
+    .await;
+    let env = dirs.env(&backend.base_url());
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let driver = Driver::start_as_installed(&pairs);
+    let app = driver.open_app().await;
+    element(&app, "[data-testid=generation]").await;
+
+    // To the end of the list, again as each page arrives: the rows there are rendered (and
+    // painted into the screenshot).
+    js_until(
+        &app,
+        "const s = document.querySelector('[data-testid=library-scroller]');
+         s.scrollTop = s.scrollHeight;
+         return [...document.querySelectorAll('[data-testid=generation]')]
+           .some((el) => Number(el.dataset.index) > 200);",
+        "rows far down the list rendered",
+    )
+    .await;
+    screenshot(&app, "46-painted-library-scrolled").await;
+
+    let render_node = std::fs::read_dir("/dev/dri").is_ok_and(|d| {
+        d.flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+    });
+    let expected = match std::env::var("WEBKIT_DISABLE_COMPOSITING_MODE") {
+        Ok(own) => Some(own),
+        Err(_) if !render_node || std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some() => {
+            Some("1".to_string())
+        }
+        Err(_) => None,
+    };
+    let processes = app_processes(&data_dir).expect("the app's processes in /proc");
+    let web = processes
+        .iter()
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.starts_with("WebKitWebProces"))
+        })
+        .expect("the app's WebKit web process");
+    let told = process_environment(*web).into_iter().find_map(|v| {
+        v.strip_prefix("WEBKIT_DISABLE_COMPOSITING_MODE=")
+            .map(str::to_string)
+    });
+    assert_eq!(
+        told, expected,
+        "what the web process was told (render node: {render_node})"
+    );
     app.close().await.unwrap();
     backend.shutdown().await;
 }

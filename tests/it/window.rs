@@ -20,7 +20,21 @@ pub struct Driver {
 }
 
 impl Driver {
+    /// For the flows: WebKit composites, as it does on a machine with a GPU. Without one the
+    /// app paints instead (src-tauri/src/rendering.rs), and there WebKitWebDriver 2.50 answers
+    /// some commands only after the page's next repaint: reading an alert's text after a click
+    /// waited forever on an idle page (until a real mouse move repainted it).
     pub fn start(env: &[(&str, &str)]) -> Driver {
+        Self::spawn(&[&[("WEBKIT_DISABLE_COMPOSITING_MODE", "0")], env].concat())
+    }
+
+    /// The app as it starts on this machine, painting as it chooses. For scripts and
+    /// screenshots only (no clicks or keys): what the benchmark does.
+    pub fn start_as_installed(env: &[(&str, &str)]) -> Driver {
+        Self::spawn(env)
+    }
+
+    fn spawn(env: &[(&str, &str)]) -> Driver {
         let port = free_port();
         let native = free_port();
         let mut cmd = Command::new("tauri-driver");
@@ -322,4 +336,49 @@ impl Drop for PrivateDisplay {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The app process started on `data_dir` (found by its `CLEOM_DATA_DIR`) and its descendants,
+/// WebKit's web and network processes: their pids, the app's first.
+pub fn app_processes(data_dir: &str) -> Option<Vec<u32>> {
+    let app = std::fs::canonicalize(APP).ok()?;
+    let marker = format!("CLEOM_DATA_DIR={data_dir}");
+    let procs: Vec<(u32, u32, PathBuf)> = std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            let ppid = status
+                .lines()
+                .find_map(|l| l.strip_prefix("PPid:"))?
+                .trim()
+                .parse()
+                .ok()?;
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+            Some((pid, ppid, exe))
+        })
+        .collect();
+    let root = procs
+        .iter()
+        .find(|(pid, _, exe)| *exe == app && process_environment(*pid).contains(&marker))?;
+    let mut family = vec![root.0];
+    let mut i = 0;
+    while i < family.len() {
+        let parent = family[i];
+        family.extend(procs.iter().filter(|p| p.1 == parent).map(|p| p.0));
+        i += 1;
+    }
+    Some(family)
+}
+
+/// The environment a process started with, as `NAME=value` strings.
+pub fn process_environment(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .map(|env| {
+            env.split(|b| *b == 0)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
