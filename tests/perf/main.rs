@@ -19,7 +19,8 @@
 //! - `app_idle_rss`: the resident memory of the app and its WebKit processes together, summed
 //!   from /proc, after 3 s of idling on the Library.
 //! - `search_keystroke_to_results`: the 95th percentile, over the keystrokes of typing common
-//!   words, rare words and prefixes one key at a time, of the time from a keystroke to the
+//!   words, rare words and prefixes one key at a time (by a careful typist, and by a steady one
+//!   whose pauses let the Library start counting results), of the time from a keystroke to the
 //!   Library showing the results for that text (and the next frame painted).
 
 #[allow(dead_code)]
@@ -147,6 +148,62 @@ async fn scroll_frames(app: &Client, px: u32, count: u32) -> ScrollRun {
         rendered: answer["rendered"].clone(),
         loaded: answer["loaded"].clone(),
     }
+}
+
+/// Types words into the Library's search one key at a time, a key every `pace_ms` (0: as soon
+/// as the results for the last one show), and answers the time from each key to its results on
+/// screen, ascending. One script per word, so that none runs into WebDriver's 30 s limit.
+async fn type_searches(app: &Client, pace_ms: u32) -> Vec<f64> {
+    let mut latencies = Vec::new();
+    for word in [
+        "drone",
+        "fjord",
+        "volumetric",
+        "neon",
+        "harb",
+        "grain",
+        "zzz",
+    ] {
+        let answer = app
+            .execute_async(
+                r#"const [word, pace, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+                   const input = document.querySelector('#library-search');
+                   const library = document.querySelector('#library');
+                   const times = [];
+                   const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+                   const settled = (text) => new Promise((resolve) => {
+                     const check = () => (library.dataset.resultsFor ?? '').trim() === text.trim() &&
+                       library.dataset.searching === 'false' ? resolve() : setTimeout(check, 1);
+                     check();
+                   });
+                   const until = (t) => new Promise((r) => setTimeout(r, Math.max(0, t - performance.now())));
+                   const type = (text) => {
+                     input.value = text;
+                     input.dispatchEvent(new Event('input', { bubbles: true }));
+                   };
+                   (async () => {
+                     input.focus();
+                     type(''); await settled(''); await frame();
+                     for (let i = 1; i <= word.length; i++) {
+                       const text = word.slice(0, i);
+                       const started = performance.now();
+                       type(text);
+                       await settled(text);
+                       await frame();
+                       times.push(performance.now() - started);
+                       await until(started + pace);
+                     }
+                     type(''); await settled('');
+                     done(times);
+                   })();"#,
+                vec![serde_json::json!(word), serde_json::json!(pace_ms)],
+            )
+            .await
+            .expect("the search script ran");
+        latencies.extend(answer.as_array().unwrap().iter().filter_map(|v| v.as_f64()));
+    }
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    latencies
 }
 
 async fn first_item_after(app: &Client, started: Instant) -> Duration {
@@ -343,64 +400,24 @@ async fn bench_the_app_with_100k_generations() {
     .await
     .expect("back to the list view");
 
-    // Search as the user types, one keystroke at a time, waiting for each answer (a careful
-    // typist): from the keystroke to the results for that text on screen (the list answers
-    // that text and the next frame is painted). Common words, rare words, prefixes.
-    // One script per word, so that none runs into WebDriver's 30 s script limit.
-    let mut latencies = Vec::new();
-    for word in [
-        "drone",
-        "fjord",
-        "volumetric",
-        "neon",
-        "harb",
-        "grain",
-        "zzz",
-    ] {
-        let answer = app
-            .execute_async(
-                r#"const [word, done] = [arguments[0], arguments[arguments.length - 1]];
-                   const input = document.querySelector('#library-search');
-                   const library = document.querySelector('#library');
-                   const times = [];
-                   const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
-                   const settled = (text) => new Promise((resolve) => {
-                     const check = () => (library.dataset.resultsFor ?? '').trim() === text.trim() &&
-                       library.dataset.searching === 'false' ? resolve() : setTimeout(check, 1);
-                     check();
-                   });
-                   const type = (text) => {
-                     input.value = text;
-                     input.dispatchEvent(new Event('input', { bubbles: true }));
-                   };
-                   (async () => {
-                     input.focus();
-                     type(''); await settled(''); await frame();
-                     for (let i = 1; i <= word.length; i++) {
-                       const text = word.slice(0, i);
-                       const started = performance.now();
-                       type(text);
-                       await settled(text);
-                       await frame();
-                       times.push(performance.now() - started);
-                     }
-                     type('');
-                     done(times);
-                   })();"#,
-                vec![serde_json::json!(word)],
-            )
-            .await
-            .expect("the search script ran");
-        latencies.extend(answer.as_array().unwrap().iter().filter_map(|v| v.as_f64()));
+    // Search as the user types, one keystroke at a time: from the keystroke to the results for
+    // that text on screen (the list answers that text and the next frame is painted). Common
+    // words, rare words, prefixes; typed by a careful typist (the next key once the results
+    // show) and by a steady one (a key every 300 ms: each pause is long enough for the
+    // Library to start counting the results, which the next key must not wait for).
+    let careful = type_searches(&app, 0).await;
+    let steady = type_searches(&app, 300).await;
+    for (times, who) in [(&careful, "careful"), (&steady, "steady")] {
+        info(&format!(
+            "search, {who} typist: {} keystrokes, median {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            times.len(),
+            times[times.len() / 2],
+            p95(times),
+            times[times.len() - 1]
+        ));
     }
-    let mut times = latencies;
+    let mut times = [careful, steady].concat();
     times.sort_by(|a, b| a.total_cmp(b));
-    info(&format!(
-        "search: {} keystrokes, median {:.1} ms, max {:.1} ms",
-        times.len(),
-        times[times.len() / 2],
-        times[times.len() - 1]
-    ));
     bench("search_keystroke_to_results", p95(&times), "ms");
     screenshot(&app, "92-bench-search").await;
 
