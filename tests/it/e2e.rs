@@ -6,7 +6,7 @@ use cleom_core::keychain::{self, Channel, Keychain, OsKeychain};
 
 use crate::support;
 use crate::window::{
-    attr_until, can_run, click, element, screenshot, text_until, type_into, Driver,
+    app_processes, attr_until, can_run, click, element, screenshot, text_until, type_into, Driver,
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -344,4 +344,30 @@ async fn the_default_embedded_backend_serves_a_new_user_end_to_end() {
     app.close().await.unwrap();
     // The embedded backend keeps its files apart from the account's encrypted store.
     assert!(data_dir.path().join("local-backend").is_dir());
+}
+
+/// A window test that ends with the window still open (it failed midway, or never closed its
+/// session) leaves no app behind: dropping the driver stops the app it started, which would
+/// otherwise keep running on the shared display through the rest of the suite.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_left_open_is_stopped_with_its_driver() {
+    if !can_run() {
+        return;
+    }
+    let backend_dir = tempfile::tempdir().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let data = data_dir.path().to_str().unwrap();
+    let url = backend.base_url();
+    let driver = Driver::start(&[
+        ("CLEOM_DATA_DIR", data),
+        ("CLEOM_BACKEND_URL", url.as_str()),
+    ]);
+    let app = driver.open_app().await;
+    element(&app, "#auth-email").await;
+    assert!(app_processes(data).is_some(), "the app is running");
+    drop(app);
+    drop(driver);
+    assert_eq!(app_processes(data), None, "the app outlived its driver");
+    backend.shutdown().await;
 }

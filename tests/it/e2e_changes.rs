@@ -230,5 +230,6 @@ async fn search_filter_detail_offline_deletes_and_account_corrections() {
         !rendered_html.as_str().unwrap().contains("<i>"),
         "the name is text, not markup"
     );
+    app.close().await.unwrap();
     backend.shutdown().await;
 }

@@ -12,8 +12,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 pub const APP: &str = env!("CARGO_BIN_EXE_cleom-desktop");
 
-/// tauri-driver, started for one app environment and stopped with SIGTERM (SIGKILL would leave
-/// WebKitWebDriver behind).
+/// tauri-driver, started for one app environment in a process group of its own, which is
+/// stopped whole when the driver is dropped.
 pub struct Driver {
     child: Child,
     port: u16,
@@ -83,21 +83,33 @@ impl Driver {
 }
 
 impl Drop for Driver {
+    /// Stops the whole process group: tauri-driver, WebKitWebDriver and the app they started,
+    /// whose window is still open when a test failed (or never closed its session). An app
+    /// left behind keeps syncing and painting on the shared display and slows the next tests.
     fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let group = format!("-{}", self.child.id());
+        let signal = |name: &str| {
+            Command::new("kill")
+                .args([name, "--", &group])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        signal("-TERM");
         let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if !matches!(self.child.try_wait(), Ok(None)) {
+        loop {
+            let _ = self.child.try_wait();
+            // `kill -0` succeeds while any process of the group is left.
+            if !signal("-0") {
                 return;
+            }
+            if Instant::now() > deadline {
+                break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        // It did not stop: the whole group goes, rather than the test waiting forever.
-        eprintln!("tauri-driver {pid} ignored SIGTERM for 5 s; killing its process group");
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .status();
+        eprintln!("tauri-driver's process group {group} ignored SIGTERM for 5 s; killing it");
+        signal("-KILL");
         let _ = self.child.wait();
     }
 }
