@@ -120,7 +120,7 @@ async fn account_deletion_leaves_nothing_of_the_user_behind() {
     assert_no_trace(&data_dir);
     let bystander_left = files_under(&data_dir)
         .iter()
-        .any(|f| contains(&std::fs::read(f).unwrap(), b"bystander-7731@example.com"));
+        .any(|f| contains(&read_unless_gone(f), b"bystander-7731@example.com"));
     assert!(bystander_left, "the scan does see live data");
 }
 
@@ -128,7 +128,7 @@ async fn account_deletion_leaves_nothing_of_the_user_behind() {
 fn assert_no_trace(dir: &std::path::Path) {
     let mut scanned = 0;
     for file in files_under(dir) {
-        let bytes = std::fs::read(&file).unwrap();
+        let bytes = read_unless_gone(&file);
         scanned += bytes.len();
         for needle in [EMAIL.as_bytes(), PROMPT.as_bytes(), b"zebra quokka 7731"] {
             assert!(
@@ -140,4 +140,14 @@ fn assert_no_trace(dir: &std::path::Path) {
         }
     }
     assert!(scanned > 0, "nothing was scanned");
+}
+
+/// A file's bytes; none if it was removed since it was listed, as SQLite's `-wal` and `-shm`
+/// files are when its connection closes (seen once in a full run, just after the backend
+/// stopped): a file that is gone holds no trace.
+fn read_unless_gone(file: &std::path::Path) -> Vec<u8> {
+    match std::fs::read(file) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        read => read.unwrap_or_else(|e| panic!("{}: {e}", file.display())),
+    }
 }
