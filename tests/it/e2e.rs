@@ -371,3 +371,48 @@ async fn a_window_left_open_is_stopped_with_its_driver() {
     assert_eq!(app_processes(data), None, "the app outlived its driver");
     backend.shutdown().await;
 }
+
+/// A WebDriver command that never answers fails its test once the driver's time limit is up,
+/// instead of hanging the suite (here: a script that never finishes, under a script timeout
+/// longer than the test waits).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_that_never_answers_fails_at_the_drivers_time_limit() {
+    if !can_run() {
+        return;
+    }
+    let backend_dir = tempfile::tempdir().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let data = data_dir.path().to_str().unwrap();
+    let url = backend.base_url();
+    let env = [
+        ("CLEOM_DATA_DIR", data),
+        ("CLEOM_BACKEND_URL", url.as_str()),
+    ];
+    let driver = Driver::start_with_limit(&env, std::time::Duration::from_secs(15));
+    let app = driver.open_app().await;
+    element(&app, "#auth-email").await;
+    let script_timeout = std::time::Duration::from_secs(120);
+    app.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(script_timeout),
+        None,
+        None,
+    ))
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        app.execute_async("/* never calls back */", vec![]),
+    )
+    .await
+    .expect("the command ended with the driver, not after 60 s");
+    assert!(
+        answer.is_err(),
+        "a script that never finishes answered {answer:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(app_processes(data), None, "the app outlived its driver");
+    drop(driver);
+    backend.shutdown().await;
+}

@@ -5,6 +5,7 @@
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
@@ -13,11 +14,18 @@ use fantoccini::{Client, ClientBuilder, Locator};
 pub const APP: &str = env!("CARGO_BIN_EXE_cleom-desktop");
 
 /// tauri-driver, started for one app environment in a process group of its own, which is
-/// stopped whole when the driver is dropped.
+/// stopped whole when the driver is dropped, or when it has run for longer than a window test
+/// may (see `Driver::start_with_limit`).
 pub struct Driver {
     child: Child,
     port: u16,
+    /// Dropped with the driver, which tells its watchdog thread to stand down.
+    _watchdog: std::sync::mpsc::Sender<()>,
 }
+
+/// The longest a window test may use its driver; the longest today (the 100k benchmark) takes
+/// under two minutes.
+const SESSION_LIMIT: Duration = Duration::from_secs(300);
 
 impl Driver {
     /// For the flows: WebKit composites, as it does on a machine with a GPU. Without one the
@@ -25,16 +33,21 @@ impl Driver {
     /// some commands only after the page's next repaint: reading an alert's text after a click
     /// waited forever on an idle page (until a real mouse move repainted it).
     pub fn start(env: &[(&str, &str)]) -> Driver {
-        Self::spawn(&[&[("WEBKIT_DISABLE_COMPOSITING_MODE", "0")], env].concat())
+        Self::start_with_limit(
+            &[&[("WEBKIT_DISABLE_COMPOSITING_MODE", "0")], env].concat(),
+            SESSION_LIMIT,
+        )
     }
 
     /// The app as it starts on this machine, painting as it chooses. For scripts and
     /// screenshots only (no clicks or keys): what the benchmark does.
     pub fn start_as_installed(env: &[(&str, &str)]) -> Driver {
-        Self::spawn(env)
+        Self::start_with_limit(env, SESSION_LIMIT)
     }
 
-    fn spawn(env: &[(&str, &str)]) -> Driver {
+    /// A driver whose whole process group is killed after `limit`: a WebDriver command that
+    /// never answers then fails its test instead of hanging the suite until CI's time limit.
+    pub fn start_with_limit(env: &[(&str, &str)], limit: Duration) -> Driver {
         let port = free_port();
         let native = free_port();
         let mut cmd = Command::new("tauri-driver");
@@ -63,7 +76,23 @@ impl Driver {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Driver { child, port }
+        let (watchdog, stand_down) = std::sync::mpsc::channel::<()>();
+        let group = format!("-{}", child.id());
+        std::thread::spawn(move || {
+            if stand_down.recv_timeout(limit) == Err(RecvTimeoutError::Timeout) {
+                eprintln!(
+                    "a window test used its driver for over {} s: killing process group {group} \
+                     (tauri-driver, WebKitWebDriver, the app) so that the test fails",
+                    limit.as_secs()
+                );
+                let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            }
+        });
+        Driver {
+            child,
+            port,
+            _watchdog: watchdog,
+        }
     }
 
     pub async fn open_app(&self) -> Client {
