@@ -2,11 +2,14 @@
 //! the app built by cargo, the local backend on loopback, the real keychain. Each screen is
 //! saved as a PNG under `<target>/e2e-screenshots/`.
 
+use std::time::Duration;
+
 use cleom_core::keychain::{self, Channel, Keychain, OsKeychain};
 
 use crate::support;
 use crate::window::{
     app_processes, attr_until, can_run, click, element, screenshot, text_until, type_into, Driver,
+    SESSION_LIMIT,
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -346,6 +349,42 @@ async fn the_default_embedded_backend_serves_a_new_user_end_to_end() {
     assert!(data_dir.path().join("local-backend").is_dir());
 }
 
+/// An app on a fresh data dir, showing its sign-in screen, under a driver stopped after `limit`.
+struct SignInWindow {
+    backend: cleom_local_backend::RunningBackend,
+    _backend_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
+    driver: Driver,
+    app: fantoccini::Client,
+}
+
+impl SignInWindow {
+    async fn open(limit: Duration) -> SignInWindow {
+        let backend_dir = tempfile::tempdir().unwrap();
+        let data_dir = tempfile::tempdir().unwrap();
+        let backend = support::backend(backend_dir.path(), 0).await;
+        let url = backend.base_url();
+        let env = [
+            ("CLEOM_DATA_DIR", data_dir.path().to_str().unwrap()),
+            ("CLEOM_BACKEND_URL", url.as_str()),
+        ];
+        let driver = Driver::start_with_limit(&env, limit);
+        let app = driver.open_app().await;
+        element(&app, "#auth-email").await;
+        SignInWindow {
+            backend,
+            _backend_dir: backend_dir,
+            data_dir,
+            driver,
+            app,
+        }
+    }
+
+    fn data(&self) -> String {
+        self.data_dir.path().to_str().unwrap().to_string()
+    }
+}
+
 /// A window test that ends with the window still open (it failed midway, or never closed its
 /// session) leaves no app behind: dropping the driver stops the app it started, which would
 /// otherwise keep running on the shared display through the rest of the suite.
@@ -354,22 +393,13 @@ async fn a_window_left_open_is_stopped_with_its_driver() {
     if !can_run() {
         return;
     }
-    let backend_dir = tempfile::tempdir().unwrap();
-    let data_dir = tempfile::tempdir().unwrap();
-    let backend = support::backend(backend_dir.path(), 0).await;
-    let data = data_dir.path().to_str().unwrap();
-    let url = backend.base_url();
-    let driver = Driver::start(&[
-        ("CLEOM_DATA_DIR", data),
-        ("CLEOM_BACKEND_URL", url.as_str()),
-    ]);
-    let app = driver.open_app().await;
-    element(&app, "#auth-email").await;
-    assert!(app_processes(data).is_some(), "the app is running");
-    drop(app);
-    drop(driver);
-    assert_eq!(app_processes(data), None, "the app outlived its driver");
-    backend.shutdown().await;
+    let window = SignInWindow::open(SESSION_LIMIT).await;
+    let data = window.data();
+    assert!(app_processes(&data).is_some(), "the app is running");
+    drop(window.app);
+    drop(window.driver);
+    assert_eq!(app_processes(&data), None, "the app outlived its driver");
+    window.backend.shutdown().await;
 }
 
 /// A WebDriver command that never answers fails its test once the driver's time limit is up,
@@ -380,19 +410,9 @@ async fn a_command_that_never_answers_fails_at_the_drivers_time_limit() {
     if !can_run() {
         return;
     }
-    let backend_dir = tempfile::tempdir().unwrap();
-    let data_dir = tempfile::tempdir().unwrap();
-    let backend = support::backend(backend_dir.path(), 0).await;
-    let data = data_dir.path().to_str().unwrap();
-    let url = backend.base_url();
-    let env = [
-        ("CLEOM_DATA_DIR", data),
-        ("CLEOM_BACKEND_URL", url.as_str()),
-    ];
-    let driver = Driver::start_with_limit(&env, std::time::Duration::from_secs(15));
-    let app = driver.open_app().await;
-    element(&app, "#auth-email").await;
-    let script_timeout = std::time::Duration::from_secs(120);
+    let window = SignInWindow::open(Duration::from_secs(15)).await;
+    let app = &window.app;
+    let script_timeout = Duration::from_secs(120);
     app.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
         Some(script_timeout),
         None,
@@ -402,7 +422,7 @@ async fn a_command_that_never_answers_fails_at_the_drivers_time_limit() {
     .unwrap();
     let started = std::time::Instant::now();
     let answer = tokio::time::timeout(
-        std::time::Duration::from_secs(60),
+        Duration::from_secs(60),
         app.execute_async("/* never calls back */", vec![]),
     )
     .await
@@ -411,8 +431,12 @@ async fn a_command_that_never_answers_fails_at_the_drivers_time_limit() {
         answer.is_err(),
         "a script that never finishes answered {answer:?}"
     );
-    assert!(started.elapsed() < std::time::Duration::from_secs(30));
-    assert_eq!(app_processes(data), None, "the app outlived its driver");
-    drop(driver);
-    backend.shutdown().await;
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(
+        app_processes(&window.data()),
+        None,
+        "the app outlived its driver"
+    );
+    drop(window.driver);
+    window.backend.shutdown().await;
 }

@@ -25,7 +25,7 @@ pub struct Driver {
 
 /// The longest a window test may use its driver; the longest today (the 100k benchmark) takes
 /// under two minutes.
-const SESSION_LIMIT: Duration = Duration::from_secs(300);
+pub const SESSION_LIMIT: Duration = Duration::from_secs(300);
 
 impl Driver {
     /// For the flows: WebKit composites, as it does on a machine with a GPU. Without one the
@@ -33,21 +33,24 @@ impl Driver {
     /// some commands only after the page's next repaint: reading an alert's text after a click
     /// waited forever on an idle page (until a real mouse move repainted it).
     pub fn start(env: &[(&str, &str)]) -> Driver {
-        Self::start_with_limit(
-            &[&[("WEBKIT_DISABLE_COMPOSITING_MODE", "0")], env].concat(),
-            SESSION_LIMIT,
-        )
+        Self::start_with_limit(env, SESSION_LIMIT)
+    }
+
+    /// As `start`, with the driver's whole process group killed after `limit` rather than
+    /// `SESSION_LIMIT`: a WebDriver command that never answers then fails its test instead of
+    /// hanging the suite until CI's time limit.
+    pub fn start_with_limit(env: &[(&str, &str)], limit: Duration) -> Driver {
+        let composited = [&[("WEBKIT_DISABLE_COMPOSITING_MODE", "0")], env].concat();
+        Self::spawn(&composited, limit)
     }
 
     /// The app as it starts on this machine, painting as it chooses. For scripts and
     /// screenshots only (no clicks or keys): what the benchmark does.
     pub fn start_as_installed(env: &[(&str, &str)]) -> Driver {
-        Self::start_with_limit(env, SESSION_LIMIT)
+        Self::spawn(env, SESSION_LIMIT)
     }
 
-    /// A driver whose whole process group is killed after `limit`: a WebDriver command that
-    /// never answers then fails its test instead of hanging the suite until CI's time limit.
-    pub fn start_with_limit(env: &[(&str, &str)], limit: Duration) -> Driver {
+    fn spawn(env: &[(&str, &str)], limit: Duration) -> Driver {
         let port = free_port();
         let native = free_port();
         let mut cmd = Command::new("tauri-driver");
@@ -293,8 +296,9 @@ pub async fn js_until(client: &Client, script: &str, what: &str) {
 
 /// Chooses `folder` in the system's folder picker (the GTK file chooser) titled `title` on
 /// `display`, as a user does with the keyboard: Ctrl+L, the path, Enter (which either chooses
-/// the folder or goes into it), and Enter again if the picker is still open. The keys are real X input (xdotool), since WebDriver reaches only the page; the
-/// display is the test's own, so no other test's window takes the focus meanwhile.
+/// the folder or goes into it), and Enter again if the picker is still open. The keys are real
+/// X input (xdotool), since WebDriver reaches only the page; the display is the test's own, so
+/// no other test's window takes the focus meanwhile.
 pub fn choose_folder_in_system_picker(display: &PrivateDisplay, title: &str, folder: &Path) {
     let xdotool = |args: &[&str]| {
         let out = Command::new("timeout")

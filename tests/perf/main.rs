@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 
-use window::{app_processes, can_run, screenshot, Driver, APP};
+use window::{app_processes, can_run, element, screenshot, Driver, APP};
 
 const GENERATIONS: usize = 100_000;
 
@@ -114,6 +114,21 @@ struct ScrollRun {
     rendered: serde_json::Value,
     /// How many items were loaded by the end.
     loaded: serde_json::Value,
+}
+
+impl ScrollRun {
+    fn median(&self) -> f64 {
+        self.frames[self.frames.len() / 2]
+    }
+
+    /// `median … ms, p95 … ms`, for an `info` line.
+    fn summary(&self) -> String {
+        format!(
+            "median {:.1} ms, p95 {:.1} ms",
+            self.median(),
+            p95(&self.frames)
+        )
+    }
 }
 
 async fn scroll_frames(app: &Client, px: u32, count: u32) -> ScrollRun {
@@ -359,7 +374,7 @@ async fn bench_the_app_with_100k_generations() {
     info(&format!(
         "scroll: {} frames, median {:.1} ms, max {:.1} ms, at most {} items in the page, {} loaded",
         fling.frames.len(),
-        fling.frames[fling.frames.len() / 2],
+        fling.median(),
         fling.frames[fling.frames.len() - 1],
         fling.rendered,
         fling.loaded
@@ -369,11 +384,7 @@ async fn bench_the_app_with_100k_generations() {
     // new rows to paint per frame), against the fling (half the view new every frame).
     for (px, what) in [(0, "still"), (4, "at 4 px a frame")] {
         let run = scroll_frames(&app, px, 120).await;
-        info(&format!(
-            "frames {what}: median {:.0} ms, p95 {:.0} ms",
-            run.frames[run.frames.len() / 2],
-            p95(&run.frames)
-        ));
+        info(&format!("frames {what}: {}", run.summary()));
     }
     screenshot(&app, "91-bench-scrolled").await;
     // The grid view: more items on screen, each with its thumbnail.
@@ -387,9 +398,8 @@ async fn bench_the_app_with_100k_generations() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let grid = scroll_frames(&app, 400, 300).await;
     info(&format!(
-        "scroll in the grid: median {:.1} ms, p95 {:.1} ms, at most {} items in the page",
-        grid.frames[grid.frames.len() / 2],
-        p95(&grid.frames),
+        "scroll in the grid: {}, at most {} items in the page",
+        grid.summary(),
         grid.rendered
     ));
     screenshot(&app, "91b-bench-grid-scrolled").await;
@@ -431,17 +441,12 @@ async fn bench_the_app_with_100k_generations() {
     composited.push(("WEBKIT_DISABLE_COMPOSITING_MODE", "0"));
     let driver = Driver::start_as_installed(&composited);
     let app = driver.open_app().await;
-    app.wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css("[data-testid=generation]"))
-        .await
-        .expect("the Library shows its items");
+    element(&app, "[data-testid=generation]").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let fling = scroll_frames(&app, 400, 300).await;
     info(&format!(
-        "scroll composited (WEBKIT_DISABLE_COMPOSITING_MODE=0): median {:.1} ms, p95 {:.1} ms",
-        fling.frames[fling.frames.len() / 2],
-        p95(&fling.frames)
+        "scroll composited (WEBKIT_DISABLE_COMPOSITING_MODE=0): {}",
+        fling.summary()
     ));
     app.close().await.unwrap();
     drop(driver);
