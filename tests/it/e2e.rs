@@ -432,6 +432,12 @@ async fn a_command_that_never_answers_fails_at_the_drivers_time_limit() {
         "a script that never finishes answered {answer:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(30));
+    // The request fails as soon as tauri-driver dies; the app, killed by the same signal, can
+    // take a moment longer to leave /proc.
+    let killed = std::time::Instant::now();
+    while app_processes(&window.data()).is_some() && killed.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(
         app_processes(&window.data()),
         None,
