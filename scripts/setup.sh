@@ -63,3 +63,17 @@ build_ui() {
   echo "==> building the UI"
   (cd ui && npm run build)
 }
+
+# The release installers for this OS with the Tauri CLI pinned in ui/package-lock.json: on
+# Linux a .deb and an .rpm under <target>/release/bundle/ (AppImage needs tools the bundler
+# downloads at build time, which this machine cannot). Extra arguments go to `tauri build`.
+build_installers() {
+  build_ui
+  echo "==> tauri build --bundles deb,rpm $*"
+  ui/node_modules/.bin/tauri build --ci --bundles deb,rpm "$@"
+}
+
+# The built .deb (one version at a time in the bundle folder).
+built_deb() {
+  ls "$(target_dir)"/release/bundle/deb/*.deb
+}

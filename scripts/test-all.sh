@@ -39,5 +39,23 @@ export CLEOM_REAL_KEYCHAIN=1 CLEOM_REQUIRE_E2E=1 CLEOM_KEYRING_PASSWORD=cleom-te
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
-HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" with_secret_service \
-  xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace
+# Runs "$@" in the tests' session: the throwaway home, the Secret Service, a virtual display.
+in_test_session() {
+  HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" with_secret_service \
+    xvfb-run -a -s "-screen 0 1280x800x24" "$@"
+}
+in_test_session cargo test --workspace
+
+echo "==> the installed package: build the release .deb, install it, test it, remove it"
+build_installers
+deb=$(built_deb)
+binary="$(target_dir)/release/cleom-desktop"
+megabytes() { stat -c %s "$1" | awk '{ printf "%.1f", $1 / 1000000 }'; }
+echo "bench installer_deb_size $(megabytes "$deb") MB"
+echo "bench release_binary_size $(megabytes "$binary") MB"
+apt-get install -y -q --reinstall "$deb"
+export CLEOM_APP_BINARY=/usr/bin/cleom-desktop CLEOM_REQUIRE_INSTALLED=1
+# The perf bench again, on the installed release build: its figures print with `_release`.
+in_test_session cargo test --workspace --test perf
+# Last, as it ends by removing the package.
+in_test_session cargo test --workspace --test installed

@@ -38,6 +38,15 @@ pub fn run() {
         rendering.describe()
     );
 
+    tracing::info!(
+        after_ms = state::ms_since(started),
+        "start-up: the app is {}",
+        match tauri::utils::platform::bundle_type() {
+            Some(kind) => format!("installed from a {kind} package"),
+            None => "not installed from a package (a build tree's binary)".to_string(),
+        }
+    );
+
     // The account is resumed (keychain, encrypted store, maybe the embedded backend) while GTK
     // and the window start, not after: both take about a tenth of a second.
     let resuming = std::thread::spawn(move || {

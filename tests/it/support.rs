@@ -28,10 +28,20 @@ pub async fn backend(dir: &Path, port: u16) -> RunningBackend {
 /// said loudly, so a developer's plain `cargo test` still runs the flow.
 pub fn keychain() -> Arc<dyn Keychain> {
     if std::env::var_os("CLEOM_REAL_KEYCHAIN").is_some() {
-        Arc::new(OsKeychain::new(Channel::current()))
+        Arc::new(OsKeychain::new(app_channel()))
     } else {
         eprintln!("NOTE: CLEOM_REAL_KEYCHAIN is not set: this run uses an in-memory keychain");
         Arc::new(MemoryKeychain::default())
+    }
+}
+
+/// The keychain channel of the app under test: an installed package (`$CLEOM_APP_BINARY`, see
+/// `window::app`) is a release build; the app cargo built for the tests is a debug one.
+pub fn app_channel() -> Channel {
+    if std::env::var_os("CLEOM_APP_BINARY").is_some() {
+        Channel::Release
+    } else {
+        Channel::current()
     }
 }
 

@@ -11,7 +11,13 @@ use std::time::{Duration, Instant};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
-pub const APP: &str = env!("CARGO_BIN_EXE_cleom-desktop");
+/// The app binary the window tests drive: the one cargo built, or `$CLEOM_APP_BINARY` (the
+/// installed package's `/usr/bin/cleom-desktop`, for the installed-app tests and the release
+/// figures of the perf bench).
+pub fn app() -> String {
+    std::env::var("CLEOM_APP_BINARY")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_cleom-desktop").to_string())
+}
 
 /// tauri-driver, started for one app environment in a process group of its own, which is
 /// stopped whole when the driver is dropped, or when it has run for longer than a window test
@@ -102,7 +108,7 @@ impl Driver {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
-            serde_json::json!({ "application": APP }),
+            serde_json::json!({ "application": app() }),
         );
         let url = format!("http://127.0.0.1:{}", self.port);
         let mut builder = ClientBuilder::native();
@@ -170,8 +176,8 @@ pub fn can_run() -> bool {
 }
 
 pub fn screenshots_dir() -> PathBuf {
-    // APP is <target>/debug/cleom-desktop.
-    let dir = Path::new(APP)
+    // The cargo-built app is <target>/debug/cleom-desktop.
+    let dir = Path::new(env!("CARGO_BIN_EXE_cleom-desktop"))
         .parent()
         .unwrap()
         .parent()
@@ -386,7 +392,7 @@ impl Drop for PrivateDisplay {
 /// The app process started on `data_dir` (found by its `CLEOM_DATA_DIR`) and its descendants,
 /// WebKit's web and network processes: their pids, the app's first.
 pub fn app_processes(data_dir: &str) -> Option<Vec<u32>> {
-    let app = std::fs::canonicalize(APP).ok()?;
+    let app = std::fs::canonicalize(app()).ok()?;
     let marker = format!("CLEOM_DATA_DIR={data_dir}");
     let procs: Vec<(u32, u32, PathBuf)> = std::fs::read_dir("/proc")
         .ok()?

@@ -39,14 +39,21 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 
-use window::{app_processes, can_run, element, screenshot, Driver, APP};
+use window::{app, app_processes, can_run, element, screenshot, Driver};
 
 const GENERATIONS: usize = 100_000;
 
-/// One machine-readable line, past libtest's output capture.
+/// One machine-readable line, past libtest's output capture. Figures of the installed release
+/// package (`$CLEOM_APP_BINARY`, see `window::app`) carry the suffix `_release`, so that they
+/// print beside the debug build's under the same names.
 fn bench(name: &str, value: f64, unit: &str) {
+    let suffix = if std::env::var_os("CLEOM_APP_BINARY").is_some() {
+        "_release"
+    } else {
+        ""
+    };
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "bench {name} {value:.1} {unit}");
+    let _ = writeln!(out, "bench {name}{suffix} {value:.1} {unit}");
     let _ = out.flush();
 }
 
@@ -62,7 +69,7 @@ fn start_to_library(env: &[(&str, &str)]) -> Duration {
     use std::io::BufRead;
     use std::process::{Command, Stdio};
     let started = Instant::now();
-    let mut child = Command::new(APP)
+    let mut child = Command::new(app())
         .envs(env.iter().copied())
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
