@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::account::Account;
+use crate::account::{Account, OpenStore};
 use crate::error::{Error, Result};
 use crate::keychain::{self, Keychain, KeychainError, KeychainState};
 use crate::paths::{self, DataDir};
@@ -131,6 +131,7 @@ impl Device {
         }
         let store = self.open_or_create_store(&uid)?;
         let email = store
+            .store
             .profile()?
             .map(|p| p.email)
             .or(file.email)
@@ -163,7 +164,7 @@ impl Device {
         &self,
         uid: String,
         email: String,
-        store: Store,
+        store: OpenStore,
         session: Option<AuthSession>,
     ) -> Account {
         Account::new(
@@ -177,17 +178,21 @@ impl Device {
         )
     }
 
-    fn open_store(&self, uid: &str) -> Result<Store> {
-        let path = self.data.database_path(uid)?;
-        let key = self.keychain.get(&keychain::database_key_entry(uid))?;
-        let key = DatabaseKey::from_hex(&key.ok_or(Error::KeyMissing)?)?;
-        Ok(Store::open(&path, &key)?)
+    /// Opens (or, for a first sign-in here, creates) the account's database, after claiming it
+    /// for this process: `paths.in_use` while another process (a second app on the same data
+    /// folder, or the `cleom` command line) has it open.
+    fn open_or_create_store(&self, uid: &str) -> Result<OpenStore> {
+        let lock = self.data.lock_account(uid)?;
+        let store = self.open_or_create_unlocked(uid)?;
+        Ok(OpenStore { store, _lock: lock })
     }
 
-    fn open_or_create_store(&self, uid: &str) -> Result<Store> {
+    fn open_or_create_unlocked(&self, uid: &str) -> Result<Store> {
         let path = self.data.database_path(uid)?;
         if path.exists() {
-            return self.open_store(uid);
+            let key = self.keychain.get(&keychain::database_key_entry(uid))?;
+            let key = DatabaseKey::from_hex(&key.ok_or(Error::KeyMissing)?)?;
+            return Ok(Store::open(&path, &key)?);
         }
         let entry = keychain::database_key_entry(uid);
         let key = match self.keychain.get(&entry)? {
@@ -274,9 +279,9 @@ mod tests {
     /// A device on which `uid` is signed in and has a local history with one generation.
     fn signed_in(dir: &std::path::Path, keychain: Arc<dyn Keychain>, uid: &str) -> Device {
         let device = device(dir, keychain.clone());
-        let mut store = device.open_or_create_store(uid).unwrap();
-        store.upsert_generations(&[generation("g1")]).unwrap();
-        drop(store);
+        let mut open = device.open_or_create_store(uid).unwrap();
+        open.store.upsert_generations(&[generation("g1")]).unwrap();
+        drop(open);
         keychain
             .set(&keychain::refresh_token_entry(uid), &secret("refresh"))
             .unwrap();
@@ -391,6 +396,20 @@ mod tests {
         assert!(!device.data_dir().account_dir("u1").unwrap().exists());
         let fresh = device.resume().unwrap().unwrap();
         assert!(fresh.library(10, None).unwrap().items.is_empty());
+    }
+
+    #[test]
+    fn an_open_history_is_this_processs_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::new());
+        let device = signed_in(dir.path(), keychain, "u1");
+        let account = device.resume().unwrap().unwrap();
+        let lock = dir.path().join("accounts/u1/history.lock");
+        assert!(lock.is_file(), "the claim is a file next to the history");
+        // In this process the history opens again (a new sign-in while the old account is
+        // still being dropped); another process is refused (`paths::tests`).
+        let again = device.resume().unwrap().unwrap();
+        drop((account, again));
     }
 
     #[test]
