@@ -103,10 +103,7 @@ pub fn parse(text: &str) -> Result<Link, LinkError> {
     let is_action = match url.scheme() {
         SCHEME => url.host_str() == Some("auth") && url.path() == "/action",
         "http" | "https" => {
-            let loopback = matches!(
-                url.host_str(),
-                Some("127.0.0.1" | "localhost" | "[::1]")
-            );
+            let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
             if !loopback {
                 return Err(LinkError::UnknownScheme);
             }
@@ -227,25 +224,64 @@ mod tests {
         );
         let cases = [
             ("mailto:ada@example.com", "link.unknown_scheme"),
-            ("https://cleomai.com/auth/action?mode=resetPassword&oobCode=c", "link.unknown_scheme"),
+            (
+                "https://cleomai.com/auth/action?mode=resetPassword&oobCode=c",
+                "link.unknown_scheme",
+            ),
             ("not a link", "link.unknown_scheme"),
             ("", "link.unknown_scheme"),
             ("cleom://library/open?id=1", "link.unknown_action"),
-            ("cleom://auth/other?mode=resetPassword&oobCode=c", "link.unknown_action"),
-            ("cleom://auth/action?mode=resetPassword&oobCode=c#x", "link.unknown_action"),
-            ("cleom://auth/action?mode=signIn&oobCode=c", "link.unknown_mode"),
+            (
+                "cleom://auth/other?mode=resetPassword&oobCode=c",
+                "link.unknown_action",
+            ),
+            (
+                "cleom://auth/action?mode=resetPassword&oobCode=c#x",
+                "link.unknown_action",
+            ),
+            (
+                "cleom://auth/action?mode=signIn&oobCode=c",
+                "link.unknown_mode",
+            ),
             ("cleom://auth/action?oobCode=c", "link.unknown_mode"),
-            ("cleom://auth/action?mode=resetPassword", "link.missing_code"),
-            ("cleom://auth/action?mode=resetPassword&oobCode=", "link.missing_code"),
+            (
+                "cleom://auth/action?mode=resetPassword",
+                "link.missing_code",
+            ),
+            (
+                "cleom://auth/action?mode=resetPassword&oobCode=",
+                "link.missing_code",
+            ),
             (long.as_str(), "link.too_long"),
             (long_code.as_str(), "link.malformed"),
-            ("cleom://auth/action?mode=resetPassword&oobCode=%FF%FE", "link.malformed"),
-            ("cleom://auth/action?mode=resetPassword&oobCode=<b>x</b>", "link.malformed"),
-            ("cleom://auth/action?mode=resetPassword&oobCode=a%3Cscript%3E", "link.malformed"),
-            ("cleom://auth/action?mode=resetPassword&oobCode=c&lang=%3Ci%3E", "link.malformed"),
-            ("cleom://auth/action?mode=resetPassword&oobCode=a%20b", "link.malformed"),
-            ("cleom://auth/action?mode=resetPassword&oobCode=c&oobCode=d", "link.malformed"),
-            ("cleom://auth/action?mode=resetPassword&oobCode=c%00", "link.malformed"),
+            (
+                "cleom://auth/action?mode=resetPassword&oobCode=%FF%FE",
+                "link.malformed",
+            ),
+            (
+                "cleom://auth/action?mode=resetPassword&oobCode=<b>x</b>",
+                "link.malformed",
+            ),
+            (
+                "cleom://auth/action?mode=resetPassword&oobCode=a%3Cscript%3E",
+                "link.malformed",
+            ),
+            (
+                "cleom://auth/action?mode=resetPassword&oobCode=c&lang=%3Ci%3E",
+                "link.malformed",
+            ),
+            (
+                "cleom://auth/action?mode=resetPassword&oobCode=a%20b",
+                "link.malformed",
+            ),
+            (
+                "cleom://auth/action?mode=resetPassword&oobCode=c&oobCode=d",
+                "link.malformed",
+            ),
+            (
+                "cleom://auth/action?mode=resetPassword&oobCode=c%00",
+                "link.malformed",
+            ),
             ("cleom://[auth/action", "link.malformed"),
         ];
         for (text, code) in cases {
@@ -262,7 +298,10 @@ mod tests {
         assert!(from_args(&[program, "--verbose"]).is_none());
         let link = "cleom://auth/action?mode=resetPassword&oobCode=c";
         assert!(from_args(&[program, link, "extra"]).is_none());
-        assert_eq!(from_args(&[program, link]).unwrap().unwrap().action(), "resetPassword");
+        assert_eq!(
+            from_args(&[program, link]).unwrap().unwrap().action(),
+            "resetPassword"
+        );
         assert_eq!(
             from_args(&[program, "cleom://auth/action?mode=x&oobCode=c"])
                 .unwrap()

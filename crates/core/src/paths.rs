@@ -334,7 +334,10 @@ mod tests {
         let mut line = String::new();
         while !line.contains("holding") {
             line.clear();
-            assert!(out.read_line(&mut line).unwrap() > 0, "the helper never held the lock");
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "the helper never held the lock"
+            );
         }
 
         let dir = DataDir::at(tmp.path());
