@@ -103,6 +103,36 @@ impl Device {
         self.start_session(email, session)
     }
 
+    /// "Forgot password?": asks Cleom to email a reset link to `email`. It succeeds alike whether
+    /// or not an account has the address, so nobody learns who has one.
+    pub async fn send_password_reset(&self, email: &str) -> Result<()> {
+        Ok(self.remote.auth.send_password_reset(email.trim()).await?)
+    }
+
+    /// Completes a password reset from its link (see `link`): sets `new_password` with the
+    /// link's code, then signs in with it, so the user lands in their account. Every other
+    /// session of the account has ended.
+    pub async fn reset_password(
+        &self,
+        oob_code: &SecretString,
+        new_password: &SecretString,
+    ) -> Result<Account> {
+        self.require_keychain()?;
+        let email = self
+            .remote
+            .auth
+            .reset_password(oob_code, new_password)
+            .await?;
+        self.sign_in(&email, new_password).await
+    }
+
+    /// Follows an email-change verification link: the address the link was sent to becomes the
+    /// account's sign-in email, and every session of the account ends (this device's too: its
+    /// next sync answers `auth.session_expired`). Answers the new address.
+    pub async fn verify_email_change(&self, oob_code: &SecretString) -> Result<String> {
+        Ok(self.remote.auth.apply_action_code(oob_code).await?)
+    }
+
     /// A session cannot be kept without the keychain, so this is checked before the backend is
     /// asked to create or open one.
     fn require_keychain(&self) -> Result<()> {
