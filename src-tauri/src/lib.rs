@@ -8,6 +8,7 @@ mod clip_protocol;
 mod commands;
 mod config;
 mod error;
+mod links;
 mod live;
 #[cfg(target_os = "linux")]
 mod rendering;
@@ -47,15 +48,32 @@ pub fn run() {
         }
     );
 
+    // One app per data folder (see `links`): claimed before anything else starts, and held
+    // until the process ends. A second launch on the same folder starts nothing and hands over
+    // to the first from inside the single-instance plugin.
+    let context = tauri::generate_context!();
+    let data = cleom_core::paths::DataDir::from_env_or_default().ok();
+    let claim = data.as_ref().map(|d| d.lock_for_app());
+    let second_launch = matches!(claim, Some(Err(cleom_core::paths::PathError::InUse { .. })));
+    let _claim = claim.and_then(Result::ok);
+    let instance_plugin =
+        links::single_instance_plugin(&context.config().identifier, data.as_ref());
+
     // The account is resumed (keychain, encrypted store, maybe the embedded backend) while GTK
     // and the window start, not after: both take about a tenth of a second.
-    let resuming = std::thread::spawn(move || {
-        let config = AppConfig::from_env().map_err(|e| e.to_string())?;
-        tauri::async_runtime::block_on(AppState::start(config, started)).map_err(|e| e.to_string())
+    let resuming = (!second_launch).then(|| {
+        std::thread::spawn(move || {
+            let config = AppConfig::from_env().map_err(|e| e.to_string())?;
+            tauri::async_runtime::block_on(AppState::start(config, started))
+                .map_err(|e| e.to_string())
+        })
     });
     let page_started = std::sync::Once::new();
 
     tauri::Builder::default()
+        .plugin(instance_plugin)
+        .plugin(tauri_plugin_deep_link::init())
+        .manage(links::PendingLink::default())
         .plugin(window::state_plugin())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
@@ -70,6 +88,15 @@ pub fn run() {
         })
         .register_asynchronous_uri_scheme_protocol(clip_protocol::SCHEME, clip_protocol::handle)
         .setup(move |app| {
+            let Some(resuming) = resuming else {
+                // The first app on this data folder could not be reached (no D-Bus session).
+                return Err(format!(
+                    "Cleom Desktop is already running with this data folder ({}).",
+                    data.as_ref()
+                        .map_or_else(String::new, |d| d.root().display().to_string())
+                )
+                .into());
+            };
             let state = resuming
                 .join()
                 .map_err(|_| "the start-up thread panicked".to_string())??;
@@ -80,6 +107,7 @@ pub fn run() {
             app.manage(state);
             app.manage(commands::privacy::ExportJob::default());
             live::spawn(app.handle().clone());
+            links::listen(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -91,6 +119,11 @@ pub fn run() {
             commands::session::purchases,
             commands::session::request_email_change,
             commands::session::change_password,
+            commands::links::send_password_reset,
+            commands::links::pending_link,
+            commands::links::dismiss_link,
+            commands::links::reset_password,
+            commands::links::verify_email_change,
             commands::studio::estimate,
             commands::studio::generate,
             commands::studio::draft,
@@ -121,6 +154,6 @@ pub fn run() {
             commands::privacy::save_receipt,
             commands::privacy::delete_account,
         ])
-        .run(tauri::generate_context!())
+        .run(context)
         .expect("Cleom Desktop could not start");
 }

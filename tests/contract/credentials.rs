@@ -369,6 +369,50 @@ pub async fn a_password_change_keeps_this_device_signed_in(t: Arc<Target>) -> Ou
     Ok(())
 }
 
+/// "Forgot password?" then the link from the email, as the app follows it: the link (the local
+/// backend's `cleom://auth/action?…`, the Auth emulator's `http://127.0.0.1:…/emulator/action?…`)
+/// parses to the code, the new password is set and the device is signed in with it, the old
+/// password no longer works and the code works once.
+pub async fn a_reset_link_sets_the_new_password_and_signs_in(t: Arc<Target>) -> Outcome {
+    let auth = &t.remote.auth;
+    let (device, account, _keychain, _dir) = signed_up(&t, "forgot").await?;
+    let uid = account.uid().to_string();
+    let email = account.email().to_string();
+    drop(account);
+    device.send_password_reset(&email).await?;
+    let sent = oob_codes(&t)
+        .await?
+        .into_iter()
+        .find(|c| c.email == email && c.request_type == "PASSWORD_RESET")
+        .ok_or_else(|| format!("no reset code was sent for {email}"))?;
+    let link = cleom_core::link::parse(&sent.link)
+        .map_err(|e| format!("the email's link {} does not parse: {e}", sent.link))?;
+    check_eq!(link.action(), "resetPassword");
+    let oob_code = link.oob_code();
+    check_eq!(oob_code.expose(), &sent.code);
+
+    let new_password = SecretString::new("a password after the reset".into());
+    let account = device.reset_password(oob_code, &new_password).await?;
+    check_eq!(account.uid(), uid, "signed in to the same account");
+    account.sync().await?;
+    expect_code(
+        auth.sign_in(&email, &password()).await,
+        "auth.invalid_credentials",
+    )
+    .map_err(|e| format!("the old password: {e}"))?;
+    check_eq!(auth.sign_in(&email, &new_password).await?.uid, uid);
+    expect_code(
+        device
+            .reset_password(oob_code, &SecretString::new("yet another password".into()))
+            .await
+            .map(|_| ())
+            .map_err(remote),
+        "auth.invalid_action_code",
+    )
+    .map_err(|e| format!("a code works once: {e}"))?;
+    Ok(())
+}
+
 /// A core error as the `RemoteError` it wraps, for `expect_code`.
 fn remote(e: cleom_core::Error) -> cleom_core::remote::RemoteError {
     match e {

@@ -63,6 +63,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         credentials::an_email_change_is_verified_by_a_link_then_applied,
         credentials::bad_codes_and_taken_addresses_are_refused,
         credentials::a_password_change_keeps_this_device_signed_in,
+        credentials::a_reset_link_sets_the_new_password_and_signs_in,
         firestore::typed_values_round_trip,
         firestore::users_read_only_their_own_tree,
         firestore::clients_cannot_write_server_fields,

@@ -5,6 +5,7 @@
 mod e2e;
 mod e2e_changes;
 mod e2e_library;
+mod e2e_links;
 mod e2e_privacy;
 mod e2e_shell;
 mod e2e_studio;

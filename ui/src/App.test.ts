@@ -33,6 +33,7 @@ let libraryItems: GenerationView[];
 
 function backend(overrides: Partial<AppStatus> = {}) {
   tauri.handle('app_status', () => status(overrides));
+  tauri.handle('pending_link', () => null);
   tauri.handle('estimate', (args) => estimateFor((args.settings as Settings).durationSeconds));
   tauri.handle('library', () => ({ items: libraryItems, next: null }));
   tauri.handle('thumbnail', () => PNG);

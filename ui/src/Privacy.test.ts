@@ -25,6 +25,7 @@ let outbox: OutboxEntry[];
 function backend() {
   const status: AppStatus = { keychain: { state: 'available' }, backend: { kind: 'embedded', url: 'http://127.0.0.1:1' }, account, online: true };
   tauri.handle('app_status', () => status);
+  tauri.handle('pending_link', () => null);
   tauri.handle('estimate', (args) => estimateFor((args.settings as Settings).durationSeconds));
   tauri.handle('library', () => ({ items, next: null }));
   tauri.handle('thumbnail', () => null);

@@ -29,6 +29,7 @@ const sync = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt:
 function backend() {
   const status: AppStatus = { keychain: { state: 'available' }, backend: { kind: 'embedded', url: 'http://127.0.0.1:1' }, account, online: true };
   tauri.handle('app_status', () => status);
+  tauri.handle('pending_link', () => null);
   tauri.handle('estimate', (args) => estimateFor((args.settings as Settings).durationSeconds));
   tauri.handle('library', () => ({ items, next: null }));
   tauri.handle('library_item', (args) => {

@@ -18,7 +18,7 @@ use crate::keychain::{self, Keychain};
 use crate::model::{
     self, Generation, GenerationRequest, LedgerEntry, Mode, Profile, Purchase, Reference, Settings,
 };
-use crate::paths::DataDir;
+use crate::paths::{DataDir, ProcessLock};
 use crate::pricing::{Estimate, PricingTable};
 use crate::remote::{auth::AuthSession, Remote};
 use crate::secret::{Secret, SecretString};
@@ -54,7 +54,7 @@ pub struct Account {
     keychain: Arc<dyn Keychain>,
     remote: Remote,
     /// `None` once the account has been wiped from this device.
-    store: Mutex<Option<Store>>,
+    store: Mutex<Option<OpenStore>>,
     /// The sign-in email Firebase Auth reported when this session began (`None` for a session
     /// resumed from the keychain): the sync makes the profile's `email` follow it.
     auth_email: Option<String>,
@@ -133,7 +133,7 @@ impl Account {
         data: DataDir,
         keychain: Arc<dyn Keychain>,
         remote: Remote,
-        store: Store,
+        store: OpenStore,
         session: Option<AuthSession>,
     ) -> Account {
         let auth_email = session.as_ref().and_then(|s| s.email.clone());
@@ -732,9 +732,16 @@ impl Account {
             .store
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let store = guard.as_mut().ok_or(Error::NotSignedIn)?;
-        f(store)
+        let open = guard.as_mut().ok_or(Error::NotSignedIn)?;
+        f(&mut open.store)
     }
+}
+
+/// An account's open database with this process's claim on it (`DataDir::lock_account`): they
+/// are closed together, so another process may open the history only once this one has let go.
+pub(crate) struct OpenStore {
+    pub(crate) store: Store,
+    pub(crate) _lock: ProcessLock,
 }
 
 /// Removes `dir` and everything in it; returns how many files were removed. A missing folder is

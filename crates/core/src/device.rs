@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::account::Account;
+use crate::account::{Account, OpenStore};
 use crate::error::{Error, Result};
 use crate::keychain::{self, Keychain, KeychainError, KeychainState};
 use crate::paths::{self, DataDir};
@@ -103,6 +103,36 @@ impl Device {
         self.start_session(email, session)
     }
 
+    /// "Forgot password?": asks Cleom to email a reset link to `email`. It succeeds alike whether
+    /// or not an account has the address, so nobody learns who has one.
+    pub async fn send_password_reset(&self, email: &str) -> Result<()> {
+        Ok(self.remote.auth.send_password_reset(email.trim()).await?)
+    }
+
+    /// Completes a password reset from its link (see `link`): sets `new_password` with the
+    /// link's code, then signs in with it, so the user lands in their account. Every other
+    /// session of the account has ended.
+    pub async fn reset_password(
+        &self,
+        oob_code: &SecretString,
+        new_password: &SecretString,
+    ) -> Result<Account> {
+        self.require_keychain()?;
+        let email = self
+            .remote
+            .auth
+            .reset_password(oob_code, new_password)
+            .await?;
+        self.sign_in(&email, new_password).await
+    }
+
+    /// Follows an email-change verification link: the address the link was sent to becomes the
+    /// account's sign-in email, and every session of the account ends (this device's too: its
+    /// next sync answers `auth.session_expired`). Answers the new address.
+    pub async fn verify_email_change(&self, oob_code: &SecretString) -> Result<String> {
+        Ok(self.remote.auth.apply_action_code(oob_code).await?)
+    }
+
     /// A session cannot be kept without the keychain, so this is checked before the backend is
     /// asked to create or open one.
     fn require_keychain(&self) -> Result<()> {
@@ -131,6 +161,7 @@ impl Device {
         }
         let store = self.open_or_create_store(&uid)?;
         let email = store
+            .store
             .profile()?
             .map(|p| p.email)
             .or(file.email)
@@ -163,7 +194,7 @@ impl Device {
         &self,
         uid: String,
         email: String,
-        store: Store,
+        store: OpenStore,
         session: Option<AuthSession>,
     ) -> Account {
         Account::new(
@@ -177,17 +208,21 @@ impl Device {
         )
     }
 
-    fn open_store(&self, uid: &str) -> Result<Store> {
-        let path = self.data.database_path(uid)?;
-        let key = self.keychain.get(&keychain::database_key_entry(uid))?;
-        let key = DatabaseKey::from_hex(&key.ok_or(Error::KeyMissing)?)?;
-        Ok(Store::open(&path, &key)?)
+    /// Opens (or, for a first sign-in here, creates) the account's database, after claiming it
+    /// for this process: `paths.in_use` while another process (a second app on the same data
+    /// folder, or the `cleom` command line) has it open.
+    fn open_or_create_store(&self, uid: &str) -> Result<OpenStore> {
+        let lock = self.data.lock_account(uid)?;
+        let store = self.open_or_create_unlocked(uid)?;
+        Ok(OpenStore { store, _lock: lock })
     }
 
-    fn open_or_create_store(&self, uid: &str) -> Result<Store> {
+    fn open_or_create_unlocked(&self, uid: &str) -> Result<Store> {
         let path = self.data.database_path(uid)?;
         if path.exists() {
-            return self.open_store(uid);
+            let key = self.keychain.get(&keychain::database_key_entry(uid))?;
+            let key = DatabaseKey::from_hex(&key.ok_or(Error::KeyMissing)?)?;
+            return Ok(Store::open(&path, &key)?);
         }
         let entry = keychain::database_key_entry(uid);
         let key = match self.keychain.get(&entry)? {
@@ -274,9 +309,9 @@ mod tests {
     /// A device on which `uid` is signed in and has a local history with one generation.
     fn signed_in(dir: &std::path::Path, keychain: Arc<dyn Keychain>, uid: &str) -> Device {
         let device = device(dir, keychain.clone());
-        let mut store = device.open_or_create_store(uid).unwrap();
-        store.upsert_generations(&[generation("g1")]).unwrap();
-        drop(store);
+        let mut open = device.open_or_create_store(uid).unwrap();
+        open.store.upsert_generations(&[generation("g1")]).unwrap();
+        drop(open);
         keychain
             .set(&keychain::refresh_token_entry(uid), &secret("refresh"))
             .unwrap();
@@ -391,6 +426,20 @@ mod tests {
         assert!(!device.data_dir().account_dir("u1").unwrap().exists());
         let fresh = device.resume().unwrap().unwrap();
         assert!(fresh.library(10, None).unwrap().items.is_empty());
+    }
+
+    #[test]
+    fn an_open_history_is_this_processs_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::new());
+        let device = signed_in(dir.path(), keychain, "u1");
+        let account = device.resume().unwrap().unwrap();
+        let lock = dir.path().join("accounts/u1/history.lock");
+        assert!(lock.is_file(), "the claim is a file next to the history");
+        // In this process the history opens again (a new sign-in while the old account is
+        // still being dropped); another process is refused (`paths::tests`).
+        let again = device.resume().unwrap().unwrap();
+        drop((account, again));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use crate::export::ExportError;
 use crate::keychain::KeychainError;
+use crate::link::LinkError;
 use crate::paths::PathError;
 use crate::remote::RemoteError;
 use crate::secret::SecretError;
@@ -25,6 +26,8 @@ pub enum Error {
     Export(#[from] ExportError),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error(transparent)]
+    Link(#[from] LinkError),
     #[error("{0}")]
     InvalidInput(String),
     #[error("Sign in to continue.")]
@@ -51,6 +54,7 @@ impl Error {
             Error::Path(e) => e.code(),
             Error::Export(e) => e.code(),
             Error::Secret(e) => e.code(),
+            Error::Link(e) => e.code(),
             Error::InvalidInput(_) => "request.invalid",
             Error::NotSignedIn => "auth.not_signed_in",
             Error::KeyMissing => "store.key_missing",

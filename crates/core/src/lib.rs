@@ -12,6 +12,7 @@ pub mod device;
 pub mod error;
 pub mod export;
 pub mod keychain;
+pub mod link;
 pub mod model;
 pub mod passphrase;
 pub mod paths;

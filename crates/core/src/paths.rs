@@ -25,6 +25,12 @@ pub enum PathError {
     NoHome,
     #[error("could not use {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
+    #[error(
+        "{} is in use by another Cleom process (Cleom Desktop, or the `cleom` command line). \
+         Close it, then try again.",
+        path.display()
+    )]
+    InUse { path: PathBuf },
 }
 
 impl PathError {
@@ -34,6 +40,7 @@ impl PathError {
             PathError::InvalidUid => "paths.invalid_uid",
             PathError::NoHome => "paths.no_home",
             PathError::Io { .. } => "paths.io",
+            PathError::InUse { .. } => "paths.in_use",
         }
     }
 
@@ -112,6 +119,78 @@ impl DataDir {
     /// The account's encrypted history database.
     pub fn database_path(&self, uid: &str) -> Result<PathBuf, PathError> {
         Ok(self.account_dir(uid)?.join("history.db"))
+    }
+
+    /// Claims the account's database for this process (`accounts/<uid>/history.lock`), creating
+    /// the account's folder if needed: two processes never write one history (see
+    /// [`ProcessLock`]). `paths.in_use` while another process holds it.
+    pub fn lock_account(&self, uid: &str) -> Result<ProcessLock, PathError> {
+        let dir = self.ensure_account_dir(uid)?;
+        ProcessLock::acquire(&dir.join("history.lock"))
+    }
+
+    /// Claims the whole data folder for one app process (`app.lock`): a second Cleom Desktop
+    /// started on the same data folder learns it before it starts anything, and hands over to
+    /// the first. `paths.in_use` while another process holds it.
+    pub fn lock_for_app(&self) -> Result<ProcessLock, PathError> {
+        self.ensure()?;
+        ProcessLock::acquire(&self.root.join("app.lock"))
+    }
+
+    /// A short name for this data folder (hex of a hash of its path), so that a system-wide name
+    /// (the app's single-instance D-Bus name) can be one per data folder.
+    pub fn short_id(&self) -> String {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.root.as_os_str().as_encoded_bytes());
+        hex::encode(&digest[..8])
+    }
+}
+
+/// An exclusive lock on a file, held until the last clone is dropped (the OS releases it when
+/// the process ends, however it ends, so a crash never leaves a stale lock).
+///
+/// The lock is between processes: within one process the same path is one shared lock (a
+/// second sign-in of an account whose previous `Account` is still being dropped must not fail),
+/// so a process-wide table hands out the held lock again.
+#[derive(Debug, Clone)]
+pub struct ProcessLock {
+    _file: std::sync::Arc<fs::File>,
+}
+
+type HeldLocks = std::collections::HashMap<PathBuf, std::sync::Weak<fs::File>>;
+
+static HELD: std::sync::Mutex<Option<HeldLocks>> = std::sync::Mutex::new(None);
+
+impl ProcessLock {
+    fn acquire(path: &Path) -> Result<ProcessLock, PathError> {
+        let mut held = HELD.lock().unwrap_or_else(|p| p.into_inner());
+        let held = held.get_or_insert_with(HeldLocks::new);
+        held.retain(|_, lock| lock.strong_count() > 0);
+        if let Some(file) = held.get(path).and_then(std::sync::Weak::upgrade) {
+            return Ok(ProcessLock { _file: file });
+        }
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path).map_err(PathError::io(path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(PathError::InUse {
+                    path: path.to_path_buf(),
+                })
+            }
+            Err(fs::TryLockError::Error(source)) => {
+                return Err(PathError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        }
+        let file = std::sync::Arc::new(file);
+        held.insert(path.to_path_buf(), std::sync::Arc::downgrade(&file));
+        Ok(ProcessLock { _file: file })
     }
 }
 
@@ -217,6 +296,74 @@ pub fn first_unused(mut candidate: impl FnMut(u32) -> PathBuf) -> std::io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Set to a data folder: `a_lock_held_by_the_helper_process` holds that folder's account
+    /// lock for `u1` as another process would, until its stdin closes.
+    const HOLD_ENV: &str = "CLEOM_TEST_HOLD_ACCOUNT_LOCK";
+
+    #[test]
+    #[ignore = "run by another_process_holding_an_account_is_refused, as the other process"]
+    fn a_lock_held_by_the_helper_process() {
+        let Some(dir) = std::env::var_os(HOLD_ENV) else {
+            return;
+        };
+        let _lock = DataDir::at(dir).lock_account("u1").unwrap();
+        println!("holding");
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
+
+    #[test]
+    fn another_process_holding_an_account_is_refused() {
+        use std::io::BufRead as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let mut other = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "paths::tests::a_lock_held_by_the_helper_process",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(HOLD_ENV, tmp.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(other.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("holding") {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "the helper never held the lock"
+            );
+        }
+
+        let dir = DataDir::at(tmp.path());
+        let err = dir.lock_account("u1").unwrap_err();
+        assert_eq!(err.code(), "paths.in_use");
+        assert!(err.to_string().contains("another Cleom process"), "{err}");
+        // Another account of the same folder is free.
+        drop(dir.lock_account("u2").unwrap());
+
+        // Once the other process is gone (however it ended), the account is free again.
+        drop(other.stdin.take());
+        other.wait().unwrap();
+        let mine = dir.lock_account("u1").unwrap();
+        // Within one process it is one shared lock.
+        let again = dir.lock_account("u1").unwrap();
+        drop((mine, again));
+    }
+
+    #[test]
+    fn each_data_folder_has_its_own_short_id() {
+        let a = DataDir::at("/tmp/a").short_id();
+        assert_eq!(a.len(), 16);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(a, DataDir::at("/tmp/a").short_id());
+        assert_ne!(a, DataDir::at("/tmp/b").short_id());
+    }
 
     #[cfg(unix)]
     fn mode(path: &Path) -> u32 {

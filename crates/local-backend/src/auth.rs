@@ -403,7 +403,6 @@ fn require_recent_login(auth_time_ms: i64) -> Result<(), AuthError> {
 pub(crate) async fn identity_toolkit(
     State(app): State<AppState>,
     Path(action): Path<String>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let result = match parse_json(&body) {
@@ -417,7 +416,8 @@ pub(crate) async fn identity_toolkit(
                 Ok(_) => update(&app, body).await,
                 Err(e) => Err(e),
             },
-            "accounts:sendOobCode" => send_oob_code(&app, &headers, body).await,
+            "accounts:sendOobCode" => send_oob_code(&app, body).await,
+            "accounts:resetPassword" => reset_password(&app, body).await,
             "accounts:delete" => delete(&app, body).await,
             _ => Err(AuthError {
                 http: StatusCode::NOT_FOUND,
@@ -655,15 +655,32 @@ async fn update(app: &AppState, body: Json) -> Result<Json, AuthError> {
         .await
 }
 
-/// `accounts:sendOobCode`. No mail is sent locally: a verification code is kept in the database,
-/// where the admin listing ([`list_oob_codes`]) shows it, as the Auth emulator does.
-async fn send_oob_code(app: &AppState, headers: &HeaderMap, body: Json) -> Result<Json, AuthError> {
+/// `accounts:sendOobCode`. No mail is sent locally: the code is kept in the database, where the
+/// admin listing ([`list_oob_codes`]) shows it with the email's link, as the Auth emulator does.
+/// The link is the app's own `cleom://auth/action?mode=…&oobCode=…` (see `cleom_core::link`),
+/// as a Firebase project whose action URL points at the app makes its emails' links.
+async fn send_oob_code(app: &AppState, body: Json) -> Result<Json, AuthError> {
     match text(&body, "requestType")? {
         None | Some("") => Err(AuthError::bad("MISSING_REQ_TYPE")),
         Some("PASSWORD_RESET") => {
-            // The answer is the same whether or not the account exists.
             let email = checked_email(&body)?;
-            Ok(json!({ "kind": "identitytoolkit#GetOobConfirmationCodeResponse", "email": email }))
+            app.store
+                .run(move |db| {
+                    db.write(|tx| {
+                        // The answer is the same whether or not the account exists; only an
+                        // existing one gets a code.
+                        let uid: Option<String> = tx
+                            .conn
+                            .query_row("SELECT uid FROM auth_users WHERE email = ?1", [&email], |r| r.get(0))
+                            .optional()
+                            .map_err(StoreError::from)?;
+                        if let Some(uid) = uid {
+                            store_oob_code(tx.conn, OobRequest::PasswordReset, &uid, &email, None)?;
+                        }
+                        Ok(json!({ "kind": "identitytoolkit#GetOobConfirmationCodeResponse", "email": email }))
+                    })
+                })
+                .await
         }
         Some("VERIFY_AND_CHANGE_EMAIL") => {
             let new_email = text(&body, "newEmail")?
@@ -673,16 +690,6 @@ async fn send_oob_code(app: &AppState, headers: &HeaderMap, body: Json) -> Resul
             if !is_valid_email(&new_email) {
                 return Err(AuthError::bad("INVALID_NEW_EMAIL"));
             }
-            // The link points at this server, under the name the caller used for it.
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .filter(|h| {
-                    h.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-                })
-                .unwrap_or("127.0.0.1")
-                .to_string();
             app.store
                 .run(move |db| {
                     db.write(|tx| {
@@ -692,25 +699,13 @@ async fn send_oob_code(app: &AppState, headers: &HeaderMap, body: Json) -> Resul
                         if email_taken(tx.conn, &new_email)? {
                             return Err(AuthError::bad("EMAIL_EXISTS"));
                         }
-                        let code = ids::random_alphanumeric(54);
-                        let link = format!(
-                            "http://{host}/emulator/action?mode=verifyAndChangeEmail&lang=en&oobCode={code}&apiKey=fake-api-key"
-                        );
-                        let now = now_ms();
-                        tx.conn
-                            .execute(
-                                "DELETE FROM auth_oob_codes WHERE expires_at_ms < ?1",
-                                [now - EXPIRED_TOKEN_MEMORY_SECONDS * 1000],
-                            )
-                            .map_err(StoreError::from)?;
-                        tx.conn
-                            .execute(
-                                "INSERT INTO auth_oob_codes (oob_code, request_type, uid, email, new_email, oob_link,
-                                     created_at_ms, expires_at_ms)
-                                 VALUES (?1, 'VERIFY_AND_CHANGE_EMAIL', ?2, ?3, ?4, ?5, ?6, ?7)",
-                                params![code, user.uid, user.email, new_email, link, now, now + OOB_CODE_SECONDS * 1000],
-                            )
-                            .map_err(StoreError::from)?;
+                        store_oob_code(
+                            tx.conn,
+                            OobRequest::VerifyAndChangeEmail,
+                            &user.uid,
+                            &user.email,
+                            Some(&new_email),
+                        )?;
                         Ok(json!({
                             "kind": "identitytoolkit#GetOobConfirmationCodeResponse",
                             "email": user.email,
@@ -725,6 +720,140 @@ async fn send_oob_code(app: &AppState, headers: &HeaderMap, body: Json) -> Resul
     }
 }
 
+/// The email actions the local backend sends codes for.
+#[derive(Debug, Clone, Copy)]
+enum OobRequest {
+    PasswordReset,
+    VerifyAndChangeEmail,
+}
+
+impl OobRequest {
+    /// `requestType`, as `sendOobCode` takes it and the listing shows it.
+    fn request_type(self) -> &'static str {
+        match self {
+            OobRequest::PasswordReset => "PASSWORD_RESET",
+            OobRequest::VerifyAndChangeEmail => "VERIFY_AND_CHANGE_EMAIL",
+        }
+    }
+
+    /// The link's `mode`, as Firebase's action links name it.
+    fn mode(self) -> &'static str {
+        match self {
+            OobRequest::PasswordReset => "resetPassword",
+            OobRequest::VerifyAndChangeEmail => "verifyAndChangeEmail",
+        }
+    }
+}
+
+/// Keeps a new code for `uid` (whose address is `email` now) and forgets codes expired a day ago.
+fn store_oob_code(
+    conn: &Connection,
+    request: OobRequest,
+    uid: &str,
+    email: &str,
+    new_email: Option<&str>,
+) -> Result<(), StoreError> {
+    let code = ids::random_alphanumeric(54);
+    let link = cleom_core::link::action_link(request.mode(), &code);
+    let now = now_ms();
+    conn.execute(
+        "DELETE FROM auth_oob_codes WHERE expires_at_ms < ?1",
+        [now - EXPIRED_TOKEN_MEMORY_SECONDS * 1000],
+    )?;
+    conn.execute(
+        "INSERT INTO auth_oob_codes (oob_code, request_type, uid, email, new_email, oob_link,
+             created_at_ms, expires_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            code,
+            request.request_type(),
+            uid,
+            email,
+            new_email,
+            link,
+            now,
+            now + OOB_CODE_SECONDS * 1000
+        ],
+    )?;
+    Ok(())
+}
+
+/// A pending code of `request_type`: the account it was sent for, while that account still has
+/// the address it was sent to. Unknown, used, other-typed and voided codes are
+/// `INVALID_OOB_CODE`; an expired one is removed and `EXPIRED_OOB_CODE`.
+fn pending_code(
+    tx: &Tx<'_>,
+    code: &str,
+    request: OobRequest,
+) -> Result<(AuthUser, Option<String>), AuthError> {
+    let row: Option<(String, String, String, Option<String>, i64)> = tx
+        .conn
+        .query_row(
+            "SELECT request_type, uid, email, new_email, expires_at_ms FROM auth_oob_codes
+             WHERE oob_code = ?1",
+            [code],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()
+        .map_err(StoreError::from)?;
+    let (request_type, uid, email, new_email, expires_at_ms) =
+        row.ok_or_else(|| AuthError::bad("INVALID_OOB_CODE"))?;
+    if request_type != request.request_type() {
+        return Err(AuthError::bad("INVALID_OOB_CODE"));
+    }
+    if expires_at_ms <= now_ms() {
+        tx.conn
+            .execute("DELETE FROM auth_oob_codes WHERE oob_code = ?1", [code])
+            .map_err(StoreError::from)?;
+        return Err(AuthError::bad("EXPIRED_OOB_CODE"));
+    }
+    // A code sent for an address the account no longer has is void.
+    let user = user_by_uid(tx.conn, &uid)?
+        .filter(|u| u.email == email)
+        .ok_or_else(|| AuthError::bad("INVALID_OOB_CODE"))?;
+    Ok((user, new_email))
+}
+
+/// `accounts:resetPassword {oobCode, newPassword}`: sets the password with a reset code, which
+/// then works no more, and signs every session out; answers `{email, requestType}` and no
+/// tokens, as Firebase does. Without `newPassword` the code is only checked (Firebase's
+/// "verify the code" call), and stays usable.
+async fn reset_password(app: &AppState, body: Json) -> Result<Json, AuthError> {
+    let code = text(&body, "oobCode")?
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| AuthError::bad("MISSING_OOB_CODE"))?
+        .to_string();
+    let new_password = match text(&body, "newPassword")? {
+        None => None,
+        Some(p) => Some(hash_new_password(checked_new_password(Some(p))?).await?),
+    };
+    app.store
+        .run(move |db| {
+            db.write(|tx| {
+                let (user, _) = pending_code(tx, &code, OobRequest::PasswordReset)?;
+                if let Some((salt, hash)) = &new_password {
+                    tx.conn
+                        .execute("DELETE FROM auth_oob_codes WHERE oob_code = ?1", [&code])
+                        .map_err(StoreError::from)?;
+                    tx.conn
+                        .execute(
+                            "UPDATE auth_users SET password_salt = ?1, password_hash = ?2, password_updated_at_ms = ?3
+                             WHERE uid = ?4",
+                            params![&salt[..], &hash[..], now_ms(), user.uid],
+                        )
+                        .map_err(StoreError::from)?;
+                    sign_out_everywhere(tx.conn, &user.uid)?;
+                }
+                Ok(json!({
+                    "kind": "identitytoolkit#ResetPasswordResponse",
+                    "email": user.email,
+                    "requestType": "PASSWORD_RESET",
+                }))
+            })
+        })
+        .await
+}
+
 /// `accounts:update {oobCode}`: applies a verification code. For VERIFY_AND_CHANGE_EMAIL the
 /// new address becomes the (verified) sign-in email and every session ends; the answer carries
 /// the new email and no tokens, as Firebase's does. A code works once.
@@ -732,34 +861,14 @@ async fn apply_oob_code(app: &AppState, code: String) -> Result<Json, AuthError>
     app.store
         .run(move |db| {
             db.write(|tx| {
-                let row: Option<(String, String, String, Option<String>, i64)> = tx
-                    .conn
-                    .query_row(
-                        "SELECT request_type, uid, email, new_email, expires_at_ms FROM auth_oob_codes
-                         WHERE oob_code = ?1",
-                        [&code],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                    )
-                    .optional()
-                    .map_err(StoreError::from)?;
-                let (request_type, uid, email, new_email, expires_at_ms) =
-                    row.ok_or_else(|| AuthError::bad("INVALID_OOB_CODE"))?;
+                let (user, new_email) = pending_code(tx, &code, OobRequest::VerifyAndChangeEmail)?;
                 tx.conn
                     .execute("DELETE FROM auth_oob_codes WHERE oob_code = ?1", [&code])
                     .map_err(StoreError::from)?;
-                if expires_at_ms <= now_ms() {
-                    return Err(AuthError::bad("EXPIRED_OOB_CODE"));
-                }
-                let (Some(new_email), "VERIFY_AND_CHANGE_EMAIL") = (new_email, request_type.as_str())
-                else {
-                    return Err(AuthError::bad("INVALID_OOB_CODE"));
-                };
-                // A code sent for an address the account no longer has is void.
-                let user = user_by_uid(tx.conn, &uid)?
-                    .filter(|u| u.email == email)
-                    .ok_or_else(|| AuthError::bad("INVALID_OOB_CODE"))?;
+                let new_email = new_email.ok_or_else(|| AuthError::bad("INVALID_OOB_CODE"))?;
                 change_email(tx, &user.uid, &new_email, true)?;
-                let user = user_by_uid(tx.conn, &uid)?.ok_or_else(|| AuthError::bad("INVALID_OOB_CODE"))?;
+                let user = user_by_uid(tx.conn, &user.uid)?
+                    .ok_or_else(|| AuthError::bad("INVALID_OOB_CODE"))?;
                 let mut out = user_json(&user);
                 out["kind"] = json!("identitytoolkit#SetAccountInfoResponse");
                 out["newEmail"] = json!(new_email);

@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod keys;
 pub mod library;
+pub mod links;
 pub mod privacy;
 pub mod session;
 pub mod studio;

@@ -107,7 +107,10 @@ pub async fn sign_in(
 }
 
 /// Makes `account` the signed-in one and syncs it at once, so the header shows the balance.
-async fn start_session(state: &AppState, account: Account) -> CommandResult<AccountView> {
+pub(crate) async fn start_session(
+    state: &AppState,
+    account: Account,
+) -> CommandResult<AccountView> {
     let account = Arc::new(account);
     if let Err(e) = account.sync().await {
         tracing::warn!(code = e.code(), "first sync after sign-in failed");

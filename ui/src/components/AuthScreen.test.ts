@@ -110,6 +110,45 @@ describe('AuthScreen', () => {
   });
 });
 
+describe('Forgot password?', () => {
+  beforeEach(() => tauri.reset());
+
+  it('sends the reset link to the typed address and says so', async () => {
+    tauri.handle('send_password_reset', () => null);
+    render(AuthScreen, { keychain: { state: 'available' }, notice: null, onsignedin: vi.fn() });
+    await fireEvent.input($('#auth-email'), { target: { value: ' ada@example.com ' } });
+    const forgot = $('#forgot-password') as HTMLButtonElement;
+    expect(forgot.type).toBe('button');
+    forgot.focus();
+    await fireEvent.click(forgot);
+    await waitFor(() => expect($('#reset-status').textContent).toContain('If an account uses ada@example.com'));
+    expect($('#reset-status').getAttribute('role')).toBe('status');
+    expect(tauri.callsOf('send_password_reset')).toEqual([{ email: 'ada@example.com' }]);
+    expect(tauri.callsOf('sign_in')).toHaveLength(0);
+  });
+
+  it('asks for the email first, and shows a refusal in the alert', async () => {
+    tauri.handle('send_password_reset', () => {
+      throw { code: 'auth.invalid_email', message: 'This email address is not valid.' };
+    });
+    render(AuthScreen, { keychain: { state: 'available' }, notice: null, onsignedin: vi.fn() });
+    await fireEvent.click($('#forgot-password'));
+    expect($('#auth-error').textContent).toMatch(/enter your email/i);
+    expect($('#auth-email').getAttribute('aria-invalid')).toBe('true');
+    expect(tauri.calls).toHaveLength(0);
+    await fireEvent.input($('#auth-email'), { target: { value: 'not-an-address' } });
+    await fireEvent.click($('#forgot-password'));
+    await waitFor(() => expect($('#auth-error').textContent).toContain('This email address is not valid.'));
+    expect($('#reset-status').textContent).toBe('');
+  });
+
+  it('is offered only when signing in', async () => {
+    render(AuthScreen, { keychain: { state: 'available' }, notice: null, onsignedin: vi.fn() });
+    await fireEvent.click($('#auth-mode-toggle'));
+    expect(document.querySelector('#forgot-password')).toBeNull();
+  });
+});
+
 describe('the deletion receipt', () => {
   beforeEach(() => tauri.reset());
 

@@ -20,6 +20,7 @@ import type {
   LibraryItemView,
   LibraryPage,
   LibraryQuery,
+  LinkView,
   OutboxEntry,
   Purchase,
   QueryPage,
@@ -88,6 +89,18 @@ export const api = {
   /** Send a verification link to `newEmail`; the address changes when it is followed. */
   requestEmailChange: (password: string, newEmail: string) =>
     call<null>('request_email_change', { password, newEmail }),
+  /** "Forgot password?": a reset link is emailed (the answer is the same for any address). */
+  sendPasswordReset: (email: string) => call<null>('send_password_reset', { email }),
+  /**
+   * The cleom:// link that arrived and is not done, or null. A link that cannot be opened
+   * rejects once with its `link.*` code.
+   */
+  pendingLink: () => call<LinkView | null>('pending_link'),
+  dismissLink: () => call<null>('dismiss_link'),
+  /** The pending reset link's code sets `newPassword`; then signed in with it. */
+  resetPassword: (newPassword: string) => call<AccountView>('reset_password', { newPassword }),
+  /** The pending verification link is applied: the new sign-in email (every session ends). */
+  verifyEmailChange: () => call<string>('verify_email_change'),
   /** Change the password; this device stays signed in. */
   changePassword: (currentPassword: string, newPassword: string) =>
     call<null>('change_password', { currentPassword, newPassword }),
@@ -157,6 +170,8 @@ export const events = {
   /** What the running export is doing (items of the step, bytes so far). */
   onExportProgress: (handler: (progress: ExportProgress) => void) =>
     subscribe<ExportProgress>('export-progress', handler),
+  /** A cleom:// link arrived: ask `api.pendingLink()` what it is. */
+  onLinkOpened: (handler: () => void) => subscribe<null>('link-opened', () => handler()),
   /** The session ended outside the UI's control: back to sign-in, showing the reason. */
   onSignedOut: (handler: (payload: SignedOutPayload) => void) =>
     subscribe<SignedOutPayload>('signed-out', handler),

@@ -23,6 +23,8 @@ export const Code = {
   requestInvalid: 'request.invalid',
   exportCanceled: 'export.canceled',
   exportBusy: 'export.busy',
+  invalidActionCode: 'auth.invalid_action_code',
+  expiredActionCode: 'auth.expired_action_code',
   /** Produced by the UI itself for a rejection that is not an AppError. */
   unexpected: 'ui.unexpected',
 } as const;

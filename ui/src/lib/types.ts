@@ -318,3 +318,6 @@ export type DeletionReceipt = {
 };
 
 export type SignedOutPayload = { reason: string };
+
+/** A link from Cleom's emails that arrived and is not done yet (its code stays in Rust). */
+export type LinkView = { action: 'resetPassword' | 'verifyEmail' };

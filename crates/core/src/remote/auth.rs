@@ -215,6 +215,29 @@ impl AuthClient {
         }
     }
 
+    /// Completes a password reset (`accounts:resetPassword {oobCode, newPassword}`) with the
+    /// code from the reset email's link; answers the account's email. The account's sessions
+    /// end (Firebase revokes them); sign in with the new password to start one. An unknown or
+    /// used code is `auth.invalid_action_code`, an expired one `auth.expired_action_code`, a
+    /// short password `auth.weak_password`.
+    pub async fn reset_password(
+        &self,
+        oob_code: &SecretString,
+        new_password: &SecretString,
+    ) -> Result<String, RemoteError> {
+        let body = serde_json::json!({
+            "oobCode": oob_code.expose(),
+            "newPassword": new_password.expose(),
+        });
+        // A code works once: a replay after success would answer INVALID_OOB_CODE.
+        let answer: ActionCodeAnswer = self
+            .call("resetPassword", &body, Replay::OnlyIfUnprocessed)
+            .await?;
+        answer.email.ok_or_else(|| {
+            RemoteError::MalformedResponse("a password reset without the email".into())
+        })
+    }
+
     /// Asks Firebase to send a verification link to `new_email` (`VERIFY_AND_CHANGE_EMAIL`):
     /// nothing changes until the link's code is applied (see [`AuthClient::apply_action_code`]).
     /// Needs a recent sign-in (`auth.requires_recent_login` otherwise); an address another
@@ -825,6 +848,44 @@ mod tests {
             assert!(!e.to_string().contains("code\""), "{e}");
         }
         assert_eq!(server.requests().len(), 5, "no error is retried");
+    }
+
+    #[tokio::test]
+    async fn a_reset_code_sets_the_new_password() {
+        let (auth, server) = client(vec![
+            Canned::json(
+                200,
+                r#"{"kind":"identitytoolkit#ResetPasswordResponse","email":"ada@example.com","requestType":"PASSWORD_RESET"}"#,
+            ),
+            Canned::json(400, r#"{"error":{"code":400,"message":"INVALID_OOB_CODE"}}"#),
+            Canned::json(
+                400,
+                r#"{"error":{"code":400,"message":"WEAK_PASSWORD : Password should be at least 6 characters"}}"#,
+            ),
+        ])
+        .await;
+        let email = auth
+            .reset_password(&secret("code-1"), &secret("new horse"))
+            .await
+            .unwrap();
+        assert_eq!(email, "ada@example.com");
+        for code in ["auth.invalid_action_code", "auth.weak_password"] {
+            let e = auth
+                .reset_password(&secret("code-2"), &secret("x"))
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), code);
+        }
+        let requests = server.requests();
+        assert_eq!(
+            requests[0].target,
+            "/identitytoolkit.googleapis.com/v1/accounts:resetPassword?key=local"
+        );
+        assert_eq!(
+            requests[0].json(),
+            serde_json::json!({"oobCode": "code-1", "newPassword": "new horse"})
+        );
+        assert_eq!(requests.len(), 3, "no error is retried");
     }
 
     #[tokio::test]

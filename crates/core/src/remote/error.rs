@@ -18,9 +18,9 @@ pub enum RemoteError {
     InvalidCredentials,
     #[error("An account with this email address already exists.")]
     EmailExists,
-    #[error("This verification link is not valid or has already been used. Ask for a new one.")]
+    #[error("This link is not valid or has already been used. Ask for a new one.")]
     InvalidActionCode,
-    #[error("This verification link has expired. Ask for a new one.")]
+    #[error("This link has expired. Ask for a new one.")]
     ExpiredActionCode,
     #[error("This password is too weak: {0}.")]
     WeakPassword(String),

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::{Harness, PASSWORD};
+use crate::common::{Harness, ADMIN, PASSWORD};
 
 #[tokio::test]
 async fn sign_up_answers_firebase_shapes_and_creates_the_profile_with_the_grant() {
@@ -269,6 +269,133 @@ async fn send_oob_code_and_delete() {
         )
         .await;
     assert_eq!(body["error"]["message"], "INVALID_LOGIN_CREDENTIALS");
+    h.shutdown().await;
+}
+
+/// The pending codes of `email` in the admin listing, as `(requestType, oobCode, oobLink)`.
+async fn codes_for(h: &Harness, email: &str) -> Vec<(String, String, String)> {
+    let (status, body) = h
+        .call(
+            Method::GET,
+            "/emulator/v1/projects/demo-cleom/oobCodes",
+            Some(ADMIN),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["oobCodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["email"] == email)
+        .map(|c| {
+            let text = |k: &str| c[k].as_str().unwrap().to_string();
+            (text("requestType"), text("oobCode"), text("oobLink"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
+    let h = Harness::start().await;
+    let account = h.sign_up("reset@example.com").await;
+    let (status, body) = h
+        .auth(
+            "sendOobCode",
+            json!({ "requestType": "PASSWORD_RESET", "email": "Reset@Example.com" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["email"], "reset@example.com");
+    // An unknown address answers alike and gets no code.
+    let (status, _) = h
+        .auth(
+            "sendOobCode",
+            json!({ "requestType": "PASSWORD_RESET", "email": "nobody@example.com" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(codes_for(&h, "nobody@example.com").await.is_empty());
+
+    let codes = codes_for(&h, "reset@example.com").await;
+    let [(request_type, code, link)] = &codes[..] else {
+        panic!("one code: {codes:?}")
+    };
+    assert_eq!(request_type, "PASSWORD_RESET");
+    // The app's own link, as Firebase's action URL setting makes them.
+    assert_eq!(
+        link,
+        &format!("cleom://auth/action?mode=resetPassword&oobCode={code}&lang=en")
+    );
+
+    // Checking the code, or a password too short, uses nothing up.
+    let (status, body) = h.auth("resetPassword", json!({ "oobCode": code })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["email"], "reset@example.com");
+    assert_eq!(body["requestType"], "PASSWORD_RESET");
+    let (_, body) = h
+        .auth(
+            "resetPassword",
+            json!({ "oobCode": code, "newPassword": "123" }),
+        )
+        .await;
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("WEAK_PASSWORD"));
+
+    let (status, body) = h
+        .auth(
+            "resetPassword",
+            json!({ "oobCode": code, "newPassword": "a new horse" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["email"], "reset@example.com");
+    assert!(body.get("idToken").is_none(), "no tokens: {body}");
+    let (_, body) = h
+        .auth(
+            "resetPassword",
+            json!({ "oobCode": code, "newPassword": "another horse" }),
+        )
+        .await;
+    assert_eq!(
+        body["error"]["message"], "INVALID_OOB_CODE",
+        "a code works once"
+    );
+    assert!(codes_for(&h, "reset@example.com").await.is_empty());
+
+    let sign_in = |password: &'static str| {
+        h.auth(
+            "signInWithPassword",
+            json!({ "email": "reset@example.com", "password": password, "returnSecureToken": true }),
+        )
+    };
+    let (_, body) = sign_in(PASSWORD).await;
+    assert_eq!(body["error"]["message"], "INVALID_LOGIN_CREDENTIALS");
+    let (status, body) = sign_in("a new horse").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["localId"], account.uid);
+    let (_, body) = h
+        .auth("lookup", json!({ "idToken": account.id_token }))
+        .await;
+    assert_eq!(
+        body["error"]["message"], "INVALID_ID_TOKEN",
+        "old sessions end"
+    );
+
+    // Codes of one kind do nothing for the other; made-up codes nothing at all.
+    let (_, body) = h
+        .auth(
+            "resetPassword",
+            json!({ "oobCode": "made-up", "newPassword": "a new horse" }),
+        )
+        .await;
+    assert_eq!(body["error"]["message"], "INVALID_OOB_CODE");
+    let (_, body) = h
+        .auth("resetPassword", json!({ "newPassword": "x123456" }))
+        .await;
+    assert_eq!(body["error"]["message"], "MISSING_OOB_CODE");
     h.shutdown().await;
 }
 
