@@ -6,7 +6,7 @@
 //! The links come from the local backend's listing of the emails it would have sent
 //! (`GET /emulator/v1/projects/{p}/oobCodes`), as the user would click them. `xdg-open` and the
 //! second launch run with the app's environment, as every launch in one desktop session does:
-//! the same data folder, so the same single-instance name. The binary is `window::APP`; a
+//! the same data folder, so the same single-instance name. The binary is `window::app()`; a
 //! debug build registers itself as the `cleom:` handler when it starts (in the test's own
 //! XDG folders), an installed package through its desktop entry.
 
@@ -21,7 +21,7 @@ use crate::e2e_studio::{js, sign_up, start_driver, AppDirs};
 use crate::support;
 use crate::window::{
     attr_until, can_run, click, element, js_until, process_environment, screenshot, text_until,
-    type_into, PrivateDisplay, APP,
+    type_into, PrivateDisplay,
 };
 
 /// The pending email link of `email` for `request_type`, from the backend's admin listing.
@@ -97,7 +97,7 @@ fn xdg_open(link: &str, env: &[(&'static str, String)]) {
 
 /// The app processes (not WebKit's) started on `data_dir`.
 fn app_instances(data_dir: &str) -> usize {
-    let app = std::fs::canonicalize(APP).unwrap();
+    let app = std::fs::canonicalize(crate::window::app()).unwrap();
     let marker = format!("CLEOM_DATA_DIR={data_dir}");
     std::fs::read_dir("/proc")
         .unwrap()
@@ -277,7 +277,7 @@ async fn a_second_launch_focuses_the_first_and_exits() {
     .await;
 
     let started = Instant::now();
-    let second = command_with(APP, &env)
+    let second = command_with(&crate::window::app(), &env)
         .env("WEBKIT_DISABLE_COMPOSITING_MODE", "0")
         .output()
         .unwrap();
