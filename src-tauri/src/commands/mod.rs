@@ -7,3 +7,4 @@ pub mod library;
 pub mod privacy;
 pub mod session;
 pub mod studio;
+pub mod update;
