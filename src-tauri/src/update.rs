@@ -572,6 +572,7 @@ mod tests {
 
     #[tokio::test]
     async fn redirects_are_followed_only_where_the_https_rule_allows() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = https_rule_on_redirects(updater_http::ClientBuilder::new())
             .build()
             .unwrap();
@@ -592,7 +593,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            e.is_redirect() && e.to_string().contains("too many"),
+            e.is_redirect() && format!("{e:?}").contains("too many"),
             "{e:?}"
         );
     }
