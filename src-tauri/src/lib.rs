@@ -1,8 +1,8 @@
 //! Cleom Desktop's Tauri shell.
 //!
 //! All behaviour lives in `cleom-core`; this crate only wires it to a window: it picks the
-//! backend (embedded or remote) and the keychain at start-up, exposes thin commands, and runs
-//! the background sync that keeps the Library live.
+//! backend (embedded or remote) and the keychain at start-up, exposes thin commands, runs
+//! the background sync that keeps the Library live, and looks for signed updates.
 
 mod clip_protocol;
 mod commands;
@@ -13,6 +13,7 @@ mod live;
 #[cfg(target_os = "linux")]
 mod rendering;
 mod state;
+mod update;
 mod window;
 
 use tauri::Manager;
@@ -28,7 +29,9 @@ pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tao=warn,wry=warn".into()),
+                // The updater plugin logs whole endpoint URLs, which may carry a token; the
+                // app's update module logs what happened by code instead.
+                .unwrap_or_else(|_| "info,tao=warn,wry=warn,tauri_plugin_updater=off".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -77,6 +80,7 @@ pub fn run() {
         .plugin(window::state_plugin())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .on_window_event(window::on_event)
         .on_page_load(move |_, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started {
@@ -108,6 +112,8 @@ pub fn run() {
             app.manage(commands::privacy::ExportJob::default());
             live::spawn(app.handle().clone());
             links::listen(app.handle());
+            app.manage(update::Updates::new(app.handle()));
+            update::spawn_start_up_check(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -153,6 +159,9 @@ pub fn run() {
             commands::privacy::access_report,
             commands::privacy::save_receipt,
             commands::privacy::delete_account,
+            commands::update::update_status,
+            commands::update::check_for_update,
+            commands::update::install_update,
         ])
         .run(context)
         .expect("Cleom Desktop could not start");

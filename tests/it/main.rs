@@ -9,6 +9,7 @@ mod e2e_links;
 mod e2e_privacy;
 mod e2e_shell;
 mod e2e_studio;
+mod e2e_update;
 mod flow;
 mod notifications;
 mod privacy;

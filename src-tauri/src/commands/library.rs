@@ -213,15 +213,17 @@ pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> CommandResu
 /// the process began is logged: the start-up figure a user feels (the benchmark in tests/perf
 /// reads it, and anyone can with `RUST_LOG=info`).
 #[tauri::command]
-pub fn library_shown(state: State<'_, AppState>) {
+pub fn library_shown(state: State<'_, AppState>, updates: State<'_, crate::update::Updates>) {
     if !state
         .library_shown
         .swap(true, std::sync::atomic::Ordering::Relaxed)
     {
         let after_ms = crate::state::ms_since(state.started);
         tracing::info!(after_ms, "start-up: the Library shows its first page");
-        // The window is up: the first sync need not wait any longer (see `live::spawn`).
+        // The window is up: the first sync and the update check need not wait any longer
+        // (see `live::spawn` and `update::spawn_start_up_check`).
         state.sync_now.notify_one();
+        updates.window_ready.notify_one();
     }
 }
 

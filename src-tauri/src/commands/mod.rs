@@ -8,3 +8,4 @@ pub mod links;
 pub mod privacy;
 pub mod session;
 pub mod studio;
+pub mod update;

@@ -30,6 +30,9 @@ import type {
   SignedOutPayload,
   SyncProgress,
   SyncState,
+  UpdateOffer,
+  UpdateProgress,
+  UpdateStatus,
 } from './types';
 
 async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
@@ -132,6 +135,15 @@ export const api = {
   ledger: () => call<LedgerEntry[]>('ledger'),
   /** The purchases, oldest first. */
   purchases: () => call<Purchase[]>('purchases'),
+  /** This version, the update found by the last check, or why this build has no updates. */
+  updateStatus: () => call<UpdateStatus>('update_status'),
+  /** Ask the update server: a newer version, or null when this is the latest. */
+  checkForUpdate: () => call<UpdateOffer | null>('check_for_update'),
+  /**
+   * Download the offered update, check its signature, install it and restart into it; progress
+   * arrives as `update-progress` events. Resolves just before the app restarts.
+   */
+  installUpdate: () => call<null>('install_update'),
 };
 
 /**
@@ -175,4 +187,9 @@ export const events = {
   /** The session ended outside the UI's control: back to sign-in, showing the reason. */
   onSignedOut: (handler: (payload: SignedOutPayload) => void) =>
     subscribe<SignedOutPayload>('signed-out', handler),
+  /** The start-up check found a newer version (failures of that check stay silent). */
+  onUpdateAvailable: (handler: (offer: UpdateOffer) => void) => subscribe<UpdateOffer>('update-available', handler),
+  /** What the running update is doing: downloading (bytes so far), verifying, installing, restarting. */
+  onUpdateProgress: (handler: (progress: UpdateProgress) => void) =>
+    subscribe<UpdateProgress>('update-progress', handler),
 };

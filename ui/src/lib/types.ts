@@ -321,3 +321,31 @@ export type SignedOutPayload = { reason: string };
 
 /** A link from Cleom's emails that arrived and is not done yet (its code stays in Rust). */
 export type LinkView = { action: 'resetPassword' | 'verifyEmail' };
+
+/** A newer version the update server offers (`check_for_update`, `update-available`). */
+export type UpdateOffer = {
+  version: string;
+  currentVersion: string;
+  /** Release notes, plain text. */
+  notes: string | null;
+  /** When it was published (RFC 3339). */
+  date: string | null;
+};
+
+/** What the update panel shows when it opens (`update_status`). */
+export type UpdateStatus = {
+  currentVersion: string;
+  /** The update found by the last check (the start-up one included). */
+  offer: UpdateOffer | null;
+  /** Why this build does not look for updates (`update.not_configured`, `config.*`). */
+  unavailable: AppError | null;
+};
+
+export type UpdatePhase = 'downloading' | 'verifying' | 'installing' | 'restarting';
+
+/** An update under way (`update-progress`). `total` is null when the server sent no length. */
+export type UpdateProgress = {
+  phase: UpdatePhase;
+  downloaded: number;
+  total: number | null;
+};
