@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::e2e_studio::{sign_up, start_driver, AppDirs};
 use crate::support;
-use crate::window::{attr_until, can_run, click, element, screenshot, text_until, APP};
+use crate::window::{app, attr_until, can_run, click, element, screenshot, text_until};
 
 const NOTES: &str = "Faster Library search.\nSigned updates.";
 /// The app's version (tauri.conf.json).
@@ -214,7 +214,7 @@ fn manifest(version: &str, url: &str, signature: &str) -> String {
 }
 
 fn sha256_of_the_app() -> String {
-    hex::encode(Sha256::digest(std::fs::read(APP).unwrap()))
+    hex::encode(Sha256::digest(std::fs::read(app()).unwrap()))
 }
 
 async fn check(app: &Client) {
