@@ -56,7 +56,7 @@ pub fn run() {
     // to the first from inside the single-instance plugin.
     let context = tauri::generate_context!();
     let data = cleom_core::paths::DataDir::from_env_or_default().ok();
-    let claim = data.as_ref().map(|d| d.lock_for_app());
+    let claim = data.as_ref().map(update::claim_data_folder);
     let second_launch = matches!(claim, Some(Err(cleom_core::paths::PathError::InUse { .. })));
     let _claim = claim.and_then(Result::ok);
     let instance_plugin =
