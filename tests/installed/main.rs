@@ -11,6 +11,9 @@
 #[path = "../it/support.rs"]
 mod support;
 #[allow(dead_code)]
+#[path = "../it/update_server.rs"]
+mod update_server;
+#[allow(dead_code)]
 #[path = "../it/window.rs"]
 mod window;
 
@@ -19,7 +22,10 @@ use std::process::Command;
 
 use cleom_core::keychain::{self, Keychain, OsKeychain};
 
-use window::{attr_until, can_run, click, element, screenshot, text_until, type_into, Driver};
+use update_server::{manifest, tauri_cli, Key, UpdateServer, CURRENT};
+use window::{
+    app_processes, attr_until, can_run, click, element, screenshot, text_until, type_into, Driver,
+};
 
 /// The package's name, as dpkg knows it.
 const PACKAGE: &str = "cleom-desktop";
@@ -59,6 +65,11 @@ fn run(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The package's version, as dpkg has it installed.
+fn installed_version() -> String {
+    run(Command::new("dpkg-query").args(["-W", "-f", "${Version}", PACKAGE]))
 }
 
 /// The files and folders dpkg says the package installed.
@@ -118,14 +129,55 @@ fn logged_bundle(binary: &Path, data_dir: &Path) -> String {
     line
 }
 
+/// The signed update the test command made for this run: the same package at a newer version,
+/// signed with the private half of the key pair whose public half the installed build trusts.
+struct NextVersion {
+    deb: PathBuf,
+    version: String,
+    key: PathBuf,
+}
+
+impl NextVersion {
+    fn from_env() -> NextVersion {
+        let var = |name: &str| {
+            std::env::var(name).unwrap_or_else(|_| {
+                panic!("{name} is not set: scripts/test-all.sh builds the update the test offers")
+            })
+        };
+        NextVersion {
+            deb: var("CLEOM_TEST_UPDATE_DEB").into(),
+            version: var("CLEOM_TEST_UPDATE_VERSION"),
+            key: var("CLEOM_TEST_UPDATE_KEY").into(),
+        }
+    }
+}
+
 /// The flow a new user of the installed app goes through, on its embedded backend: sign up,
-/// generate until the clip succeeded, export, delete the account.
-async fn smoke_flow(data_dir: &Path, export_dir: &Path) {
-    let driver = Driver::start(&[
-        ("CLEOM_DATA_DIR", data_dir.to_str().unwrap()),
-        ("CLEOM_EXPORT_DIR", export_dir.to_str().unwrap()),
-        ("CLEOM_EMBEDDED_JOB_SECONDS", "1"),
-    ]);
+/// generate until the clip succeeded, export, update the app (a tampered download is refused,
+/// the signed one installed over the package, and the app restarts as the new version), then
+/// delete the account.
+async fn smoke_flow(data_dir: &Path, export_dir: &Path, next: &NextVersion) {
+    let cli = tauri_cli().expect("the Tauri CLI signs the update");
+    let package = std::fs::read(&next.deb).unwrap();
+    let signature = Key {
+        private: next.key.clone(),
+        public: String::new(),
+    }
+    .sign(&cli, &next.deb);
+    let mut tampered = package.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 1;
+    let server = UpdateServer::start();
+    let offer = manifest(&next.version, &server.artifact_url(), &signature);
+    server.serve(offer.clone(), &tampered);
+    let env = [
+        ("CLEOM_DATA_DIR", data_dir.to_str().unwrap().to_string()),
+        ("CLEOM_EXPORT_DIR", export_dir.to_str().unwrap().to_string()),
+        ("CLEOM_EMBEDDED_JOB_SECONDS", "1".to_string()),
+        ("CLEOM_UPDATE_URL", server.endpoint()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let driver = Driver::start(&env);
     let app = driver.open_app().await;
     let email = support::unique_email("installed");
     let password = "an installed password";
@@ -165,7 +217,93 @@ async fn smoke_flow(data_dir: &Path, export_dir: &Path) {
     )
     .unwrap();
     assert!(generations.contains("A lighthouse in fog"), "{generations}");
-    // The Account & Privacy panel stays open after an export: the deletion starts from it.
+
+    // The update: offered with its version; the tampered download installs nothing.
+    click(&app, "[data-testid=update-open]").await;
+    text_until(
+        &app,
+        "[data-testid=update-current-version]",
+        "this version",
+        |t| t == format!("This is Cleom Desktop {CURRENT}."),
+    )
+    .await;
+    click(&app, "[data-testid=update-check]").await;
+    text_until(
+        &app,
+        "[data-testid=update-version]",
+        "the new version",
+        |t| t == next.version,
+    )
+    .await;
+    screenshot(&app, "installed-02-update-offered").await;
+    click(&app, "[data-testid=update-install]").await;
+    attr_until(
+        &app,
+        "[data-testid=update-error]",
+        "data-code",
+        "update.bad_signature",
+    )
+    .await;
+    assert_eq!(
+        installed_version(),
+        CURRENT,
+        "a tampered update was installed"
+    );
+
+    // The signed one: installed over the package, and the app restarts into it.
+    server.serve(offer, &package);
+    click(&app, "[data-testid=update-check]").await;
+    text_until(
+        &app,
+        "[data-testid=update-version]",
+        "the new version",
+        |t| t == next.version,
+    )
+    .await;
+    let before = app_processes(data_dir.to_str().unwrap()).expect("the running app")[0];
+    let _ = app
+        .execute(
+            "document.querySelector('[data-testid=update-install]').click(); return 0;",
+            vec![],
+        )
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let restarted = loop {
+        if let Some(pids) = app_processes(data_dir.to_str().unwrap()) {
+            if pids[0] != before && installed_version() == next.version {
+                break pids[0];
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the update was not installed and restarted within 120 s (the package is at {})",
+            installed_version()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    eprintln!(
+        "info the update installed {} and restarted the app (pid {restarted})",
+        next.version
+    );
+    drop(app);
+    // The restarted app is in the driver's process group: stopping the driver stops it.
+    drop(driver);
+
+    // Opened again: the new version, still signed in; the deletion starts from the account.
+    let driver = Driver::start(&env);
+    let app = driver.open_app().await;
+    element(&app, "#balance").await;
+    click(&app, "#open-account").await;
+    click(&app, "[data-testid=update-open]").await;
+    text_until(
+        &app,
+        "[data-testid=update-current-version]",
+        "the new version",
+        |t| t == format!("This is Cleom Desktop {}.", next.version),
+    )
+    .await;
+    screenshot(&app, "installed-03-updated").await;
+    click(&app, "#update-dialog .done").await;
 
     let uid = std::fs::read_dir(data_dir.join("accounts"))
         .unwrap()
@@ -179,7 +317,7 @@ async fn smoke_flow(data_dir: &Path, export_dir: &Path) {
     type_into(&app, "#delete-password", password).await;
     click(&app, "#confirm-delete").await;
     element(&app, "#deletion-receipt").await;
-    screenshot(&app, "installed-02-deleted").await;
+    screenshot(&app, "installed-04-deleted").await;
     app.close().await.unwrap();
 
     assert!(!data_dir.join("accounts").join(&uid).exists());

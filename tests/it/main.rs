@@ -16,4 +16,5 @@ mod privacy;
 mod seed;
 mod support;
 mod sync;
+mod update_server;
 mod window;
