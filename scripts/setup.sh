@@ -73,7 +73,12 @@ build_installers() {
   ui/node_modules/.bin/tauri build --ci --bundles deb,rpm "$@"
 }
 
-# The built .deb (one version at a time in the bundle folder).
+# The app's version: the workspace's, the one place it is kept.
+app_version() {
+  sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1
+}
+
+# The built .deb of version $1.
 built_deb() {
-  ls "$(target_dir)"/release/bundle/deb/*.deb
+  ls "$(target_dir)"/release/bundle/deb/*_"$1"_amd64.deb
 }

@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 
 ensure_app_packages
 apt_install_missing webkit2gtk-driver imagemagick xdotool
+# The updater installs a .deb with pkexec, else a password from zenity/kdialog for sudo, else
+# plain sudo: this machine has no polkit (no system bus), so root's sudo is what installs the
+# update in tests/installed (docs/updates.md says what a user is asked instead).
+apt_install_missing sudo
 command -v java >/dev/null || apt_install_missing openjdk-17-jre-headless
 ensure_toolchains
 if ! command -v tauri-driver >/dev/null; then
@@ -47,14 +51,29 @@ in_test_session() {
 in_test_session cargo test --workspace
 
 echo "==> the installed package: build the release .deb, install it, test it, remove it"
+# A key pair made for this run only: the release build trusts its public half, and the update
+# the installed test offers (the same app at the next patch version) is signed with its private
+# half by the test itself.
+update_keys=$(mktemp -d)
+trap 'rm -rf "$test_home" "$update_keys"' EXIT
+ui/node_modules/.bin/tauri signer generate --ci -p "" -w "$update_keys/update.key" >/dev/null
+export CLEOM_UPDATER_PUBKEY
+CLEOM_UPDATER_PUBKEY=$(cat "$update_keys/update.key.pub")
+version=$(app_version)
+next=$(echo "$version" | awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }')
+build_installers --config "{\"version\": \"$next\"}"
+cp "$(built_deb "$next")" "$update_keys/"
 build_installers
-deb=$(built_deb)
+deb=$(built_deb "$version")
 binary="$(target_dir)/release/cleom-desktop"
 megabytes() { stat -c %s "$1" | awk '{ printf "%.1f", $1 / 1000000 }'; }
 echo "bench installer_deb_size $(megabytes "$deb") MB"
 echo "bench release_binary_size $(megabytes "$binary") MB"
 apt-get install -y -q --reinstall "$deb"
 export CLEOM_APP_BINARY=/usr/bin/cleom-desktop CLEOM_REQUIRE_INSTALLED=1
+export CLEOM_TEST_UPDATE_VERSION="$next" CLEOM_TEST_UPDATE_KEY="$update_keys/update.key"
+CLEOM_TEST_UPDATE_DEB=$(ls "$update_keys"/*.deb)
+export CLEOM_TEST_UPDATE_DEB
 # The perf bench again, on the installed release build: its figures print with `_release`.
 in_test_session cargo test --workspace --test perf
 # Last, as it ends by removing the package.
