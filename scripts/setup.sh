@@ -82,3 +82,24 @@ app_version() {
 built_deb() {
   ls "$(target_dir)"/release/bundle/deb/*_"$1"_amd64.deb
 }
+
+# Debian's own Rust (1.96, with the standard library's source) and the mingw C compiler: what
+# checking the workspace for Windows needs, as rustup here cannot download other targets.
+ensure_windows_toolchain() {
+  apt_install_missing rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64
+}
+
+# `cargo check` of the whole workspace, tests and benches included, for 64-bit Windows: builds
+# std for the target from source (-Zbuild-std, allowed on a stable compiler by
+# RUSTC_BOOTSTRAP) with Debian's cargo, which gets its own CARGO_HOME and target dir so that
+# it never shares build outputs with rustup's toolchain. Fails when anything does not compile.
+check_windows() {
+  local root="${CLEOM_WINDOWS_CHECK_DIR:-/var/tmp/cleom-windows}"
+  echo "==> cargo check --workspace --all-targets --target x86_64-pc-windows-gnu"
+  env PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 \
+    CARGO_HOME="${CLEOM_WINDOWS_CARGO_HOME:-$root/cargo-home}" \
+    CARGO_TARGET_DIR="${CLEOM_WINDOWS_TARGET_DIR:-$root/target}" \
+    CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc \
+    /usr/bin/cargo check -Zbuild-std=std,panic_abort --workspace --all-targets \
+    --target x86_64-pc-windows-gnu
+}

@@ -19,6 +19,7 @@ if ! command -v tauri-driver >/dev/null; then
   echo "==> cargo install tauri-driver"
   cargo install tauri-driver --locked --version '^2'
 fi
+ensure_windows_toolchain
 ensure_ui_packages
 ensure_emulator_packages
 build_ui
@@ -30,6 +31,9 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+# What cannot run here is at least compiled here: the whole workspace, tests included, for
+# Windows (docs/platforms.md). set -e: a Windows compile error fails the suite.
+check_windows
 
 echo "==> cargo test (real keychain, real window; cargo builds the app binary the window tests drive)"
 # Google's Firestore emulator comes from Google's apt repository (google-cloud-cli-firestore-emulator):

@@ -1,4 +1,8 @@
-//! `clip://localhost/<generation id>`: a generation's clip for the detail view's player.
+//! The `clip:` scheme: a generation's clip for the detail view's player, at
+//! `clip://localhost/<generation id>` on Linux and macOS and at `http://clip.localhost/<id>` on
+//! Windows, where WebView2 loads no custom scheme and Tauri answers that origin with this same
+//! handler. The UI builds both in one place (`clipOrigin` in ui/src/lib/detail.ts), and
+//! ui/src/lib/csp.test.ts checks that the CSP in tauri.conf.json allows exactly those.
 //!
 //! The window may not load anything from the network (the CSP allows images and media from
 //! `'self'`, `data:` and this scheme only), so the clip comes from this device: the copy the
@@ -19,7 +23,8 @@ use tauri::{AppHandle, Manager, UriSchemeContext, UriSchemeResponder, Wry};
 
 use crate::state::AppState;
 
-/// The scheme's name, as the CSP in tauri.conf.json names it.
+/// The scheme's name, as the CSP in tauri.conf.json names it (`clip:`, and `http://clip.localhost`
+/// for Windows).
 pub const SCHEME: &str = "clip";
 
 /// The content type of a clip file, by the extension `cleom_core::export::clip_extension` gave.

@@ -6,6 +6,9 @@
 //! put on the system, the release binary through a real-window flow on the embedded backend,
 //! then the package's removal, after which nothing of the app may remain outside the user's
 //! own folders (which the README tells a user how to remove).
+//!
+//! Linux only: the package is a .deb, and the window is driven through WebKitWebDriver.
+#![cfg(target_os = "linux")]
 
 #[allow(dead_code)]
 #[path = "../it/support.rs"]

@@ -14,6 +14,7 @@ use fantoccini::key::Key;
 use fantoccini::Locator;
 
 use crate::e2e_studio::{start_driver, AppDirs};
+use crate::file_manager::FileManagerService;
 use crate::seed;
 use crate::support;
 use crate::window::{
@@ -121,8 +122,29 @@ async fn download_access_password_and_removing_this_devices_copy() {
     })
     .await;
     assert_eq!(&std::fs::read(chosen.join(&file)).unwrap()[..6], b"GIF89a");
-    // "Show in folder" opens the chosen folder (it and the export folder only) in the file
-    // manager, here the recording `xdg-open` put first on the app's PATH.
+    // "Show in folder" asks the desktop's file manager to show the file, selected in its
+    // folder (the chosen folder or the export folder only): here the FileManager1 stand-in on
+    // the private session bus.
+    let saved = std::fs::canonicalize(chosen.join(&file)).unwrap();
+    let revealed = url::Url::from_file_path(&saved).unwrap().to_string();
+    let file_manager = FileManagerService::start().await;
+    click(&app, "#detail-show-in-folder").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while file_manager.shown().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the file manager was not asked to show the file"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(file_manager.shown(), vec![vec![revealed]]);
+    assert!(
+        !opened.exists(),
+        "the folder was opened as well as revealed"
+    );
+    // A desktop with no such service (nor the portal that opens folders) gets the folder
+    // opened instead, here by the recording `xdg-open` put first on the app's PATH.
+    file_manager.stop().await;
     click(&app, "#detail-show-in-folder").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !opened.exists() {
@@ -134,7 +156,7 @@ async fn download_access_password_and_removing_this_devices_copy() {
     }
     assert_eq!(
         std::fs::read_to_string(&opened).unwrap().trim(),
-        chosen.to_str().unwrap()
+        saved.parent().unwrap().to_str().unwrap()
     );
     screenshot(&app, "60a-clip-downloaded-to-a-chosen-folder").await;
 

@@ -22,6 +22,10 @@
 //!   words, rare words and prefixes one key at a time (by a careful typist, and by a steady one
 //!   whose pauses let the Library start counting results), of the time from a keystroke to the
 //!   Library showing the results for that text (and the next frame painted).
+//!
+//! Linux only: the window is driven through tauri-driver and WebKitWebDriver, and memory is
+//! read from /proc (elsewhere this binary is empty, so the workspace still checks for Windows).
+#![cfg(target_os = "linux")]
 
 #[allow(dead_code)]
 #[path = "../it/seed.rs"]

@@ -267,7 +267,7 @@ describe('export progress', () => {
     expect(tauri.callsOf('export_data').at(-1)).toEqual({});
     expect(text('#export-status')).toBe('');
     await fireEvent.click(must('#show-in-folder'));
-    await waitFor(() => expect(tauri.callsOf('show_in_folder')).toEqual([{ path: '/home/ada/Downloads' }]));
+    await waitFor(() => expect(tauri.callsOf('show_in_folder')).toEqual([{ path: '/home/ada/Downloads/cleom-export.zip' }]));
   });
 });
 

@@ -117,9 +117,10 @@ impl DeletionReceipt {
     pub fn save(&self, folder: &std::path::Path) -> Result<std::path::PathBuf> {
         std::fs::create_dir_all(folder)?;
         let date: String = self.deleted_at.chars().take(10).collect();
-        let path = crate::paths::first_unused(|n| match n {
-            1 => folder.join(format!("cleom-deletion-receipt-{date}.txt")),
-            n => folder.join(format!("cleom-deletion-receipt-{date}-{n}.txt")),
+        let stem = format!("cleom-deletion-receipt-{date}");
+        let path = crate::paths::first_unused(folder, &stem, |n| match n {
+            1 => ".txt".to_string(),
+            n => format!("-{n}.txt"),
         })?;
         crate::paths::write_private_file(&path, self.to_text().as_bytes())?;
         Ok(path)

@@ -75,8 +75,8 @@ impl Account {
 /// `folder/name`, or `folder/stem (2).ext`, `(3)`… if taken.
 fn unused_path(folder: &Path, name: &str) -> Result<PathBuf> {
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-    Ok(crate::paths::first_unused(|n| match n {
-        1 => folder.join(name),
-        n => folder.join(format!("{stem} ({n}).{ext}")),
+    Ok(crate::paths::first_unused(folder, stem, |n| match n {
+        1 => format!(".{ext}"),
+        n => format!(" ({n}).{ext}"),
     })?)
 }

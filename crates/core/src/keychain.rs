@@ -14,7 +14,7 @@
 //! keeps working. Never a silent fallback to plain text.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use zeroize::Zeroize;
@@ -22,6 +22,15 @@ use zeroize::Zeroize;
 use crate::passphrase::PassphraseKeychain;
 use crate::paths::DataDir;
 use crate::secret::SecretString;
+
+// keyring has a real store only for the OSes whose feature crates/core/Cargo.toml enables;
+// anywhere else it would fall back to its mock, which accepts the database key and keeps
+// nothing. Such a build must not exist.
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+compile_error!(
+    "Cleom Desktop keeps its keys in the OS keychain, and only Linux (Secret Service), macOS \
+     (Keychain) and Windows (Credential Manager) have one enabled in crates/core/Cargo.toml"
+);
 
 /// Why the keychain could not be used. Messages never contain a secret.
 #[derive(Debug, thiserror::Error)]
@@ -141,28 +150,46 @@ impl Channel {
     }
 }
 
-/// The operating system's keychain (Secret Service on Linux, through `keyring`).
+/// What the OS keychain is called on the OS this was built for, as the user knows it.
+#[cfg(target_os = "linux")]
+const OS_KEYCHAIN_NAME: &str = "Secret Service";
+#[cfg(target_os = "macos")]
+const OS_KEYCHAIN_NAME: &str = "macOS Keychain";
+#[cfg(target_os = "windows")]
+const OS_KEYCHAIN_NAME: &str = "Windows Credential Manager";
+
+/// The operating system's keychain, through `keyring`: Secret Service on Linux, the Keychain on
+/// macOS, the Credential Manager on Windows (crates/core/Cargo.toml picks each).
+///
+/// Every call builds a new `keyring::Entry`, so a value is only ever read back from the store
+/// itself, never from a handle that happens to remember it: a store that keeps nothing (as
+/// keyring's mock, whose every entry has storage of its own) fails the probe.
 #[derive(Debug, Clone)]
 pub struct OsKeychain {
     service: &'static str,
+    store: Arc<keyring::credential::CredentialBuilder>,
 }
 
 impl OsKeychain {
     pub fn new(channel: Channel) -> OsKeychain {
         OsKeychain {
             service: channel.service(),
+            store: Arc::from(keyring::default::default_credential_builder()),
         }
     }
 
     fn entry(&self, entry: &str) -> Result<keyring::Entry, KeychainError> {
-        keyring::Entry::new(self.service, entry).map_err(|e| classify(entry, e))
+        self.store
+            .build(None, self.service, entry)
+            .map(keyring::Entry::new_with_credential)
+            .map_err(|e| classify(entry, e))
     }
 }
 
 impl Keychain for OsKeychain {
     fn location(&self) -> String {
         format!(
-            "the system keychain (Secret Service), service {}",
+            "the system keychain ({OS_KEYCHAIN_NAME}), service {}",
             self.service
         )
     }
@@ -385,6 +412,8 @@ impl Keychain for SecretStore {
 ///
 /// A read-back is part of the probe because a keychain can accept writes and keep nothing
 /// (keyring's fallback mock does exactly that), which would lose the database key at restart.
+/// Each call of [`OsKeychain`] goes through a new `keyring::Entry`, so the value is written
+/// through one handle and read through a fresh one, as the next start of the app would.
 pub fn probe<K: Keychain + ?Sized>(keychain: &K) -> KeychainState {
     match try_probe(keychain) {
         Ok(()) => KeychainState::Available,
@@ -507,6 +536,45 @@ mod tests {
             probe(&Forgetful),
             KeychainState::Unavailable { .. }
         ));
+    }
+
+    #[test]
+    fn probe_of_a_store_that_keeps_values_only_in_the_writing_handle_is_unavailable() {
+        // keyring's mock: what keyring falls back to on an OS whose store is not enabled.
+        let store: Arc<keyring::credential::CredentialBuilder> =
+            Arc::from(keyring::mock::default_credential_builder());
+        // The mock does give a value back through the handle that wrote it...
+        let handle =
+            keyring::Entry::new_with_credential(store.build(None, "cleom-test", "entry").unwrap());
+        handle.set_password("kept here").unwrap();
+        assert_eq!(handle.get_password().unwrap(), "kept here");
+        // ...so only a probe that reads through a fresh handle sees that nothing is kept.
+        let keychain = OsKeychain {
+            service: Channel::Debug.service(),
+            store,
+        };
+        assert_eq!(
+            probe(&keychain),
+            KeychainState::Unavailable {
+                reason: "the keychain accepted a value but did not return it".to_string()
+            }
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let passphrase = PassphraseKeychain::new(
+            DataDir::at(dir.path()).passphrase_keychain_path(Channel::Debug),
+            Channel::Debug,
+        );
+        let chosen = SecretStore::after_probe(keychain.clone(), probe(&keychain), passphrase);
+        assert!(
+            matches!(
+                chosen,
+                SecretStore::Passphrase {
+                    reason: Some(_),
+                    ..
+                }
+            ),
+            "{chosen:?}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod clips;
 pub mod device;
 pub mod error;
 pub mod export;
+pub mod file_name;
 pub mod keychain;
 pub mod link;
 pub mod model;

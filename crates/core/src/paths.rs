@@ -3,7 +3,11 @@
 //! Everything lives under one data folder so that "remove this device's copy" is one folder
 //! away from complete, and so tests (and power users) can move it with `CLEOM_DATA_DIR`.
 //! The history database is encrypted anyway, but folder listings and small files (which account
-//! used the app last) still say something about the user: folders are 0700 and files 0600.
+//! used the app last) still say something about the user: on Linux and macOS folders are 0700
+//! and files 0600. Windows has no such mode bits: there the data folder is under the user's
+//! profile (`%APPDATA%`), whose ACLs give access to that user, the administrators and SYSTEM
+//! only, and files created inside inherit them, so no other user can read them either (a folder
+//! chosen with `CLEOM_DATA_DIR` has the ACLs of wherever it is).
 //! An account id becomes a folder name, so it is checked to never climb out of the data folder.
 
 use std::ffi::OsString;
@@ -222,7 +226,8 @@ pub(crate) fn make_private_dir(dir: &Path) -> io::Result<()> {
     set_mode(dir, 0o700)
 }
 
-/// Sets unix permission bits (a no-op elsewhere, where the user's profile folder is private).
+/// Sets unix permission bits. A no-op on Windows, where a file in the user's profile inherits
+/// the profile's ACLs (that user, the administrators and SYSTEM only): see the module docs.
 pub(crate) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     #[cfg(unix)]
     {
@@ -280,12 +285,19 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The first of `candidate(1)`, `candidate(2)`, … that names nothing yet: how a new file gets a
-/// name that never replaces one already there (each caller says how its names are numbered).
-pub fn first_unused(mut candidate: impl FnMut(u32) -> PathBuf) -> std::io::Result<PathBuf> {
+/// The first path in `folder` named `stem` + `tail(1)`, `stem` + `tail(2)`, … that names nothing
+/// yet: how a new file gets a name that never replaces one already there (each caller says how
+/// its names are numbered, in the tail). Every name is made valid on every OS by
+/// [`crate::file_name::path_in`], which may cut the stem but never the tail, so the numbered
+/// names stay distinct.
+pub fn first_unused(
+    folder: &Path,
+    stem: &str,
+    mut tail: impl FnMut(u32) -> String,
+) -> std::io::Result<PathBuf> {
     let mut n = 1;
     loop {
-        let path = candidate(n);
+        let path = crate::file_name::path_in(folder, stem, &tail(n));
         if !path.try_exists()? {
             return Ok(path);
         }
@@ -463,6 +475,29 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![OsString::from("last-account")]);
+    }
+
+    #[test]
+    fn numbered_names_stay_distinct_and_valid_when_the_stem_is_cut() {
+        let tmp = tempfile::tempdir().unwrap();
+        let stem = ":é".repeat(200);
+        let numbered = |n: u32| match n {
+            1 => ".txt".to_string(),
+            n => format!(" ({n}).txt"),
+        };
+        let mut names = Vec::new();
+        for _ in 0..3 {
+            let path = first_unused(tmp.path(), &stem, numbered).unwrap();
+            fs::write(&path, b"x").unwrap();
+            names.push(path.file_name().unwrap().to_str().unwrap().to_string());
+        }
+        assert!(names[0].starts_with("_é_é"), "{}", names[0]);
+        assert!(names[0].ends_with(".txt") && names[1].ends_with(" (2).txt"));
+        assert!(names[2].ends_with(" (3).txt"), "{}", names[2]);
+        for name in &names {
+            assert!(name.len() <= crate::file_name::MAX_NAME_BYTES, "{name}");
+            assert!(!name.contains(':'), "{name}");
+        }
     }
 
     #[test]

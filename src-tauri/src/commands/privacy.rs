@@ -93,26 +93,39 @@ pub fn cancel_export(job: State<'_, ExportJob>) -> bool {
     }
 }
 
-/// Opens a folder in the system's file manager: the export folder (or one inside it) or the
-/// folder the user last chose with "Download to…". Nothing else, so the window cannot make the
-/// app open arbitrary files or URLs. `system.no_app` when the system has no file manager.
+/// "Show in folder": reveals a file the app saved (an export, a clip) in Finder, Explorer or the
+/// file manager, selected in its folder. Only a file in the export folder (or a folder inside
+/// it) or in the folder the user last chose with "Download to…", so the window cannot make the
+/// app show arbitrary paths. On Linux a desktop without the `org.freedesktop.FileManager1`
+/// service (nor the portal that opens folders) gets the file's folder opened instead.
+/// `system.no_app` when the system has no file manager at all.
 #[tauri::command]
-pub fn show_in_folder(state: State<'_, AppState>, path: String) -> CommandResult<()> {
+pub async fn show_in_folder(state: State<'_, AppState>, path: String) -> CommandResult<()> {
     let outside = || {
         cleom_core::Error::InvalidInput(
-            "Only the export folder or a folder you chose can be shown.".into(),
+            "Only a file in the export folder or a folder you chose can be shown.".into(),
         )
     };
     let root = std::fs::canonicalize(&state.export_dir).map_err(cleom_core::Error::from)?;
     let chosen = state
         .download_folder()
         .and_then(|f| std::fs::canonicalize(f).ok());
-    let folder = std::fs::canonicalize(&path).map_err(|_| outside())?;
+    let file = std::fs::canonicalize(&path).map_err(|_| outside())?;
+    let folder = file.parent().ok_or_else(outside)?.to_path_buf();
     let allowed = folder.starts_with(&root) || chosen.as_ref() == Some(&folder);
-    if !allowed || !folder.is_dir() {
+    if !allowed || !file.is_file() {
         return Err(outside().into());
     }
-    open::that_detached(&folder).map_err(|e| CommandError::no_app("the folder", &e))?;
+    // Blocking (a D-Bus call on Linux, a shell call elsewhere): off the async runtime's threads.
+    tauri::async_runtime::spawn_blocking(move || {
+        tauri_plugin_opener::reveal_item_in_dir(&file).or_else(|error| {
+            tracing::debug!(%error, "the file could not be revealed; opening its folder");
+            open::that_detached(&folder)
+        })
+    })
+    .await
+    .map_err(|e| CommandError::no_app("the folder", &std::io::Error::other(e.to_string())))?
+    .map_err(|e| CommandError::no_app("the folder", &e))?;
     Ok(())
 }
 

@@ -33,7 +33,7 @@ describe('GenerationDetail clip actions', () => {
     errors = [];
   });
 
-  it('downloads the clip, names the file and shows its folder', async () => {
+  it('downloads the clip, names the file and shows it in its folder', async () => {
     show(generation({ id: 'g1', prompt: XSS }));
     const folder = '/home/ada/Downloads';
     const path = `${folder}/${XSS}-g1.mp4`;
@@ -57,7 +57,7 @@ describe('GenerationDetail clip actions', () => {
 
     tauri.handle('show_in_folder', () => null);
     await fireEvent.click(must('#detail-show-in-folder'));
-    await waitFor(() => expect(tauri.callsOf('show_in_folder')).toEqual([{ path: folder }]));
+    await waitFor(() => expect(tauri.callsOf('show_in_folder')).toEqual([{ path }]));
   });
 
   it('downloads to a folder the user picks, and does nothing when the picker is cancelled', async () => {

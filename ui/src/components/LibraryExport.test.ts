@@ -96,7 +96,7 @@ describe('Library: export selected', () => {
     const show = must('#library-export-show');
     expect(show.textContent).toBe('Show in folder');
     await fireEvent.click(show);
-    expect(tauri.callsOf('show_in_folder')).toEqual([{ path: '/home/ada/Downloads/Cleom exports' }]);
+    expect(tauri.callsOf('show_in_folder')).toEqual([{ path: '/home/ada/Downloads/Cleom exports/cleom-export-3.zip' }]);
     expect(container.querySelector('img[src="x"]')).toBeNull();
   });
 

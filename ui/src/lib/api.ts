@@ -79,7 +79,7 @@ export const api = {
   exportData: (options: ExportOptions = {}) => call<ExportResult>('export_data', { ...options }),
   /** Stop the running export (it then rejects with `export.canceled`); false if none ran. */
   cancelExport: () => call<boolean>('cancel_export'),
-  /** Open a folder inside the export folder in the file manager. */
+  /** Reveal a file the app saved (an export, a clip) in Finder, Explorer or the file manager. */
   showInFolder: (path: string) => call<null>('show_in_folder', { path }),
   /** "Everything we store about you": this device, the server, the keychain (names only). */
   accessReport: () => call<AccessReport>('access_report'),

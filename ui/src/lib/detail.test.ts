@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modeLabel, settingRows, clipSource } from './detail';
+import { modeLabel, settingRows, clipSource, platformOf } from './detail';
 import { buildSettings, defaultAdvanced } from './studio';
 
 describe('settingRows', () => {
@@ -53,7 +53,24 @@ describe('settingRows', () => {
 
 describe('clipSource', () => {
   it('names the clip by id on the app scheme, escaped', () => {
-    expect(clipSource('abc123')).toBe('clip://localhost/abc123');
-    expect(clipSource('../x?y#z')).toBe('clip://localhost/..%2Fx%3Fy%23z');
+    expect(clipSource('abc123', 'linux')).toBe('clip://localhost/abc123');
+    expect(clipSource('../x?y#z', 'macos')).toBe('clip://localhost/..%2Fx%3Fy%23z');
+  });
+
+  it('uses the http origin Tauri serves the scheme at on Windows', () => {
+    expect(clipSource('abc123', 'windows')).toBe('http://clip.localhost/abc123');
+    expect(clipSource('../x?y#z', 'windows')).toBe('http://clip.localhost/..%2Fx%3Fy%23z');
+  });
+
+  it("tells the OS from each desktop webview's user agent", () => {
+    const webView2 =
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0';
+    const wkWebView = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)';
+    const webKitGtk = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15';
+    expect(platformOf(webView2)).toBe('windows');
+    expect(platformOf(wkWebView)).toBe('macos');
+    expect(platformOf(webKitGtk)).toBe('linux');
+    // The test environment (jsdom) is no Windows webview.
+    expect(clipSource('g1')).toBe('clip://localhost/g1');
   });
 });

@@ -36,10 +36,32 @@ export function settingRows(settings: Settings): Row[] {
   return rows;
 }
 
+export type Platform = 'linux' | 'macos' | 'windows';
+export const PLATFORMS: readonly Platform[] = ['linux', 'macos', 'windows'];
+
+/**
+ * The OS the window runs on, from its webview's user agent: WebView2 says `Windows`, WKWebView
+ * `Macintosh`, WebKitGTK `X11; Linux` (the app sets no user agent of its own).
+ */
+export function platformOf(userAgent: string): Platform {
+  if (userAgent.includes('Windows')) return 'windows';
+  if (userAgent.includes('Macintosh')) return 'macos';
+  return 'linux';
+}
+
+/**
+ * Where Tauri serves the app's `clip:` scheme: `clip://localhost` on Linux and macOS; WebView2
+ * cannot load custom schemes, so on Windows the same handler answers `http://clip.localhost`.
+ * The CSP in tauri.conf.json allows exactly these origins (ui/src/lib/csp.test.ts checks it).
+ */
+export function clipOrigin(platform: Platform): string {
+  return platform === 'windows' ? 'http://clip.localhost' : 'clip://localhost';
+}
+
 /**
  * Where the detail view plays a clip from: the app's `clip:` scheme, which serves it from this
  * device (the CSP allows media from nowhere else).
  */
-export function clipSource(id: string): string {
-  return `clip://localhost/${encodeURIComponent(id)}`;
+export function clipSource(id: string, platform: Platform = platformOf(navigator.userAgent)): string {
+  return `${clipOrigin(platform)}/${encodeURIComponent(id)}`;
 }

@@ -277,9 +277,9 @@ pub fn write_zip(
 pub fn unique_export_path(folder: &Path, encrypted: bool) -> Result<PathBuf, ExportError> {
     let name = default_export_name(time::OffsetDateTime::now_utc(), encrypted);
     let stem = name.trim_end_matches(".zip");
-    Ok(crate::paths::first_unused(|n| match n {
-        1 => folder.join(&name),
-        n => folder.join(format!("{stem}-{n}.zip")),
+    Ok(crate::paths::first_unused(folder, stem, |n| match n {
+        1 => ".zip".to_string(),
+        n => format!("-{n}.zip"),
     })?)
 }
 

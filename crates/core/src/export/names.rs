@@ -2,9 +2,10 @@
 //!
 //! A prompt is whatever the user typed, so a name made from it must be safe on every system the
 //! zip may be unpacked on: no path separators or `..` (no escaping `media/`), no control or
-//! bidirectional-override characters, none of Windows' reserved device names (`CON`, `NUL`,
-//! `COM1`...), no trailing dot or space (Windows drops them, so two names could collide), and
-//! short enough for any file system (255 bytes), cut on a UTF-8 boundary. Letters and digits of
+//! bidirectional-override characters, and the rules of [`crate::file_name`] for every OS (no
+//! Windows device name such as `CON` or `COM0`, no trailing dot or space, at most 255 bytes).
+//! A name made here is much shorter than that (about 140 bytes at most), so that it fits in a
+//! deep folder too, cut on a UTF-8 boundary. Letters and digits of
 //! every script are kept, so a French or Japanese prompt still gives a readable name. The id
 //! is always part of the name, so two generations never share a file.
 
@@ -14,12 +15,6 @@ const MAX_SLUG_BYTES: usize = 60;
 const MAX_ID_BYTES: usize = 64;
 /// Longest extension, in bytes.
 const MAX_EXT_BYTES: usize = 8;
-
-/// Windows' reserved device names, refused with or without an extension.
-const RESERVED: [&str; 22] = [
-    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
-    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
-];
 
 /// A file name for a generation's media: `<words of the prompt>-<id>.<ext>`, or `<id>.<ext>`
 /// when the prompt has no usable word (or is empty, as in a password-protected export, where
@@ -49,14 +44,7 @@ pub fn safe_file_name(prompt: &str, id: &str, ext: &str) -> String {
     } else {
         format!("{slug}-{id}")
     };
-    // Windows reserves `CON` as well as `CON.png` and `con.tar.gz`: check up to the first dot.
-    let base = stem.split('.').next().unwrap_or_default();
-    let stem = if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(base)) {
-        format!("_{stem}")
-    } else {
-        stem
-    };
-    format!("{stem}.{ext}")
+    crate::file_name::portable(&stem, &format!(".{ext}"))
 }
 
 /// Letters and digits of `prompt`, with every run of other characters replaced by one `-`,
@@ -187,6 +175,8 @@ mod tests {
         assert_eq!(safe_file_name("", "nul", "png"), "_nul.png");
         assert_eq!(safe_file_name("", "com1", "txt"), "_com1.txt");
         assert_eq!(safe_file_name("", "CONSOLE", "png"), "CONSOLE.png");
+        assert_eq!(safe_file_name("", "COM0", "mp4"), "_COM0.mp4");
+        assert_eq!(safe_file_name("", "lpt0", "gif"), "_lpt0.gif");
         // A prompt word never stands alone: the id follows it.
         assert_eq!(safe_file_name("CON", "id", "png"), "CON-id.png");
     }
@@ -221,11 +211,6 @@ mod tests {
         );
     }
 
-    fn is_reserved(name: &str) -> bool {
-        let base = name.split('.').next().unwrap_or_default();
-        RESERVED.iter().any(|r| r.eq_ignore_ascii_case(base))
-    }
-
     proptest! {
         #[test]
         fn every_name_is_safe(prompt in any::<String>(), id in any::<String>(), ext in any::<String>()) {
@@ -237,7 +222,7 @@ mod tests {
             prop_assert!(!name.starts_with('.') && !name.starts_with('-'));
             prop_assert!(!name.ends_with('.') && !name.ends_with(' '));
             prop_assert!(!name.chars().any(|c| c.is_control() || c.is_whitespace()));
-            prop_assert!(!is_reserved(&name));
+            prop_assert!(!crate::file_name::is_reserved(&name));
             prop_assert_eq!(name.matches('.').count(), 1);
         }
 
