@@ -209,7 +209,7 @@ describe('App', () => {
     expect(document.body.textContent).toContain('Your session expired.');
   });
 
-  it('exports data and shows it in the folder', async () => {
+  it('exports data and shows the zip in its folder', async () => {
     await mainScreen();
     tauri.handle('export_data', () => ({ path: '/home/ada/Downloads/cleom-export.zip', folder: '/home/ada/Downloads', files: 12, bytes: 4096 }));
     tauri.handle('show_in_folder', () => null);
@@ -217,7 +217,8 @@ describe('App', () => {
     await fireEvent.click(button('#export'));
     await waitFor(() => expect(must('#export-result').textContent).toContain('/home/ada/Downloads/cleom-export.zip'));
     await fireEvent.click(button('#show-in-folder'));
-    expect(tauri.callsOf('show_in_folder')).toEqual([{ path: '/home/ada/Downloads' }]);
+    // The file itself, which the file manager shows selected in its folder.
+    expect(tauri.callsOf('show_in_folder')).toEqual([{ path: '/home/ada/Downloads/cleom-export.zip' }]);
   });
 
   it('signs out from the account dialog', async () => {
