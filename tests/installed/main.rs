@@ -389,6 +389,7 @@ async fn the_installed_package_runs_the_app_and_leaves_nothing_once_removed() {
     smoke_flow(
         &scratch.path().join("data"),
         &scratch.path().join("exports"),
+        &NextVersion::from_env(),
     )
     .await;
 

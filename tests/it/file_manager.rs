@@ -39,10 +39,7 @@ impl FileManagerService {
             .build()
             .await
             .expect("the file manager service owns its name on the session bus");
-        FileManagerService {
-            connection: connection,
-            shown,
-        }
+        FileManagerService { connection, shown }
     }
 
     /// Gives up the name; once this returns, the bus has no file manager service.
