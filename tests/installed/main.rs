@@ -155,6 +155,18 @@ impl NextVersion {
     }
 }
 
+/// "Check for updates" in the open update dialog, until it offers `version`.
+async fn check_offers(app: &fantoccini::Client, version: &str) {
+    click(app, "[data-testid=update-check]").await;
+    text_until(
+        app,
+        "[data-testid=update-version]",
+        "the new version",
+        |t| t == version,
+    )
+    .await;
+}
+
 /// The flow a new user of the installed app goes through, on its embedded backend: sign up,
 /// generate until the clip succeeded, export, update the app (a tampered download is refused,
 /// the signed one installed over the package, and the app restarts as the new version), then
@@ -230,14 +242,7 @@ async fn smoke_flow(data_dir: &Path, export_dir: &Path, next: &NextVersion) {
         |t| t == format!("This is Cleom Desktop {CURRENT}."),
     )
     .await;
-    click(&app, "[data-testid=update-check]").await;
-    text_until(
-        &app,
-        "[data-testid=update-version]",
-        "the new version",
-        |t| t == next.version,
-    )
-    .await;
+    check_offers(&app, &next.version).await;
     screenshot(&app, "installed-02-update-offered").await;
     click(&app, "[data-testid=update-install]").await;
     attr_until(
@@ -255,14 +260,7 @@ async fn smoke_flow(data_dir: &Path, export_dir: &Path, next: &NextVersion) {
 
     // The signed one: installed over the package, and the app restarts into it.
     server.serve(offer, &package);
-    click(&app, "[data-testid=update-check]").await;
-    text_until(
-        &app,
-        "[data-testid=update-version]",
-        "the new version",
-        |t| t == next.version,
-    )
-    .await;
+    check_offers(&app, &next.version).await;
     let before = app_processes(data_dir.to_str().unwrap()).expect("the running app")[0];
     let _ = app
         .execute(
