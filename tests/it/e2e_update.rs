@@ -17,14 +17,22 @@ use sha2::{Digest, Sha256};
 use crate::e2e_studio::{sign_up, start_driver, AppDirs};
 use crate::support;
 use crate::update_server::{manifest, tauri_cli, Key, UpdateServer, CURRENT, NOTES};
-use crate::window::{app, attr_until, can_run, click, element, screenshot, text_until};
+use crate::window::{app, attr_until, can_run, click, element, js_until, screenshot, text_until};
 
 fn sha256_of_the_app() -> String {
     hex::encode(Sha256::digest(std::fs::read(app()).unwrap()))
 }
 
+/// "Check for updates", until the check is done (the offer of an earlier check stays shown
+/// meanwhile, and Install is disabled while a check runs).
 async fn check(app: &Client) {
     click(app, "[data-testid=update-check]").await;
+    js_until(
+        app,
+        "return !document.querySelector('[data-testid=update-check]').disabled;",
+        "the update check is done",
+    )
+    .await;
 }
 
 async fn error_code(app: &Client, code: &str) -> String {
