@@ -1,4 +1,4 @@
-//! Export benchmarks (DESIGN.md §6). Prints `bench <name> <value> <unit>` lines:
+//! Export benchmarks (docs/targets.md, "Performance"). Prints `bench <name> <value> <unit>` lines:
 //!
 //! - `export_100k s`: the one-click export (no videos, no password) of an encrypted store with
 //!   100,000 generations, 100,000 ledger entries and 1,000 stored thumbnails (4 KB each; a real

@@ -6,8 +6,8 @@
 //! temporary folder, `CLEOM_BENCH_DIR` to choose where; `CLEOM_BENCH_ROWS` for a smaller run).
 //! Prints one line per figure: `bench <name> <value> <unit>`.
 //!
-//! Targets (DESIGN.md §6, 2-core machine): open ≤ 50 ms, first page ≤ 5 ms, search p95 ≤ 10 ms,
-//! search + filter p95 ≤ 10 ms.
+//! Targets (docs/targets.md, "Performance", 2-core machine): open ≤ 50 ms, first page ≤ 5 ms,
+//! search p95 ≤ 10 ms, search + filter p95 ≤ 10 ms.
 
 use std::path::Path;
 use std::time::{Duration, Instant};

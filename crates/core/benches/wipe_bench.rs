@@ -1,4 +1,4 @@
-//! Local account wipe benchmark (DESIGN.md §6). Prints `bench wipe_100k <ms> ms`: the time of
+//! Local account wipe benchmark (docs/targets.md, "Performance"). Prints `bench wipe_100k <ms> ms`: the time of
 //! `Account::wipe_local` — close the store, delete the account's folder (an encrypted history
 //! of 100,000 generations, 100,000 ledger entries and 1,000 thumbnails), delete its two
 //! keychain entries, forget the signed-in account — on an account resumed from disk exactly as

@@ -1,10 +1,10 @@
 //! This device's view of Cleom: where its data lives, its keychain, the backend it talks to, and
 //! which account is signed in.
 //!
-//! Signing in is where the local store's key is born or found, so the rules of DESIGN.md §4 live
-//! here: a key is created only when no database exists for the account, it goes to the keychain
-//! before the database is created, and an existing database without its key is an error the
-//! user resolves, never a silent new key.
+//! Signing in is where the local store's key is born or found, so the rules of docs/targets.md
+//! ("Keys and the local store") live here: a key is created only when no database exists for
+//! the account, it goes to the keychain before the database is created, and an existing
+//! database without its key is an error the user resolves, never a silent new key.
 //!
 //! The way out of a lost or wrong key is [`Device::reset_local_copy`] ("reset this device's copy
 //! and download it again from Cleom"): it removes the database and its key, and nothing else, so

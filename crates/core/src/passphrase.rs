@@ -1,8 +1,8 @@
 //! Passphrase mode: this device's secrets in a file, each one encrypted with a key derived from
 //! a passphrase the user chose, for machines without a usable OS keychain.
 //!
-//! DESIGN.md §4: when the keychain is unavailable the app switches to an explicit passphrase
-//! mode, never to silent plain text. [`PassphraseKeychain`] implements the same [`Keychain`]
+//! docs/targets.md ("Keys and the local store"): when the keychain is unavailable the app
+//! switches to an explicit passphrase mode, never to silent plain text. [`PassphraseKeychain`] implements the same [`Keychain`]
 //! trait as the OS keychain, so the rest of the app (device, account, wipe) does not know which
 //! one it has.
 //!
