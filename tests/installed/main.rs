@@ -25,10 +25,9 @@ use std::process::Command;
 
 use cleom_core::keychain::{self, Keychain, OsKeychain};
 
-use update_server::{manifest, tauri_cli, Key, UpdateServer, CURRENT};
+use update_server::{check_offers, manifest, tauri_cli, Key, UpdateServer, CURRENT};
 use window::{
-    app_processes, attr_until, can_run, click, element, js_until, screenshot, text_until,
-    type_into, Driver,
+    app_processes, attr_until, can_run, click, element, screenshot, text_until, type_into, Driver,
 };
 
 /// The package's name, as dpkg knows it.
@@ -154,25 +153,6 @@ impl NextVersion {
             key: var("CLEOM_TEST_UPDATE_KEY").into(),
         }
     }
-}
-
-/// "Check for updates" in the open update dialog, until it offers `version`.
-async fn check_offers(app: &fantoccini::Client, version: &str) {
-    click(app, "[data-testid=update-check]").await;
-    // Install is disabled until the check is done; an earlier offer stays shown meanwhile.
-    js_until(
-        app,
-        "return !document.querySelector('[data-testid=update-check]').disabled;",
-        "the update check is done",
-    )
-    .await;
-    text_until(
-        app,
-        "[data-testid=update-version]",
-        "the new version",
-        |t| t == version,
-    )
-    .await;
 }
 
 /// The flow a new user of the installed app goes through, on its embedded backend: sign up,

@@ -16,23 +16,13 @@ use sha2::{Digest, Sha256};
 
 use crate::e2e_studio::{sign_up, start_driver, AppDirs};
 use crate::support;
-use crate::update_server::{manifest, tauri_cli, Key, UpdateServer, CURRENT, NOTES};
-use crate::window::{app, attr_until, can_run, click, element, js_until, screenshot, text_until};
+use crate::update_server::{
+    check, check_offers, manifest, tauri_cli, Key, UpdateServer, CURRENT, NOTES,
+};
+use crate::window::{app, attr_until, can_run, click, element, screenshot, text_until};
 
 fn sha256_of_the_app() -> String {
     hex::encode(Sha256::digest(std::fs::read(app()).unwrap()))
-}
-
-/// "Check for updates", until the check is done (the offer of an earlier check stays shown
-/// meanwhile, and Install is disabled while a check runs).
-async fn check(app: &Client) {
-    click(app, "[data-testid=update-check]").await;
-    js_until(
-        app,
-        "return !document.querySelector('[data-testid=update-check]').disabled;",
-        "the update check is done",
-    )
-    .await;
 }
 
 async fn error_code(app: &Client, code: &str) -> String {
@@ -122,14 +112,7 @@ async fn signed_updates_are_offered_checked_and_refused_as_they_should_be() {
 
     // (a) A newer version signed with the right key: its version and notes.
     server.serve(manifest("0.2.0", &url, &signature), &package);
-    check(&app).await;
-    text_until(
-        &app,
-        "[data-testid=update-version]",
-        "the new version",
-        |t| t == "0.2.0",
-    )
-    .await;
+    check_offers(&app, "0.2.0").await;
     text_until(&app, "[data-testid=update-notes]", "the notes", |t| {
         t == NOTES
     })
@@ -155,28 +138,14 @@ async fn signed_updates_are_offered_checked_and_refused_as_they_should_be() {
 
     // A signature by another key over the real artifact: refused too.
     server.serve(manifest("0.2.0", &url, &others_signature), &package);
-    check(&app).await;
-    text_until(
-        &app,
-        "[data-testid=update-version]",
-        "the new version",
-        |t| t == "0.2.0",
-    )
-    .await;
+    check_offers(&app, "0.2.0").await;
     click(&app, "[data-testid=update-install]").await;
     error_code(&app, "update.bad_signature").await;
 
     // The right signature over the real artifact: valid, but this debug build runs from its
     // build folder, so it does not replace itself (the plugin would overwrite the executable).
     server.serve(manifest("0.2.0", &url, &signature), &package);
-    check(&app).await;
-    text_until(
-        &app,
-        "[data-testid=update-version]",
-        "the new version",
-        |t| t == "0.2.0",
-    )
-    .await;
+    check_offers(&app, "0.2.0").await;
     click(&app, "[data-testid=update-install]").await;
     let message = error_code(&app, "update.not_installed").await;
     assert!(message.contains("signature is valid"), "{message}");
@@ -190,14 +159,7 @@ async fn signed_updates_are_offered_checked_and_refused_as_they_should_be() {
     // a check that did offer 0.2.0, so the answer seen is the new one).
     for version in ["0.0.9", CURRENT] {
         server.serve(manifest("0.2.0", &url, &signature), &package);
-        check(&app).await;
-        text_until(
-            &app,
-            "[data-testid=update-version]",
-            "the new version",
-            |t| t == "0.2.0",
-        )
-        .await;
+        check_offers(&app, "0.2.0").await;
         server.serve(manifest(version, &url, &signature), &package);
         check(&app).await;
         text_until(&app, "[data-testid=update-status]", "latest", |t| {

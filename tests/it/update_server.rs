@@ -1,7 +1,7 @@
-//! A signed-update server on loopback and key pairs made by the release tool itself
-//! (`tauri signer generate` / `sign` from the pinned @tauri-apps/cli in ui/node_modules), for
-//! the update window test and the installed package's test: nothing is ever signed with a
-//! committed key.
+//! A signed-update server on loopback, key pairs made by the release tool itself
+//! (`tauri signer generate` / `sign` from the pinned @tauri-apps/cli in ui/node_modules), and
+//! the update dialog's check, for the update window test and the installed package's test:
+//! nothing is ever signed with a committed key.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -10,6 +10,10 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use fantoccini::Client;
+
+use crate::window::{click, js_until, text_until};
 
 pub const NOTES: &str = "Faster Library search.\nSigned updates.";
 /// The version of the app under test (the workspace version; tauri.conf.json has none).
@@ -198,4 +202,28 @@ pub fn manifest(version: &str, url: &str, signature: &str) -> String {
         }
     })
     .to_string()
+}
+
+/// "Check for updates" in the open update dialog, until the check is done (an earlier check's
+/// offer stays shown meanwhile, and Install is disabled while a check runs).
+pub async fn check(app: &Client) {
+    click(app, "[data-testid=update-check]").await;
+    js_until(
+        app,
+        "return !document.querySelector('[data-testid=update-check]').disabled;",
+        "the update check is done",
+    )
+    .await;
+}
+
+/// [`check`], then the offer of `version`.
+pub async fn check_offers(app: &Client, version: &str) {
+    check(app).await;
+    text_until(
+        app,
+        "[data-testid=update-version]",
+        "the new version",
+        |t| t == version,
+    )
+    .await;
 }
