@@ -24,10 +24,52 @@ ensure_app_packages() {
     pkg-config libayatana-appindicator3-dev librsvg2-dev xvfb xauth dbus gnome-keyring
 }
 
-# Runs "$@" inside a D-Bus session with an unlocked gnome-keyring (the Secret Service), for
-# machines with no desktop session. The keyring password comes from $CLEOM_KEYRING_PASSWORD.
+# Runs "$@" inside a private D-Bus session with an unlocked gnome-keyring (the Secret Service),
+# for machines with no desktop session. The keyring password comes from $CLEOM_KEYRING_PASSWORD.
+#
+# gnome-keyring 42 can abort when a Secret Service client goes away in the middle of a call
+# (a test killing an app; the same abort is reported against other keyring-crate apps). The
+# session's bus would then start a fresh daemon on the next call, one that cannot unlock the
+# keyring, and every later keychain call in the run would fail as "locked". So this bus does
+# not start keyring daemons itself (its service folder leaves out the keyring's activation
+# files), and a supervisor starts the one daemon again, unlocked with the same password (the
+# keyring file keeps its items), saying so on stderr.
 with_secret_service() {
-  dbus-run-session -- sh -c 'printf "%s" "$CLEOM_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"' sh "$@"
+  local bus_dir rc=0
+  bus_dir=$(mktemp -d)
+  mkdir "$bus_dir/services"
+  local file
+  for file in /usr/share/dbus-1/services/*.service; do
+    case "${file##*/}" in
+      org.freedesktop.secrets.service | org.gnome.keyring.service | org.freedesktop.impl.portal.Secret.service) ;;
+      *) ln -s "$file" "$bus_dir/services/" ;;
+    esac
+  done
+  sed "s|<standard_session_servicedirs */>|<servicedir>$bus_dir/services</servicedir>|" \
+    /usr/share/dbus-1/session.conf >"$bus_dir/session.conf"
+  dbus-run-session --config-file="$bus_dir/session.conf" -- sh -c '
+    supervise() {
+      while :; do
+        printf "%s" "$CLEOM_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --foreground --components=secrets >/dev/null
+        echo "==> gnome-keyring-daemon ended (status $?): starting it again, unlocked" >&2
+        sleep 0.2
+      done
+    }
+    supervise &
+    supervisor=$!
+    tries=0
+    until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"; do
+      tries=$((tries + 1))
+      if [ "$tries" -gt 100 ]; then echo "gnome-keyring-daemon did not start" >&2; exit 1; fi
+      sleep 0.1
+    done
+    "$@"
+    rc=$?
+    kill "$supervisor"
+    exit "$rc"' sh "$@" || rc=$?
+  rm -rf "$bus_dir"
+  return "$rc"
 }
 
 ensure_toolchains() {

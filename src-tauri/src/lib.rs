@@ -21,6 +21,15 @@ use tauri::Manager;
 use crate::config::AppConfig;
 use crate::state::AppState;
 
+/// Resumes the account (keychain, encrypted store, maybe the embedded backend) on a thread of
+/// its own.
+fn resume(started: std::time::Instant) -> std::thread::JoinHandle<Result<AppState, String>> {
+    std::thread::spawn(move || {
+        let config = AppConfig::from_env().map_err(|e| e.to_string())?;
+        tauri::async_runtime::block_on(AppState::start(config, started)).map_err(|e| e.to_string())
+    })
+}
+
 pub fn run() {
     let started = std::time::Instant::now();
     // Before any thread starts: it may set an environment variable for WebKit.
@@ -56,21 +65,22 @@ pub fn run() {
     // to the first from inside the single-instance plugin.
     let context = tauri::generate_context!();
     let data = cleom_core::paths::DataDir::from_env_or_default().ok();
-    let claim = data.as_ref().map(update::claim_data_folder);
+    let patience = if update::restarted_after_update() {
+        links::CLOSING_APP_PATIENCE
+    } else {
+        std::time::Duration::ZERO
+    };
+    let claim = data
+        .as_ref()
+        .map(|data| links::claim_data_folder(data, patience));
     let second_launch = matches!(claim, Some(Err(cleom_core::paths::PathError::InUse { .. })));
-    let _claim = claim.and_then(Result::ok);
+    let claim = claim.and_then(Result::ok);
     let instance_plugin =
         links::single_instance_plugin(&context.config().identifier, data.as_ref());
 
     // The account is resumed (keychain, encrypted store, maybe the embedded backend) while GTK
     // and the window start, not after: both take about a tenth of a second.
-    let resuming = (!second_launch).then(|| {
-        std::thread::spawn(move || {
-            let config = AppConfig::from_env().map_err(|e| e.to_string())?;
-            tauri::async_runtime::block_on(AppState::start(config, started))
-                .map_err(|e| e.to_string())
-        })
-    });
+    let resuming = (!second_launch).then(|| resume(started));
     let page_started = std::sync::Once::new();
 
     tauri::Builder::default()
@@ -92,15 +102,33 @@ pub fn run() {
         })
         .register_asynchronous_uri_scheme_protocol(clip_protocol::SCHEME, clip_protocol::handle)
         .setup(move |app| {
-            let Some(resuming) = resuming else {
-                // The first app on this data folder could not be reached (no D-Bus session).
-                return Err(format!(
-                    "Cleom Desktop is already running with this data folder ({}).",
-                    data.as_ref()
-                        .map_or_else(String::new, |d| d.root().display().to_string())
-                )
-                .into());
+            let (claim, resuming) = match (claim, resuming) {
+                (claim, Some(resuming)) => (claim, resuming),
+                // The folder is held, yet no app answered on D-Bus (the plugin would have
+                // handed over and exited): the app holding it is closing, or cannot be reached.
+                (_, None) => {
+                    let held = data
+                        .as_ref()
+                        .and_then(|data| {
+                            links::claim_data_folder(data, links::CLOSING_APP_PATIENCE).ok()
+                        })
+                        .ok_or_else(|| {
+                            format!(
+                                "Cleom Desktop is already running with this data folder ({}).",
+                                data.as_ref()
+                                    .map_or_else(String::new, |d| d.root().display().to_string())
+                            )
+                        })?;
+                    tracing::info!(
+                        after_ms = state::ms_since(started),
+                        "start-up: the app that held this data folder has closed"
+                    );
+                    (Some(held), resume(started))
+                }
             };
+            if let Some(claim) = claim {
+                app.manage(links::DataFolderClaim { _lock: claim });
+            }
             let state = resuming
                 .join()
                 .map_err(|_| "the start-up thread panicked".to_string())??;

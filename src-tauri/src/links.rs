@@ -9,7 +9,8 @@
 //! launch on another folder is an app of its own. (On macOS and Windows the plugin's lock is
 //! per identifier, so there a second launch always hands over.) Before that, `run()` claims the
 //! data folder (`DataDir::lock_for_app`) before anything else starts, so a second launch never
-//! starts the embedded backend or opens a database while it finds the first; and the core
+//! starts the embedded backend or opens a database while it finds the first (a launch that
+//! finds the folder held but no app to hand over to waits for it: `claim_data_folder`); and the core
 //! claims each account's database (`DataDir::lock_account`), which keeps the `cleom` command
 //! line out too.
 //!
@@ -29,9 +30,10 @@
 //! release build never touches the user's handlers.
 
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use cleom_core::link::{Link, LinkError};
-use cleom_core::paths::DataDir;
+use cleom_core::paths::{DataDir, PathError, ProcessLock};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
 
@@ -45,6 +47,32 @@ pub struct PendingLink(Mutex<Option<Result<Link, LinkError>>>);
 impl PendingLink {
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Option<Result<Link, LinkError>>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// How long a launch waits for the data folder that an app on its way out still holds.
+pub const CLOSING_APP_PATIENCE: Duration = Duration::from_secs(10);
+
+/// The data folder's claim, kept in the app's state so that it is held until the process ends.
+pub struct DataFolderClaim {
+    pub _lock: ProcessLock,
+}
+
+/// Claims the data folder (one app per folder), waiting up to `patience` while another process
+/// holds it. An app gives up its D-Bus name before it exits, and releases the folder only when
+/// it has: so a launch that found no app to hand over to, yet finds the folder held, is
+/// looking at an app that is closing (or at one it cannot reach), and waits for it; as does the
+/// new version an update restarted into. Any other launch asks with no patience, and a held
+/// folder then means a running app to hand over to.
+pub fn claim_data_folder(data: &DataDir, patience: Duration) -> Result<ProcessLock, PathError> {
+    let deadline = Instant::now() + patience;
+    loop {
+        match data.lock_for_app() {
+            Err(PathError::InUse { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            claim => return claim,
+        }
     }
 }
 

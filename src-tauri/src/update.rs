@@ -337,26 +337,13 @@ fn https_rule_on_redirects(client: updater_http::ClientBuilder) -> updater_http:
 /// Set in the environment of the process an update restarts the app into.
 const RESTARTED_AFTER_UPDATE: &str = "CLEOM_RESTARTED_AFTER_UPDATE";
 
-/// The data folder's claim (one app per folder, see `links`). After an update the old process
-/// starts the new version and only then exits, so the new one may find the folder still held:
-/// it waits up to 10 s for it, where any other launch is a second launch at once and hands over
-/// to the running app.
-pub fn claim_data_folder(
-    data: &cleom_core::paths::DataDir,
-) -> Result<cleom_core::paths::ProcessLock, cleom_core::paths::PathError> {
+/// Whether this process is the new version an update restarted the app into (and forgets it,
+/// so that the app's own later launches do not inherit it). The old process starts the new one
+/// and only then exits, so the new one waits for the data folder (`links::claim_data_folder`).
+pub fn restarted_after_update() -> bool {
     let restarted = std::env::var_os(RESTARTED_AFTER_UPDATE).is_some();
     std::env::remove_var(RESTARTED_AFTER_UPDATE);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        match data.lock_for_app() {
-            Err(cleom_core::paths::PathError::InUse { .. })
-                if restarted && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            claim => return claim,
-        }
-    }
+    restarted
 }
 
 /// Downloads the offered update, checks its signature, installs it and restarts the app into
@@ -374,7 +361,7 @@ pub async fn install(app: &AppHandle) -> Result<(), UpdateError> {
         Ok(()) => {
             tracing::info!(version = %update.version, "updates: installed; restarting");
             emit_progress(app, "restarting", 0, None);
-            // The new process inherits this and waits for the data folder (`claim_data_folder`).
+            // The new process inherits this and waits for the data folder (`restarted_after_update`).
             std::env::set_var(RESTARTED_AFTER_UPDATE, "1");
             app.request_restart();
         }

@@ -310,3 +310,45 @@ async fn a_second_launch_focuses_the_first_and_exits() {
     app.close().await.unwrap();
     backend.shutdown().await;
 }
+
+/// An app on its way out has given up its single-instance name but still holds the data
+/// folder for a moment: a launch in that moment (the user reopening the app at once, or the
+/// draft test's restart) waits for it and starts, instead of failing as "already running".
+/// Here the test holds the folder's `app.lock` as the closing app would, with no D-Bus name.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_launch_while_the_last_app_is_closing_waits_for_it_and_starts() {
+    if !can_run() {
+        return;
+    }
+    let backend_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let dirs = AppDirs::new();
+    let data_dir = dirs.path("data");
+    cleom_core::paths::DataDir::at(&data_dir).ensure().unwrap();
+    let closing_app = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(std::path::Path::new(&data_dir).join("app.lock"))
+        .unwrap();
+    closing_app.try_lock().unwrap();
+    let released = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        drop(closing_app);
+        Instant::now()
+    });
+
+    let driver = start_driver(&dirs.env(&backend.base_url()));
+    let app = driver.open_app().await;
+    element(&app, "#auth-email").await;
+    let released = released.join().unwrap();
+    assert!(
+        released.elapsed() < Duration::from_secs(30),
+        "the window came {:?} after the folder was released",
+        released.elapsed()
+    );
+    assert_eq!(app_instances(&data_dir), 1);
+    app.close().await.unwrap();
+    backend.shutdown().await;
+}
