@@ -78,6 +78,9 @@ export CLEOM_APP_BINARY=/usr/bin/cleom-desktop CLEOM_REQUIRE_INSTALLED=1
 export CLEOM_TEST_UPDATE_VERSION="$next" CLEOM_TEST_UPDATE_KEY="$update_keys/update.key"
 CLEOM_TEST_UPDATE_DEB=$(ls "$update_keys"/*.deb)
 export CLEOM_TEST_UPDATE_DEB
+# The links and one-instance window tests again, on the installed package: its desktop entry
+# (not a debug build's own registration) is what hands a `cleom://` link to the app.
+in_test_session cargo test --workspace --test it e2e_links
 # The perf bench again, on the installed release build: its figures print with `_release`.
 in_test_session cargo test --workspace --test perf
 # Last, as it ends by removing the package.
