@@ -19,7 +19,7 @@ use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::session::AccountView;
 use crate::error::CommandError;
-use crate::state::{AppState, SyncState};
+use crate::state::{AppState, SyncPhase, SyncState};
 
 const ACTIVE_INTERVAL: Duration = Duration::from_secs(1);
 const IDLE_INTERVAL: Duration = Duration::from_secs(20);
@@ -98,7 +98,7 @@ pub async fn sync_once(app: &AppHandle) -> bool {
         return false;
     };
     let _one_at_a_time = state.sync_running.lock().await;
-    emit_sync_state(app, state.set_sync_state(|s| s.state = "syncing"));
+    emit_sync_state(app, state.set_sync_state(|s| s.state = SyncPhase::Syncing));
     let progress = |p: &cleom_core::sync::SyncProgress| {
         let _ = app.emit("sync-progress", p);
     };
@@ -110,7 +110,7 @@ pub async fn sync_once(app: &AppHandle) -> bool {
                 app,
                 state.set_sync_state(|s| {
                     *s = SyncState {
-                        state: "idle",
+                        state: SyncPhase::Idle,
                         last_sync_at: Some(cleom_core::now_rfc3339()),
                         error: None,
                         pending,
@@ -128,7 +128,7 @@ pub async fn sync_once(app: &AppHandle) -> bool {
                 }
             }
         }
-        Err(e) if e.code() == "auth.session_expired" => {
+        Err(e) if e.is_session_expired() => {
             // The refresh token was revoked: sign in again. The encrypted history, its key and
             // the outbox stay on this device for when the same account signs in.
             *state.account.write().await = None;
@@ -142,7 +142,11 @@ pub async fn sync_once(app: &AppHandle) -> bool {
             emit_sync_state(
                 app,
                 state.set_sync_state(|s| {
-                    s.state = if offline { "offline" } else { "error" };
+                    s.state = if offline {
+                        SyncPhase::Offline
+                    } else {
+                        SyncPhase::Error
+                    };
                     s.error = Some(error);
                     s.pending = pending;
                     s.failed = failed;

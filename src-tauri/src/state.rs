@@ -44,10 +44,22 @@ pub struct BackendInfo {
     pub url: String,
 }
 
+/// Where the background sync stands, as the sync indicator shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncPhase {
+    Idle,
+    Syncing,
+    /// The last sync could not reach Cleom; the app works from the local copy.
+    Offline,
+    /// The last sync failed for another reason (`SyncState::error` says which).
+    Error,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncState {
-    pub state: &'static str,
+    pub state: SyncPhase,
     pub last_sync_at: Option<String>,
     pub error: Option<CommandError>,
     /// Actions done here that wait to be sent.
@@ -59,7 +71,7 @@ pub struct SyncState {
 impl Default for SyncState {
     fn default() -> Self {
         SyncState {
-            state: "idle",
+            state: SyncPhase::Idle,
             last_sync_at: None,
             error: None,
             pending: 0,
@@ -184,4 +196,30 @@ impl AppState {
 /// Milliseconds since `started`, for the start-up milestones in the log.
 pub fn ms_since(started: std::time::Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sync_phase_crosses_ipc_as_the_indicator_expects() {
+        let words: Vec<_> = [
+            SyncPhase::Idle,
+            SyncPhase::Syncing,
+            SyncPhase::Offline,
+            SyncPhase::Error,
+        ]
+        .iter()
+        .map(|phase| serde_json::to_value(phase).unwrap())
+        .collect();
+        assert_eq!(
+            words,
+            ["idle", "syncing", "offline", "error"].map(serde_json::Value::from)
+        );
+        assert_eq!(
+            serde_json::to_value(SyncState::default()).unwrap()["state"],
+            "idle"
+        );
+    }
 }

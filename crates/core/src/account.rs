@@ -675,7 +675,7 @@ impl Account {
     {
         let (token, just_refreshed) = self.id_token().await?;
         match call(token).await {
-            Err(e) if !just_refreshed && e.code() == "auth.session_expired" => {
+            Err(e) if !just_refreshed && e.is_session_expired() => {
                 tracing::debug!("the ID token was refused; refreshing it and trying once more");
                 let token = self.refresh_id_token().await?;
                 call(token).await

@@ -66,8 +66,32 @@ impl Error {
 
     /// True when the failure means "no connection", so the app can keep working offline.
     pub fn is_offline(&self) -> bool {
-        matches!(self.code(), "network.unreachable" | "network.timeout")
+        matches!(
+            self,
+            Error::Remote(RemoteError::Unreachable | RemoteError::Timeout)
+        )
+    }
+
+    /// True when the server no longer accepts the session (a refused or revoked token).
+    pub fn is_session_expired(&self) -> bool {
+        matches!(self, Error::Remote(RemoteError::SessionExpired))
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offline_and_expired_sessions_are_told_by_variant_not_by_text() {
+        assert!(Error::from(RemoteError::Unreachable).is_offline());
+        assert!(Error::from(RemoteError::Timeout).is_offline());
+        assert!(!Error::from(RemoteError::Server(503)).is_offline());
+        assert!(!Error::NotSignedIn.is_offline());
+        assert!(Error::from(RemoteError::SessionExpired).is_session_expired());
+        assert!(!Error::from(RemoteError::PermissionDenied).is_session_expired());
+        assert!(!Error::NotSignedIn.is_session_expired());
+    }
+}

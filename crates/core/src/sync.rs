@@ -469,7 +469,7 @@ async fn fetch_thumbnails(
         let (mime, bytes) = match remote.api.fetch_bytes(&url).await {
             Ok(answer) => answer,
             // The generation was deleted on the server meanwhile; its tombstone will follow.
-            Err(e) if e.code() == "not_found" => continue,
+            Err(RemoteError::NotFound) => continue,
             Err(e) => return Err(e.into()),
         };
         account.with_store(|store| Ok(store.put_thumbnail(&id, &mime, &bytes)?))?;

@@ -30,7 +30,7 @@ use serde::Serialize;
 use tauri::State;
 
 use crate::error::CommandResult;
-use crate::state::{AppState, BackendInfo};
+use crate::state::{AppState, BackendInfo, SyncPhase};
 
 /// The account as the header shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -76,7 +76,7 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> 
         keychain: account.is_none().then(|| state.device.keychain_state()),
         backend: state.backend.clone(),
         account,
-        online: state.sync_state().state != "offline",
+        online: state.sync_state().state != SyncPhase::Offline,
     })
 }
 
