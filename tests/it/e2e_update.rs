@@ -190,7 +190,8 @@ async fn signed_updates_are_offered_checked_and_refused_as_they_should_be() {
     // The app keeps working: the dialogs close, the account is still signed in, the Studio
     // still estimates.
     click(&app, "#update-dialog .done").await;
-    click(&app, "#account-dialog .done").await;
+    // Its own Done button: the update dialog, nested in it, has one too.
+    click(&app, "#account-dialog > footer .done").await;
     attr_until(&app, "#balance", "data-value", "2000").await;
     click(&app, "#open-help").await;
     element(&app, "#help-sheet[open]").await;
