@@ -26,6 +26,7 @@ mod flow;
 #[cfg(target_os = "linux")]
 mod notifications;
 mod privacy;
+mod regression;
 mod seed;
 mod support;
 mod sync;
