@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "AppError"))]
 pub struct CommandError {
     pub code: &'static str,
     pub message: String,

@@ -39,14 +39,18 @@ pub struct AppState {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct BackendInfo {
+    #[cfg_attr(test, ts(type = "\"embedded\" | \"remote\""))]
     pub kind: &'static str,
     pub url: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncState {
+    #[cfg_attr(test, ts(type = "\"idle\" | \"syncing\" | \"offline\" | \"error\""))]
     pub state: &'static str,
     pub last_sync_at: Option<String>,
     pub error: Option<CommandError>,

@@ -63,10 +63,12 @@ use crate::state::{AppState, SyncState};
 
 /// A generation as a Library card shows it (thumbnails are fetched separately).
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct GenerationView {
     id: String,
     prompt: String,
+    #[cfg_attr(test, ts(as = "cleom_core::model::Mode"))]
     mode: &'static str,
     settings: Settings,
     status: Status,
@@ -78,6 +80,7 @@ pub struct GenerationView {
     has_thumbnail: bool,
     /// `image` (an animated GIF) or `video`: what the detail view plays from
     /// `clip://localhost/<id>`; `null` while there is no clip.
+    #[cfg_attr(test, ts(type = "\"image\" | \"video\" | null"))]
     clip_kind: Option<&'static str>,
     download: Option<Download>,
     snippet: Option<Vec<SnippetPart>>,
@@ -123,6 +126,7 @@ impl GenerationView {
 
 /// Where the next page starts: the original cursor object, or a query's opaque string.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(untagged)]
 pub enum NextPage {
     Newest(PageCursor),
@@ -130,6 +134,7 @@ pub enum NextPage {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LibraryPage {
     items: Vec<GenerationView>,
     next: Option<NextPage>,
@@ -170,6 +175,7 @@ pub async fn library_counts(
 
 /// One generation with its thumbnail, for the detail view.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LibraryItemView {
     #[serde(flatten)]
     item: GenerationView,
@@ -285,6 +291,7 @@ pub async fn open_clip(state: State<'_, AppState>, id: String) -> CommandResult<
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "SavedClipLocation"))]
 #[serde(rename_all = "camelCase")]
 pub struct SavedClipView {
     path: String,

@@ -27,7 +27,9 @@ use crate::links::PendingLink;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LinkView {
+    #[cfg_attr(test, ts(type = "\"resetPassword\" | \"verifyEmail\""))]
     action: &'static str,
 }
 

@@ -34,6 +34,7 @@ use crate::state::{AppState, BackendInfo};
 
 /// The account as the header shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AccountView {
     pub uid: String,
@@ -57,6 +58,7 @@ impl AccountView {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AppStatus {
     /// Only checked for the sign-in screen (null while an account is signed in): a check writes
