@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import Library from './Library.svelte';
 import * as tauri from '../test/fakeTauri';
 import { generation } from '../test/fixtures';
-import type { ExportResult, GenerationView } from '../lib/types';
+import type { ExportResult, GenerationView } from '../lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));
@@ -28,6 +28,7 @@ const saved: ExportResult = {
   files: 6,
   bytes: 4096,
   counts: { generations: 2, creditLedgerEntries: 3, purchases: 1, thumbnails: 2, videos: 0, mediaFiles: 2 },
+  encrypted: false,
 };
 
 function backend() {
@@ -110,7 +111,7 @@ describe('Library: export selected', () => {
     await fireEvent.click(must('#library-export-selected'));
     await fireEvent.click(must('#library-export-selected'));
     expect(tauri.callsOf('export_data')).toHaveLength(1);
-    finish({ ...saved, counts: undefined });
+    finish({ ...saved, counts: { ...saved.counts, generations: 1 } });
     await waitFor(() => expect(text('#library-export-status')).toBe('Exported 1 generation to cleom-export-3.zip.'));
 
     tauri.handle('export_data', () => Promise.reject({ code: 'export.busy', message: 'An export is already running.' }));

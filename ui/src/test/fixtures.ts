@@ -1,4 +1,4 @@
-import type { AccountView, Estimate, GenerationView } from '../lib/types';
+import type { AccountView, Estimate, GenerationView } from '../lib/generated';
 import { buildSettings } from '../lib/studio';
 
 export const account: AccountView = {
@@ -22,6 +22,9 @@ export function generation(overrides: Partial<GenerationView> = {}): GenerationV
     createdAt: '2025-01-01T10:00:00Z',
     updatedAt: '2025-01-01T10:00:00Z',
     hasThumbnail: false,
+    clipKind: null,
+    download: null,
+    snippet: null,
     ...overrides,
   };
 }
