@@ -1,5 +1,5 @@
-//! How a failure reaches the UI: `{code, message}`. The UI switches on the stable code and
-//! shows the message, which never holds a secret.
+//! How a failure reaches the UI: `{code, message}` (`AppError` in ui/src/lib/generated). The UI
+//! switches on the stable code and shows the message, which never holds a secret.
 
 use serde::Serialize;
 
