@@ -4,7 +4,7 @@ import { fireEvent, render, waitFor } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import Library from './Library.svelte';
 import * as tauri from '../test/fakeTauri';
-import { generation } from '../test/fixtures';
+import { exportResult, generation } from '../test/fixtures';
 import type { ExportResult, GenerationView } from '../lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
@@ -22,14 +22,13 @@ const box = (id: string) => must<HTMLInputElement>(`[data-id="${id}"] [data-test
 
 const XSS = '<img src=x onerror=alert(1)>';
 let all: GenerationView[];
-const saved: ExportResult = {
+const saved = exportResult({
   path: '/home/ada/Downloads/Cleom exports/cleom-export-3.zip',
   folder: '/home/ada/Downloads/Cleom exports',
   files: 6,
   bytes: 4096,
   counts: { generations: 2, creditLedgerEntries: 3, purchases: 1, thumbnails: 2, videos: 0, mediaFiles: 2 },
-  encrypted: false,
-};
+});
 
 function backend() {
   tauri.handle('library', () => ({ items: all, next: null }));

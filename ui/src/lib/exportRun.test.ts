@@ -8,6 +8,7 @@ import {
   selectionExported,
   type ProgressSource,
 } from './exportRun';
+import { exportResult } from '../test/fixtures';
 import type { ExportProgress, ExportResult } from './generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
@@ -20,14 +21,7 @@ const progress = (itemsDone: number): ExportProgress => ({
   bytesDownloaded: 0,
   bytesWritten: 10,
 });
-const result: ExportResult = {
-  path: '/home/ada/Exports/cleom-export-2.zip',
-  folder: '/home/ada/Exports',
-  files: 5,
-  bytes: 900,
-  counts: { generations: 2, creditLedgerEntries: 0, purchases: 0, thumbnails: 0, videos: 0, mediaFiles: 0 },
-  encrypted: false,
-};
+const result = exportResult();
 
 /** A progress source the test drives, recording whether anyone listens. */
 function fakeSource() {

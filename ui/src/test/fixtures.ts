@@ -1,4 +1,4 @@
-import type { AccountView, Estimate, GenerationView } from '../lib/generated';
+import type { AccountView, Estimate, ExportResult, GenerationView } from '../lib/generated';
 import { buildSettings } from '../lib/studio';
 
 export const account: AccountView = {
@@ -25,6 +25,19 @@ export function generation(overrides: Partial<GenerationView> = {}): GenerationV
     clipKind: null,
     download: null,
     snippet: null,
+    ...overrides,
+  };
+}
+
+/** A finished export (as `export_data` answers), with `overrides`. */
+export function exportResult(overrides: Partial<ExportResult> = {}): ExportResult {
+  return {
+    path: '/home/ada/Exports/cleom-export-2.zip',
+    folder: '/home/ada/Exports',
+    files: 5,
+    bytes: 900,
+    counts: { generations: 2, creditLedgerEntries: 0, purchases: 0, thumbnails: 0, videos: 0, mediaFiles: 0 },
+    encrypted: false,
     ...overrides,
   };
 }
