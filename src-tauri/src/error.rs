@@ -1,9 +1,10 @@
-//! How a failure reaches the UI: `{code, message}`. The UI switches on the stable code and
-//! shows the message, which never holds a secret.
+//! How a failure reaches the UI: `{code, message}` (`AppError` in ui/src/lib/generated). The UI
+//! switches on the stable code and shows the message, which never holds a secret.
 
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "AppError"))]
 pub struct CommandError {
     pub code: &'static str,
     pub message: String,

@@ -8,6 +8,8 @@ mod clip_protocol;
 mod commands;
 mod config;
 mod error;
+#[cfg(test)]
+mod ipc_types;
 mod links;
 mod live;
 #[cfg(target_os = "linux")]

@@ -3,10 +3,11 @@
 //! after every local change), and tells the window what changed. At start-up the first sync
 //! waits until the window has painted the Library (at most 3 s), so the two do not compete.
 //!
-//! Events: `sync-state` (idle / syncing / offline / error, last success, pending and refused
-//! actions, the last error), `sync-progress` (`{phase, pages, items}` while a sync runs),
-//! `library-changed`, `account-changed`, and `signed-out` when the session was revoked — the
-//! local history and the outbox stay, and signing in again sends what waits.
+//! Events: `sync-state` (a `SyncState`: idle / syncing / offline / error, last success, pending
+//! and refused actions, the last error), `sync-progress` (a `SyncProgress` while a sync runs),
+//! `library-changed`, `account-changed` (an `AccountView`), and `signed-out` (a `SignedOut`)
+//! when the session was revoked — the local history and the outbox stay, and signing in again
+//! sends what waits.
 //!
 //! A generation that finishes while the window is not focused is announced by a desktop
 //! notification from here, not from the window: it fires whichever view is open.
@@ -20,6 +21,13 @@ use tauri_plugin_notification::NotificationExt;
 use crate::commands::session::AccountView;
 use crate::error::CommandError;
 use crate::state::{AppState, SyncPhase, SyncState};
+
+/// The `signed-out` event: why the session ended (the message shown on the sign-in screen).
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "SignedOutPayload"))]
+pub struct SignedOut {
+    pub reason: String,
+}
 
 const ACTIVE_INTERVAL: Duration = Duration::from_secs(1);
 const IDLE_INTERVAL: Duration = Duration::from_secs(20);
@@ -134,7 +142,12 @@ pub async fn sync_once(app: &AppHandle) -> bool {
             *state.account.write().await = None;
             let _ = state.device.sign_out(&account);
             emit_sync_state(app, state.set_sync_state(|s| *s = SyncState::default()));
-            let _ = app.emit("signed-out", serde_json::json!({ "reason": e.to_string() }));
+            let _ = app.emit(
+                "signed-out",
+                SignedOut {
+                    reason: e.to_string(),
+                },
+            );
         }
         Err(e) => {
             let offline = e.is_offline();

@@ -39,13 +39,16 @@ pub struct AppState {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct BackendInfo {
+    #[cfg_attr(test, ts(type = "\"embedded\" | \"remote\""))]
     pub kind: &'static str,
     pub url: String,
 }
 
 /// Where the background sync stands, as the sync indicator shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum SyncPhase {
     Idle,
@@ -57,6 +60,7 @@ pub enum SyncPhase {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncState {
     pub state: SyncPhase,

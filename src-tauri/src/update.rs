@@ -203,6 +203,7 @@ pub fn is_minisign_public_key(key: &str) -> bool {
 
 /// A newer version the server offers, as the window shows it (camelCase).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateOffer {
     pub version: String,
@@ -229,6 +230,7 @@ impl UpdateOffer {
 
 /// What the update panel shows when it opens.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateStatus {
     pub current_version: String,
@@ -241,8 +243,13 @@ pub struct UpdateStatus {
 /// An update under way (camelCase): `phase` is `downloading`, `verifying`, `installing` or
 /// `restarting`; `total` is null when the server sent no length.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
-struct UpdateProgress {
+pub(crate) struct UpdateProgress {
+    #[cfg_attr(
+        test,
+        ts(type = "\"downloading\" | \"verifying\" | \"installing\" | \"restarting\"")
+    )]
     phase: &'static str,
     downloaded: u64,
     total: Option<u64>,

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import * as tauri from './test/fakeTauri';
 import { account, estimateFor, generation } from './test/fixtures';
-import type { AppStatus, GenerationView, LedgerEntry, OutboxEntry, Purchase, Settings, SyncState } from './lib/types';
+import type { AppStatus, GenerationView, LedgerEntry, OutboxEntry, Purchase, Settings, SyncState } from './lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('./test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('./test/fakeTauri').then((m) => m.event));
@@ -111,7 +111,7 @@ describe('sync indicator and outbox', () => {
       entry(4, { kind: 'setProfileField', change: { field: 'analyticsOptIn', value: true } }, { attempts: 2 }),
       entry(
         5,
-        { kind: 'createGeneration', request: { id: 'g9', prompt: XSS, settings: items[0]!.settings } },
+        { kind: 'createGeneration', request: { id: 'g9', prompt: XSS, settings: items[0]!.settings, references: [] } },
         { state: 'failed', refusal: { code: 'credits.insufficient', message: 'Not enough credits: 700 needed, 20 left.' } },
       ),
     ];

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import * as tauri from './test/fakeTauri';
 import { account, estimateFor } from './test/fixtures';
-import type { AppStatus, Settings, UpdateOffer, UpdateStatus } from './lib/types';
+import type { AppStatus, Settings, UpdateOffer, UpdateStatus } from './lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('./test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('./test/fakeTauri').then((m) => m.event));

@@ -16,6 +16,7 @@ use crate::remote::documents;
 use crate::store::Holdings;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AccessReport {
     pub uid: String,
@@ -27,6 +28,7 @@ pub struct AccessReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceHoldings {
     /// The encrypted database (SQLCipher) and the bytes it takes, with its journal.
@@ -43,6 +45,7 @@ pub struct DeviceHoldings {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct KeychainEntry {
     pub name: String,
@@ -52,6 +55,7 @@ pub struct KeychainEntry {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ServerHoldings {
     /// The profile document as the server holds it now; `None` when the server could not be

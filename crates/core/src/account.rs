@@ -65,6 +65,7 @@ pub struct Account {
 
 /// What an account deletion removed, for the receipt the user can keep.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DeletionReceipt {
     pub email: String,
@@ -73,6 +74,7 @@ pub struct DeletionReceipt {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Removed {
     pub generations: u64,

@@ -290,6 +290,7 @@ impl Keychain for MemoryKeychain {
 
 /// Whether the keychain can keep this app's secrets, as shown to the user at start-up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum KeychainState {
     Available,

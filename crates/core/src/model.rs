@@ -18,6 +18,7 @@ pub const MAX_PROMPT_CHARS: usize = 4000;
 
 /// What the generation starts from; it follows from the attached references.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     TextToVideo,
@@ -81,6 +82,7 @@ pub enum ReferenceProblem {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Resolution {
     #[serde(rename = "1080p")]
     P1080,
@@ -107,6 +109,7 @@ impl Resolution {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum AspectRatio {
     #[serde(rename = "16:9")]
     Wide,
@@ -153,6 +156,7 @@ pub const STYLE_PRESETS: [&str; 16] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Subject {
     Person,
     Product,
@@ -161,6 +165,7 @@ pub enum Subject {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Pacing {
     Slow,
     Normal,
@@ -169,6 +174,7 @@ pub enum Pacing {
 
 /// A narration track: spoken language, voice type and an optional custom script.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct VoiceOver {
     pub language: String,
@@ -179,6 +185,7 @@ pub struct VoiceOver {
 
 /// Every Studio setting of one generation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     pub duration_seconds: u32,
@@ -258,6 +265,7 @@ pub fn validate_prompt(prompt: &str) -> Result<(), SettingsProblem> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ReferenceKind {
     Image,
@@ -266,6 +274,7 @@ pub enum ReferenceKind {
 
 /// A file attached to a generation (its metadata; the bytes travel separately).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Reference {
     pub name: String,
@@ -274,6 +283,7 @@ pub struct Reference {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Queued,
@@ -345,6 +355,7 @@ pub struct Generation {
 
 /// The account's profile document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     pub uid: String,
@@ -360,6 +371,7 @@ pub struct Profile {
 
 /// One movement of credits: a grant, a charge, a refund or a purchase.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct LedgerEntry {
     pub id: String,
@@ -376,6 +388,7 @@ pub struct LedgerEntry {
 /// What the user asks the Cleom API to make. `id` is chosen by the client so that a retried
 /// request can never be charged twice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct GenerationRequest {
     pub id: String,
@@ -387,6 +400,7 @@ pub struct GenerationRequest {
 
 /// A purchase of credits (`users/{uid}/purchases/{id}`), written by the server only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Purchase {
     pub id: String,

@@ -26,6 +26,7 @@ pub struct PricingTable {
 
 /// What a generation will cost, line by line, so the UI can explain the total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Estimate {
     pub total: i64,
@@ -35,6 +36,7 @@ pub struct Estimate {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct EstimateLine {
     pub label: String,

@@ -59,9 +59,16 @@ impl SyncReport {
 
 /// How far a sync has got, for a progress display.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncProgress {
     /// `sending`, `generations`, `creditLedger`, `purchases` or `thumbnails`.
+    #[cfg_attr(
+        feature = "ts",
+        ts(
+            type = "\"sending\" | \"generations\" | \"creditLedger\" | \"purchases\" | \"thumbnails\""
+        )
+    )]
     pub phase: &'static str,
     /// Pages (or actions, or thumbnails) done in this phase.
     pub pages: usize,

@@ -4,16 +4,13 @@
 //! Each change is applied locally at once and queued; the background sync is woken to send it,
 //! so these commands answer immediately, online or not.
 //!
-//! JSON shapes (camelCase):
-//! - `delete_generations({ids: string[]})` → `number` (how many were queued)
-//! - `delete_all_history()` → `number`: every generation, here at once and on Cleom via the outbox
-//! - `set_display_name({name: string | null})`, `set_analytics_opt_in({on: boolean})` → `null`
-//! - `outbox()` → `OutboxEntry[]`: `{seq, id, action, createdAt, state: "pending"|"failed",
-//!   attempts, refusal: {code, message} | null}`, where `action` is
-//!   `{kind: "deleteGeneration", generationId}`,
-//!   `{kind: "setProfileField", change: {field: "displayName"|"analyticsOptIn", value}}` or
-//!   `{kind: "createGeneration", request: {id, prompt, settings, references}}`
-//! - `retry_action({seq})`, `dismiss_action({seq})` → `boolean` (false: no such refused action)
+//! The types that cross to the window are generated into `ui/src/lib/generated/` (see
+//! `crate::ipc_types`):
+//! - `delete_generations({ids})` → how many were queued
+//! - `delete_all_history()` → how many: every generation, here at once and on Cleom via the outbox
+//! - `set_display_name({name})` (null or blank: none), `set_analytics_opt_in({on})`
+//! - `outbox()` → `OutboxEntry[]`, in the order they are sent
+//! - `retry_action({seq})`, `dismiss_action({seq})` → false when there is no such refused action
 
 use cleom_core::store::{OutboxEntry, ProfileField};
 use tauri::{AppHandle, State};

@@ -2,10 +2,9 @@
 //! OS keychain) and "reset this device's copy and download it again from Cleom" (the way out of
 //! a lost or wrong database key).
 //!
-//! JSON shapes:
-//! - `app_status().keychain` says which applies: `{state: "available"|"locked"}`,
-//!   `{state: "unavailable", reason}`, or `{state: "passphrase", setUp, unlocked, reason}`.
-//! - `set_up_passphrase({passphrase})` → `null`. Errors: `keychain.weak_passphrase` (under 8
+//! The commands (their types are generated into `ui/src/lib/generated/`):
+//! - `app_status().keychain` (a `KeychainState`) says which applies.
+//! - `set_up_passphrase({passphrase})`. Errors: `keychain.weak_passphrase` (under 8
 //!   characters), `keychain.passphrase_exists`, `keychain.no_passphrase` (the OS keychain is
 //!   in use).
 //! - `unlock_with_passphrase({passphrase})` → the resumed account (`AccountView`) or `null` when

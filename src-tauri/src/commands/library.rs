@@ -1,52 +1,33 @@
 //! The Library: pages (search, filters, sorts), filter counts, one item, thumbnails, sync.
 //!
-//! JSON shapes (camelCase; the UI calls these through `ui/src/lib/api.ts`):
+//! The UI calls these through `ui/src/lib/api.ts`; the types that cross are generated into
+//! `ui/src/lib/generated/` (see `crate::ipc_types`).
 //!
-//! `library({limit?, before?, query?})` → `{items: GenerationView[], next}`
+//! `library({limit?, before?, query?})` → `LibraryPage`
 //! - Without `query`: newest first, `limit` (1–500) per page; `before` is the previous page's
-//!   `next`, an object `{createdAt, id}`. (The original call; unchanged.)
-//! - With `query` (`limit`/`before` are then ignored):
-//!   ```text
-//!   query = {
-//!     text?: string,              // as typed; words AND-ed, last word a prefix, "quoted phrases"
-//!     filters?: {
-//!       statuses?: ("queued"|"running"|"succeeded"|"failed"|"canceled")[],
-//!       modes?: ("text_to_video"|"image_to_video"|"video_to_video")[],
-//!       resolutions?: ("1080p"|"2k"|"4k")[],
-//!       aspectRatios?: ("16:9"|"9:16"|"1:1"|"21:9"|"4:3")[],
-//!       styles?: (string|null)[], // a preset name; null = no style
-//!       createdFrom?: string,     // RFC 3339, inclusive
-//!       createdTo?: string,       // RFC 3339, exclusive
-//!       hasDownload?: boolean,    // the clip was saved on this device (or not)
-//!     },                          // lists OR their values; filters AND together; [] = any
-//!     sort?: "newestFirst"|"oldestFirst"|"mostCredits"|"longestFirst",
-//!     limit?: number,             // 1–500, default 50
-//!     after?: string,             // the previous page's `next` (opaque; same sort only)
-//!   }
-//!   ```
-//!   and `next` is then an opaque string (or null on the last page).
+//!   `next`, a `PageCursor`. (The original call; unchanged.)
+//! - With a `LibraryQuery` (`limit`/`before` are then ignored): its text is searched as typed
+//!   (words AND-ed, the last word a prefix, "quoted phrases"); `next` is then the opaque
+//!   `LibraryCursor` for the query's `after` (same sort only).
 //!
-//! `GenerationView` = `{id, prompt, mode, settings, status, progress, creditsCharged, error,
-//! createdAt, updatedAt, hasThumbnail, clipKind: "image" | "video" | null (play it from
-//! `clip://localhost/<id>`, see `clip_protocol`), download: {path, savedAt} | null,
-//! snippet: {text, highlighted}[] | null}`. `snippet` is set when the query searched: the
-//! prompt's (or the voice-over script's) matching passage, cut into parts the UI renders as
-//! text, with `highlighted` on the matched words. Never HTML.
+//! A `GenerationView`'s `clipKind` says what to play from `clip://localhost/<id>` (see
+//! `clip_protocol`). Its `snippet` is set when the query searched: the prompt's (or the
+//! voice-over script's) matching passage, cut into parts the UI renders as text, with
+//! `highlighted` on the matched words. Never HTML.
 //!
-//! `library_counts({query?})` → `{total, statuses, modes, resolutions, aspectRatios, styles,
-//! hasDownload}`: each list is `[{value, count}]` in a fixed order (every value, zeros
-//! included; `styles` ends with `null` = no style); each counts its values under the query's
-//! text, dates and *other* filters, `total` under all of them.
+//! `library_counts({query?})` → `FacetCounts`: every value of each filter in a fixed order
+//! (zeros included; `styles` ends with `null` = no style); each counts its values under the
+//! query's text, dates and *other* filters, `total` under all of them.
 //!
-//! `library_item({id})` → `GenerationView & {thumbnail: string | null}` (a `data:` URL), or null.
+//! `library_item({id})` → `LibraryItemView` (its thumbnail a `data:` URL), or null.
 //!
-//! `save_clip({id})` → `{path, folder}`: the clip saved in the export folder (resumable; never
-//! overwrites). `save_clip_to({id})` asks for a folder with the system's folder picker first
-//! (it opens where the last one was chosen) → `{path, folder}`, or null when the user cancels.
-//! `open_clip({id})` → `{path, folder}`: the clip opened in the default app (`system.no_app`
-//! when the system has none).
+//! `save_clip({id})` → `SavedClipLocation`: the clip saved in the export folder (resumable;
+//! never overwrites). `save_clip_to({id})` asks for a folder with the system's folder picker
+//! first (it opens where the last one was chosen), or answers null when the user cancels.
+//! `open_clip({id})`: the clip opened in the default app (`system.no_app` when the system has
+//! none).
 //!
-//! Errors are `{code, message}`; a bad query or cursor is `store.invalid_input`.
+//! Errors are `AppError`s; a bad query or cursor is `store.invalid_input`.
 
 use base64::Engine;
 use cleom_core::model::{Generation, Settings, Status};
@@ -63,10 +44,12 @@ use crate::state::{AppState, SyncState};
 
 /// A generation as a Library card shows it (thumbnails are fetched separately).
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct GenerationView {
     id: String,
     prompt: String,
+    #[cfg_attr(test, ts(as = "cleom_core::model::Mode"))]
     mode: &'static str,
     settings: Settings,
     status: Status,
@@ -78,6 +61,7 @@ pub struct GenerationView {
     has_thumbnail: bool,
     /// `image` (an animated GIF) or `video`: what the detail view plays from
     /// `clip://localhost/<id>`; `null` while there is no clip.
+    #[cfg_attr(test, ts(type = "\"image\" | \"video\" | null"))]
     clip_kind: Option<&'static str>,
     download: Option<Download>,
     snippet: Option<Vec<SnippetPart>>,
@@ -123,6 +107,7 @@ impl GenerationView {
 
 /// Where the next page starts: the original cursor object, or a query's opaque string.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(untagged)]
 pub enum NextPage {
     Newest(PageCursor),
@@ -130,6 +115,7 @@ pub enum NextPage {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LibraryPage {
     items: Vec<GenerationView>,
     next: Option<NextPage>,
@@ -170,6 +156,7 @@ pub async fn library_counts(
 
 /// One generation with its thumbnail, for the detail view.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LibraryItemView {
     #[serde(flatten)]
     item: GenerationView,
@@ -265,7 +252,7 @@ pub async fn save_clip_to(
 }
 
 /// "Download": saves the clip into the export folder (the Downloads folder by default) under a
-/// name from its prompt → `{path, folder}` (for "Show in folder").
+/// name from its prompt; its `folder` is for "Show in folder".
 #[tauri::command]
 pub async fn save_clip(state: State<'_, AppState>, id: String) -> CommandResult<SavedClipView> {
     let account = state.account().await?;
@@ -274,7 +261,7 @@ pub async fn save_clip(state: State<'_, AppState>, id: String) -> CommandResult<
 }
 
 /// "Open": the clip in the system's default app (downloading it into the account's private
-/// folder first if it was not saved) → `{path, folder}`. Only clips of this account's
+/// folder first if it was not saved). Only clips of this account's
 /// generations, never a path or URL from the window.
 #[tauri::command]
 pub async fn open_clip(state: State<'_, AppState>, id: String) -> CommandResult<SavedClipView> {
@@ -285,6 +272,7 @@ pub async fn open_clip(state: State<'_, AppState>, id: String) -> CommandResult<
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "SavedClipLocation"))]
 #[serde(rename_all = "camelCase")]
 pub struct SavedClipView {
     path: String,

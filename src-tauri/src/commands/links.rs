@@ -1,13 +1,13 @@
 //! "Forgot password?", and completing the links from Cleom's emails (see `links`).
 //!
-//! JSON shapes (camelCase); errors are `{code, message}`:
-//! - `send_password_reset({email})` → `null`, alike whether or not an account has the address.
+//! The types that cross are generated into `ui/src/lib/generated/`; errors are `AppError`s:
+//! - `send_password_reset({email})`, alike whether or not an account has the address.
 //!   Errors: `auth.invalid_email`, `auth.too_many_attempts`, `network.*`.
-//! - `pending_link()` → `{action: "resetPassword" | "verifyEmail"} | null`: the link that
+//! - `pending_link()` → `LinkView | null`: the link that
 //!   arrived last and is not done yet. A link that cannot be opened rejects once with its
 //!   `link.*` code (`link.unknown_scheme`, `link.unknown_action`, `link.unknown_mode`,
 //!   `link.missing_code`, `link.too_long`, `link.malformed`) and is then forgotten.
-//! - `dismiss_link()` → `null`: the user closed it.
+//! - `dismiss_link()`: the user closed it.
 //! - `reset_password({newPassword})` → `AccountView`: the pending reset link's code sets the
 //!   password, and the user is signed in with it. Errors: `auth.weak_password` (the link stays,
 //!   to try another), `auth.invalid_action_code`, `auth.expired_action_code` (the link is
@@ -27,7 +27,9 @@ use crate::links::PendingLink;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LinkView {
+    #[cfg_attr(test, ts(type = "\"resetPassword\" | \"verifyEmail\""))]
     action: &'static str,
 }
 

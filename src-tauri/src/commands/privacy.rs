@@ -28,8 +28,8 @@ impl Drop for Running<'_> {
     }
 }
 
-/// Exports everything into the export folder under a new name, emitting `export-progress`
-/// events ({step, itemsDone, itemsTotal, bytesDownloaded, bytesWritten}) as it goes. The
+/// Exports everything into the export folder under a new name → `ExportResult`, emitting
+/// `export-progress` events (`ExportProgress`) as it goes. The
 /// arguments are optional, so `export_data()` alone is the plain one-click export.
 /// `password` (not empty) makes a password-protected (AES-256) export named `...-encrypted.zip`.
 /// `ids` (a Library selection) exports only those generations, with the whole profile, credit
@@ -154,12 +154,8 @@ pub fn save_receipt(state: State<'_, AppState>) -> CommandResult<String> {
     Ok(receipt.save(&state.export_dir)?.display().to_string())
 }
 
-/// "Everything we store about you": see `cleom_core::access::AccessReport` for the shape
-/// (camelCase): `{uid, email, profile, onThisDevice: {databasePath, databaseBytes,
-/// generations, thumbnails, thumbnailBytes, ledgerEntries, purchases, savedClips: [{generationId,
-/// path}], keychainLocation, keychainEntries: [{name, purpose, present}], pendingActions,
-/// refusedActions}, onTheServer: {profile | null, error | null, asOfLastSync: {…counts}}}`.
-/// Secrets are named, never shown.
+/// "Everything we store about you" → `AccessReport` (`cleom_core::access`). Secrets are
+/// named, never shown.
 #[tauri::command]
 pub async fn access_report(
     state: State<'_, AppState>,

@@ -1,21 +1,19 @@
 //! Who is signed in, and the account's sign-in credentials.
 //!
-//! JSON shapes (camelCase); errors are `{code, message}`:
-//! - `app_status()` → `{keychain: KeychainState | null, backend, account: AccountView | null,
-//!   online}`; `keychain` is null while an account is signed in (only the sign-in screen
-//!   shows it).
-//! - `sign_up({email, password})`, `sign_in({email, password})` → `AccountView`:
-//!   `{uid, email, displayName, creditBalance, analyticsOptIn}`
-//! - `sign_out()` → `null`
-//! - `ledger()`, `purchases()` → see each command
-//! - `request_email_change({password, newEmail})` → `null`: the password is checked (a fresh
+//! The types that cross are generated into `ui/src/lib/generated/`; errors are `AppError`s:
+//! - `app_status()` → `AppStatus`; its `keychain` is null while an account is signed in (only
+//!   the sign-in screen shows it).
+//! - `sign_up({email, password})`, `sign_in({email, password})` → `AccountView`
+//! - `sign_out()`
+//! - `ledger()` → `LedgerEntry[]`, `purchases()` → `Purchase[]`, oldest first
+//! - `request_email_change({password, newEmail})`: the password is checked (a fresh
 //!   sign-in) and a verification link is sent to `newEmail`; nothing changes until the user
 //!   follows it. Then every session of the account ends: the sync gets `auth.session_expired`,
 //!   the app emits `signed-out`, and the user signs in with the new address. Errors:
 //!   `auth.invalid_credentials` (wrong password), `auth.email_exists` (another account has
 //!   it), `auth.invalid_email`, `request.invalid` (it is the current address),
 //!   `auth.too_many_attempts`, `auth.not_signed_in`, `network.*`.
-//! - `change_password({currentPassword, newPassword})` → `null`: this device stays signed in
+//! - `change_password({currentPassword, newPassword})`: this device stays signed in
 //!   (other devices are signed out). Errors: `auth.invalid_credentials` (wrong current
 //!   password), `auth.weak_password`, `auth.too_many_attempts`, `auth.not_signed_in`,
 //!   `network.*`.
@@ -34,6 +32,7 @@ use crate::state::{AppState, BackendInfo, SyncPhase};
 
 /// The account as the header shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AccountView {
     pub uid: String,
@@ -57,6 +56,7 @@ impl AccountView {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AppStatus {
     /// Only checked for the sign-in screen (null while an account is signed in): a check writes
@@ -128,14 +128,13 @@ pub async fn sign_out(state: State<'_, AppState>) -> CommandResult<()> {
     Ok(())
 }
 
-/// The credit ledger, oldest first: `{id, amount, reason, generationId, balanceAfter,
-/// createdAt, updatedAt}[]`.
+/// The credit ledger, oldest first.
 #[tauri::command]
 pub async fn ledger(state: State<'_, AppState>) -> CommandResult<Vec<LedgerEntry>> {
     Ok(state.account().await?.ledger()?)
 }
 
-/// The purchases, oldest first: `{id, credits, amountCents, currency, createdAt, updatedAt}[]`.
+/// The purchases, oldest first.
 #[tauri::command]
 pub async fn purchases(state: State<'_, AppState>) -> CommandResult<Vec<Purchase>> {
     Ok(state.account().await?.purchases()?)

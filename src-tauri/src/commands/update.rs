@@ -1,15 +1,13 @@
 //! "Check for updates" and "Install and restart". The webview has no updater permission: these
 //! commands are its only way to the updater (see `crate::update`).
 //!
-//! JSON shapes (camelCase); errors are `{code, message}`:
-//! - `update_status()` → `{currentVersion, offer: UpdateOffer | null, unavailable: {code,
-//!   message} | null}`; `unavailable` says why this build does not look for updates
-//!   (`update.not_configured`, `config.insecure_url`, `config.invalid_url`).
-//! - `check_for_update()` → `UpdateOffer` `{version, currentVersion, notes, date}`, or `null`
-//!   when this is the latest version. Errors: `update.not_configured`, `config.*`,
+//! The types that cross are generated into `ui/src/lib/generated/`; errors are `AppError`s:
+//! - `update_status()` → `UpdateStatus`; its `unavailable` says why this build does not look
+//!   for updates (`update.not_configured`, `config.insecure_url`, `config.invalid_url`).
+//! - `check_for_update()` → `UpdateOffer`, or `null` when this is the latest version. Errors: `update.not_configured`, `config.*`,
 //!   `update.unreachable`, `update.malformed`.
-//! - `install_update()` → `null`, then the app restarts into the new version. Progress comes as
-//!   `update-progress` events `{phase, downloaded, total}`. Errors: `update.not_offered`,
+//! - `install_update()`, then the app restarts into the new version. Progress comes as
+//!   `update-progress` events (`UpdateProgress`). Errors: `update.not_offered`,
 //!   `update.busy`, `update.bad_signature`, `update.download_failed`, `update.not_installed`
 //!   (a build run from its build folder), `update.needs_admin`, `update.install_failed`,
 //!   `config.*` (a download address that breaks the https rule).

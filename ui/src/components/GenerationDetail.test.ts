@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import GenerationDetail from './GenerationDetail.svelte';
 import * as tauri from '../test/fakeTauri';
 import { generation } from '../test/fixtures';
-import type { AppError, GenerationView } from '../lib/types';
+import type { AppError, GenerationView } from '../lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import Library from './Library.svelte';
 import * as tauri from '../test/fakeTauri';
 import { generation } from '../test/fixtures';
-import type { GenerationView, LibraryCursor } from '../lib/types';
+import type { GenerationView, PageCursor } from '../lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));
@@ -20,7 +20,7 @@ const item = (i: number): GenerationView =>
 
 function backend() {
   tauri.handle('library', (args) => {
-    const before = args.before as LibraryCursor | null;
+    const before = args.before as PageCursor | null;
     const start = before ? Number(before.id.slice(1)) + 1 : 0;
     const end = Math.min(TOTAL, start + (args.limit as number));
     const items = Array.from({ length: end - start }, (_, k) => item(start + k));

@@ -6,7 +6,7 @@ import Library from './Library.svelte';
 import * as tauri from '../test/fakeTauri';
 import { generation } from '../test/fixtures';
 import { rememberedPrompt } from '../lib/selection';
-import type { GenerationView, LibraryQuery } from '../lib/types';
+import type { GenerationView, LibraryQuery } from '../lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));

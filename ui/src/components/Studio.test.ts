@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import Studio from './Studio.svelte';
 import * as tauri from '../test/fakeTauri';
 import { estimateFor, generation } from '../test/fixtures';
-import type { Reference, Settings } from '../lib/types';
+import type { Reference, Settings } from '../lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));

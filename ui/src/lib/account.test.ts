@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMoney, formatSigned, ledgerTotals, newestFirst, parseDisplayName, reasonLabel } from './account';
-import type { LedgerEntry } from './types';
+import type { LedgerEntry } from './generated';
 
 const entry = (amount: number, createdAt: string, reason = 'generation'): LedgerEntry => ({
   id: createdAt,

@@ -2,7 +2,7 @@
 // in words, signed amounts and prices.
 
 import { formatNumber } from './format';
-import type { LedgerEntry } from './types';
+import type { LedgerEntry } from './generated';
 
 /** The server's limit (cleom-core: MAX_DISPLAY_NAME). */
 export const MAX_DISPLAY_NAME = 100;

@@ -10,7 +10,6 @@ import type {
   AppStatus,
   DeletionReceipt,
   Estimate,
-  ExportOptions,
   ExportProgress,
   ExportResult,
   FacetCounts,
@@ -22,8 +21,8 @@ import type {
   LibraryQuery,
   LinkView,
   OutboxEntry,
+  PageCursor,
   Purchase,
-  QueryPage,
   Reference,
   SavedClipLocation,
   Settings,
@@ -33,7 +32,24 @@ import type {
   UpdateOffer,
   UpdateProgress,
   UpdateStatus,
-} from './types';
+} from './generated';
+
+// The shapes of this module's own making. The types that cross IPC are generated from the Rust
+// types into ./generated (see README, Tests); these only narrow them per call, or name an
+// argument object whose Rust side is plain parameters.
+
+/** `library` without a query: newest first, `next` is the cursor object for `before`. */
+export type NewestPage = Omit<LibraryPage, 'next'> & { next: PageCursor | null };
+
+/** `library` with a query: `next` is the opaque cursor for the query's `after`. */
+export type QueryPage = Omit<LibraryPage, 'next'> & { next: LibraryCursor | null };
+
+/**
+ * `export_data`'s optional arguments. `password` (not empty) makes an AES-256 zip whose file
+ * names carry no prompts; the UI asks for at least 8 characters, typed twice. `ids` (a Library
+ * selection) exports only those generations, with the profile, credit history and purchases.
+ */
+export type ExportOptions = { includeVideos?: boolean; password?: string; ids?: string[] };
 
 async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
   try {
@@ -62,8 +78,8 @@ export const api = {
     call<AccountView | null>('unlock_with_passphrase', { passphrase }),
   /** The Library painted its first page (logged once, as the start-up time; the first sync waits for it). */
   libraryShown: () => call<null>('library_shown'),
-  library: (limit: number, before: LibraryCursor | null) =>
-    call<LibraryPage>('library', { limit, before }),
+  library: (limit: number, before: PageCursor | null) =>
+    call<NewestPage>('library', { limit, before }),
   /** A page for a search, filters and a sort; page on with `after: page.next`. */
   libraryQuery: (query: LibraryQuery) => call<QueryPage>('library', { query }),
   /** How many generations each filter value would show under `query`. */

@@ -3,7 +3,7 @@
 
 import { MODE_LABEL } from './references';
 import { ASPECT_RATIOS, RESOLUTIONS, VOICE_LANGUAGES, VOICE_TYPES } from './studio';
-import type { Mode, Settings } from './types';
+import type { Mode, Settings } from './generated';
 
 export type Row = { label: string; value: string };
 

@@ -17,7 +17,7 @@ import {
   defaultAdvanced,
   type Advanced,
 } from './studio';
-import type { Reference, Resolution, Settings } from './types';
+import type { Reference, Resolution, Settings } from './generated';
 
 export type StudioDraft = {
   prompt: string;

@@ -1,7 +1,7 @@
 // Error codes → where and how the UI shows them. The UI switches on `code` only and
 // always shows the backend's `message` (never parses it).
 
-import type { AppError } from './types';
+import type { AppError } from './generated';
 
 /** Codes the UI treats specially. Anything else is shown as-is where it happened. */
 export const Code = {

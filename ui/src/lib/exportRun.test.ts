@@ -8,7 +8,8 @@ import {
   selectionExported,
   type ProgressSource,
 } from './exportRun';
-import type { ExportProgress, ExportResult } from './types';
+import { exportResult } from '../test/fixtures';
+import type { ExportProgress, ExportResult } from './generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));
@@ -20,7 +21,7 @@ const progress = (itemsDone: number): ExportProgress => ({
   bytesDownloaded: 0,
   bytesWritten: 10,
 });
-const result: ExportResult = { path: '/home/ada/Exports/cleom-export-2.zip', folder: '/home/ada/Exports', files: 5, bytes: 900 };
+const result = exportResult();
 
 /** A progress source the test drives, recording whether anyone listens. */
 function fakeSource() {
@@ -84,7 +85,7 @@ describe('export selected: words and arguments', () => {
     expect(
       selectionExported({ ...result, encrypted: true, counts: { generations: 1, creditLedgerEntries: 0, purchases: 0, thumbnails: 0, videos: 0, mediaFiles: 0 } }, 2),
     ).toBe('Exported 1 generation to cleom-export-2.zip (password-protected).');
-    expect(selectionExported({ ...result, path: 'C:\\Users\\ada\\cleom.zip' }, 1)).toBe('Exported 1 generation to cleom.zip.');
+    expect(selectionExported({ ...result, path: 'C:\\Users\\ada\\cleom.zip', counts: { ...result.counts, generations: 1 } }, 1)).toBe('Exported 1 generation to cleom.zip.');
     expect(EXPORT_CANCELED).toBe('Export canceled. Nothing was saved.');
   });
 });

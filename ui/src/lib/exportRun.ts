@@ -8,7 +8,8 @@ import { events } from './api';
 import { Code, toAppError } from './errors';
 import { formatNumber } from './format';
 import { fileName } from './privacy';
-import type { AppError, ExportOptions, ExportProgress, ExportResult } from './types';
+import type { ExportOptions } from './api';
+import type { AppError, ExportProgress, ExportResult } from './generated';
 
 export type ExportOutcome =
   | { kind: 'done'; result: ExportResult }

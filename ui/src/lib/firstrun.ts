@@ -2,7 +2,7 @@
 // Cleom keeps the history's key and lets the user see the keychain's state first.
 // Only this flag is kept in localStorage: nothing private ever goes there.
 
-import type { KeychainState } from './types';
+import type { KeychainState } from './generated';
 
 const KEY = 'cleom.welcomed';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Status } from './types';
+import type { Status } from './generated';
 import {
   appendPage,
   coalesce,

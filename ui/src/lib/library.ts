@@ -1,14 +1,12 @@
 // Pure logic for the Library list: ordering (newest first, like the backend's keyset
 // pages: createdAt desc, then id desc) and merging pages and single items by id.
 
-import type { GenerationView, LibraryCursor, LibraryPage, Status } from './types';
+import type { GenerationView, NextPage, PageCursor, Status } from './generated';
+import type { NewestPage } from './api';
 
 export const PAGE_SIZE = 50;
 
-/** Where the next page starts: the plain pages' cursor, or a query's opaque string. */
-export type PageNext = LibraryCursor | string;
-
-export type LibraryList = { items: GenerationView[]; next: PageNext | null };
+export type LibraryList = { items: GenerationView[]; next: NextPage | null };
 
 export const emptyList = (): LibraryList => ({ items: [], next: null });
 
@@ -18,7 +16,7 @@ function timeOf(iso: string): number {
 }
 
 /** Negative when `a` is newer than `b` (so it sorts first). */
-export function compareNewestFirst(a: LibraryCursor, b: LibraryCursor): number {
+export function compareNewestFirst(a: PageCursor, b: PageCursor): number {
   const byTime = timeOf(b.createdAt) - timeOf(a.createdAt);
   if (byTime !== 0) return byTime;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
@@ -36,7 +34,7 @@ export function mergeItems(
 }
 
 /** Index of the first item of a newest-first list that is older than `boundary` (binary search). */
-export function firstOlderIndex(items: readonly LibraryCursor[], boundary: LibraryCursor): number {
+export function firstOlderIndex(items: readonly PageCursor[], boundary: PageCursor): number {
   let lo = 0;
   let hi = items.length;
   while (lo < hi) {
@@ -58,7 +56,7 @@ export function upsertItem(list: LibraryList, item: GenerationView): LibraryList
 }
 
 /** Add an older page fetched with the `next` cursor (scrolling down, or "Load more"). */
-export function appendPage(list: LibraryList, page: LibraryPage): LibraryList {
+export function appendPage(list: LibraryList, page: NewestPage): LibraryList {
   const last = list.items.at(-1);
   const first = page.items[0];
   const sorted = page.items.every((item, i) => i === 0 || compareNewestFirst(page.items[i - 1]!, item) < 0);
@@ -74,7 +72,7 @@ export function appendPage(list: LibraryList, page: LibraryPage): LibraryList {
  * (so items deleted or changed there are dropped or replaced); items the user had already
  * loaded beyond that range are kept, together with the cursor that follows them.
  */
-export function mergeFirstPage(list: LibraryList, page: LibraryPage): LibraryList {
+export function mergeFirstPage(list: LibraryList, page: NewestPage): LibraryList {
   const fresh = [...page.items].sort(compareNewestFirst);
   if (page.next === null) return { items: fresh, next: null };
   const pageIds = new Set(page.items.map((item) => item.id));

@@ -39,7 +39,7 @@ import {
 } from './query';
 import { emptySelection, prune, selectAll, selectRange, toggleOne, type Selection } from './selection';
 import type { Range } from './virtual';
-import type { AppError, FacetCounts, GenerationView, Status } from './types';
+import type { AppError, FacetCounts, GenerationView, Status } from './generated';
 
 /** Counts wait for typing to pause, so they never hold up the results. */
 const COUNTS_DELAY_MS = 200;

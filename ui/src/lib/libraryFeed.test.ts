@@ -8,7 +8,8 @@ import { LibraryFeed } from './libraryFeed.svelte';
 import { emptyFilters } from './query';
 import * as tauri from '../test/fakeTauri';
 import { generation } from '../test/fixtures';
-import type { GenerationView, LibraryQuery, QueryPage } from './types';
+import type { QueryPage } from './api';
+import type { GenerationView, LibraryQuery } from './generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));

@@ -4,7 +4,8 @@
 
 import { formatBytes, formatNumber } from './format';
 import type { Field as ErrorField } from './errors';
-import type { ExportOptions, ExportProgress, ExportStep, Holdings } from './types';
+import type { ExportOptions } from './api';
+import type { ExportProgress, ExportStep, Holdings } from './generated';
 
 /** Firebase's minimum password length (the server may ask for more: `auth.weak_password`). */
 export const MIN_PASSWORD = 6;

@@ -25,7 +25,7 @@ import {
 } from './query';
 import { formatNumber } from './format';
 import { buildSettings } from './studio';
-import type { FacetCounts } from './types';
+import type { FacetCounts } from './generated';
 import { generation } from '../test/fixtures';
 
 const state = (overrides: Partial<FilterState> = {}): FilterState => ({ ...emptyFilters(), ...overrides });
@@ -210,7 +210,6 @@ describe('snippetParts', () => {
   it('falls back to the whole prompt, as plain text', () => {
     const prompt = '<img src=x onerror=alert(1)>';
     expect(snippetParts({ prompt, snippet: null })).toEqual([{ text: prompt, highlighted: false }]);
-    expect(snippetParts({ prompt })).toEqual([{ text: prompt, highlighted: false }]);
     expect(snippetParts({ prompt, snippet: [{ text: '', highlighted: true }] })).toEqual([{ text: prompt, highlighted: false }]);
   });
 

@@ -14,12 +14,12 @@ import type {
   LibraryFilters,
   LibraryQuery,
   Mode,
-  QueryPage,
   Resolution,
   SnippetPart,
   Sort,
   Status,
-} from './types';
+} from './generated';
+import type { QueryPage } from './api';
 
 export type Downloaded = 'any' | 'yes' | 'no';
 

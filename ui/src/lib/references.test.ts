@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_VIDEO_BYTES, addFiles, describeReferences, detectMode, kindOf, sanitizeReferences } from './references';
-import type { Reference } from './types';
+import type { Reference } from './generated';
 
 const image = (name: string, size = 1000) => ({ name, type: 'image/png', size });
 const video = (name: string, size = 1000) => ({ name, type: 'video/mp4', size });

@@ -2,7 +2,7 @@
 // imply. Mirrors cleom-core's `Mode::detect` (the server checks again).
 
 import { formatBytes, formatNumber } from './format';
-import type { Mode, Reference, ReferenceKind } from './types';
+import type { Mode, Reference, ReferenceKind } from './generated';
 
 export const MAX_IMAGES = 5;
 export const MAX_VIDEO_BYTES = 50 * 1024 * 1024;

@@ -14,7 +14,7 @@ import {
   toggleOne,
 } from './selection';
 import { generation } from '../test/fixtures';
-import type { QueryPage } from './types';
+import type { QueryPage } from './api';
 
 const order = ['a', 'b', 'c', 'd', 'e'];
 const ids = (s: { ids: ReadonlySet<string> }) => [...s.ids].sort();

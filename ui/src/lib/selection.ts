@@ -4,7 +4,7 @@
 // which generation a queued delete is about once it has left the Library.
 
 import { formatNumber } from './format';
-import type { QueryPage } from './types';
+import type { QueryPage } from './api';
 
 export type Selection = {
   readonly ids: ReadonlySet<string>;

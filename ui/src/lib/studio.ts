@@ -1,7 +1,7 @@
 // Pure logic behind the Studio composer.
 
 import { formatNumber } from './format';
-import type { AspectRatio, Estimate, Pacing, Resolution, Settings, Subject } from './types';
+import type { AspectRatio, Estimate, Pacing, Resolution, Settings, Subject } from './generated';
 
 export const MIN_DURATION = 5;
 export const MAX_DURATION = 60;

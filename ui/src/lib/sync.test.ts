@@ -12,7 +12,7 @@ import {
   syncAnnouncement,
   type SyncDisplay,
 } from './sync';
-import type { OutboxAction, OutboxEntry, SyncState } from './types';
+import type { OutboxAction, OutboxEntry, SyncState } from './generated';
 import { buildSettings } from './studio';
 
 const now = Date.parse('2025-01-01T12:00:00Z');
@@ -43,9 +43,6 @@ describe('describeSync', () => {
       pending: 3,
       failed: 1,
     });
-    // An older payload without `failed`.
-    const { failed: _, ...old } = state({ pending: 2 });
-    expect(describeSync(old, true, now)).toMatchObject({ pending: 2, failed: 0 });
   });
 
   it('offers Retry when offline or failed', () => {
@@ -92,7 +89,7 @@ describe('outbox in words', () => {
     ).toBe('Turn analytics off');
     expect(
       describeAction(
-        entry({ kind: 'createGeneration', request: { id: 'g9', prompt: '<b>x</b>', settings: buildSettings(5, '1080p') } }),
+        entry({ kind: 'createGeneration', request: { id: 'g9', prompt: '<b>x</b>', settings: buildSettings(5, '1080p'), references: [] } }),
         promptOf,
       ),
     ).toBe('Generate “<b>x</b>”');

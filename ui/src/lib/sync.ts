@@ -2,7 +2,7 @@
 
 import { Code } from './errors';
 import { formatNumber, formatRelative } from './format';
-import type { AppError, OutboxEntry, SyncProgress, SyncState } from './types';
+import type { AppError, OutboxEntry, SyncProgress, SyncState } from './generated';
 
 export type SyncDisplay = {
   tone: 'ok' | 'busy' | 'offline' | 'error';

@@ -2,7 +2,7 @@
 // failure means for the user. Pure, so the panel's states are tested without a window.
 
 import { formatBytes } from './format';
-import type { AppError, UpdateProgress } from './types';
+import type { AppError, UpdateProgress } from './generated';
 
 /** Update codes the panel says more about. The message from Rust is always shown first. */
 export const UpdateCode = {

@@ -1,4 +1,4 @@
-import type { AccountView, Estimate, GenerationView } from '../lib/types';
+import type { AccountView, Estimate, ExportResult, GenerationView } from '../lib/generated';
 import { buildSettings } from '../lib/studio';
 
 export const account: AccountView = {
@@ -22,6 +22,22 @@ export function generation(overrides: Partial<GenerationView> = {}): GenerationV
     createdAt: '2025-01-01T10:00:00Z',
     updatedAt: '2025-01-01T10:00:00Z',
     hasThumbnail: false,
+    clipKind: null,
+    download: null,
+    snippet: null,
+    ...overrides,
+  };
+}
+
+/** A finished export (as `export_data` answers), with `overrides`. */
+export function exportResult(overrides: Partial<ExportResult> = {}): ExportResult {
+  return {
+    path: '/home/ada/Exports/cleom-export-2.zip',
+    folder: '/home/ada/Exports',
+    files: 5,
+    bytes: 900,
+    counts: { generations: 2, creditLedgerEntries: 0, purchases: 0, thumbnails: 0, videos: 0, mediaFiles: 0 },
+    encrypted: false,
     ...overrides,
   };
 }

@@ -109,6 +109,7 @@ pub struct ExportOptions {
 
 /// What the export is doing, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportStep {
     /// Downloading video clips (`items` are clips).
@@ -125,6 +126,7 @@ pub enum ExportStep {
 /// Progress of one export: `items_done` of `items_total` in the current step, and the bytes
 /// downloaded and written so far in the whole export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ExportProgress {
     pub step: ExportStep,
@@ -136,6 +138,7 @@ pub struct ExportProgress {
 
 /// Where the export went and what is in it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ExportResult"))]
 #[serde(rename_all = "camelCase")]
 pub struct ExportSummary {
     pub path: PathBuf,
@@ -149,6 +152,7 @@ pub struct ExportSummary {
 
 /// How many of each thing the export holds; `manifest.json` records them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ExportCounts"))]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
     pub generations: u64,

@@ -41,13 +41,17 @@ const SNIPPET_TOKENS: i64 = 24;
 
 /// What the Library shows: optional search text, filters, a sort, and where the page starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 #[serde(rename_all = "camelCase", default)]
 pub struct LibraryQuery {
     /// Searched in prompts and voice-over scripts as typed (see `search`); blank = no search.
     pub text: Option<String>,
+    #[cfg_attr(feature = "ts", ts(as = "Option<Filters>", optional))]
     pub filters: Filters,
+    #[cfg_attr(feature = "ts", ts(as = "Option<Sort>", optional))]
     pub sort: Sort,
     /// Page size, 1 to [`MAX_LIMIT`].
+    #[cfg_attr(feature = "ts", ts(as = "Option<usize>", optional))]
     pub limit: usize,
     /// The previous page's `next`, to get the page after it.
     pub after: Option<LibraryCursor>,
@@ -68,13 +72,23 @@ impl Default for LibraryQuery {
 /// Filters combine with AND; the values inside one filter combine with OR; an empty list does
 /// not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "LibraryFilters", optional_fields)
+)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Filters {
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<Status>>", optional))]
     pub statuses: Vec<Status>,
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<Mode>>", optional))]
     pub modes: Vec<Mode>,
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<Resolution>>", optional))]
     pub resolutions: Vec<Resolution>,
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<AspectRatio>>", optional))]
     pub aspect_ratios: Vec<AspectRatio>,
     /// Style presets; `null` stands for "no style".
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<Option<String>>>", optional))]
     pub styles: Vec<Option<String>>,
     /// Created at or after this time (RFC 3339), to the microsecond.
     pub created_from: Option<String>,
@@ -86,6 +100,7 @@ pub struct Filters {
 
 /// The orders the Library offers. Ties go to the newer generation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Sort {
     #[default]
@@ -119,6 +134,7 @@ impl Sort {
 
 /// Where a page ends, for the page after it. Opaque to the UI: pass back what `next` was.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct LibraryCursor(String);
 
@@ -170,6 +186,7 @@ pub struct QueryPage {
 
 /// Where the user saved a clip on this device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Download {
     pub path: String,
@@ -195,6 +212,7 @@ pub struct ItemWithThumbnail {
 
 /// How many generations a filter value would show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FacetCount<T> {
     pub value: T,
@@ -205,6 +223,7 @@ pub struct FacetCount<T> {
 /// under the search text, the date range and the *other* filters, so ticking a value shows
 /// exactly that many more (or, for the first value ticked in a group, that many).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FacetCounts {
     pub total: u64,

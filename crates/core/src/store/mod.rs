@@ -129,6 +129,7 @@ const CACHE_KIB: i64 = 32 * 1024;
 /// Where a Library page ends; pass it back to get the next page. Serializable so the UI can
 /// hold it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PageCursor {
     pub created_at: String,
@@ -166,6 +167,7 @@ pub struct Store {
 
 /// What one account's database holds (see [`Store::holdings`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Holdings {
     pub generations: u64,
@@ -179,6 +181,7 @@ pub struct Holdings {
 
 /// A clip saved on this device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SavedClip {
     pub generation_id: String,

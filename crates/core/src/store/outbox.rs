@@ -15,6 +15,7 @@ use crate::model::{Generation, GenerationRequest, Status};
 
 /// A profile field the user may change (the rules let a client write only these).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", tag = "field", content = "value")]
 pub enum ProfileField {
     DisplayName(Option<String>),
@@ -23,6 +24,7 @@ pub enum ProfileField {
 
 /// One action waiting for the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum OutboxAction {
     /// Delete one generation (server: tombstone it, remove its media).
@@ -55,6 +57,7 @@ impl OutboxAction {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum OutboxState {
     /// Waiting to be sent (again, after a lost connection).
@@ -65,6 +68,7 @@ pub enum OutboxState {
 
 /// Why the server refused an action: its stable error code and the message for the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Refusal {
     pub code: String,
@@ -73,6 +77,7 @@ pub struct Refusal {
 
 /// A queued action as the app lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxEntry {
     /// The order actions are sent in.

@@ -30,6 +30,7 @@ pub(crate) const MARK_CLOSE: char = '\u{E001}';
 
 /// One piece of a search snippet: matched words have `highlighted` set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SnippetPart {
     pub text: String,
