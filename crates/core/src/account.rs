@@ -760,7 +760,7 @@ fn remove_dir_counting(dir: &std::path::Path) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keychain::MemoryKeychain;
+    use crate::keychain::memory::MemoryKeychain;
     use crate::remote::test_server::{Canned, TestServer};
     use crate::remote::Endpoints;
 

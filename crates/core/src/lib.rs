@@ -15,7 +15,6 @@ pub mod file_name;
 pub mod keychain;
 pub mod link;
 pub mod model;
-pub mod passphrase;
 pub mod paths;
 pub mod pricing;
 pub mod remote;
