@@ -18,6 +18,7 @@ pub mod model;
 pub mod paths;
 pub mod pricing;
 pub mod remote;
+pub mod reveal;
 pub mod secret;
 pub mod store;
 pub mod sync;
