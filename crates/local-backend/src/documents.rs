@@ -52,6 +52,17 @@ pub(crate) fn update_time(document: &Document) -> Result<String, RemoteError> {
         .ok_or_else(|| RemoteError::MalformedResponse("a document without its updateTime".into()))
 }
 
+/// A stored generation document with `fields`, for tests.
+#[cfg(test)]
+pub(crate) fn test_generation(fields: Fields) -> Document {
+    Document {
+        name: "projects/p/databases/(default)/documents/users/u/generations/g".into(),
+        fields,
+        create_time: None,
+        update_time: Some("2024-01-01T00:00:00Z".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

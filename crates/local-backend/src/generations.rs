@@ -511,15 +511,7 @@ pub(crate) async fn fail(client: &AdminClient, job: &Job, error: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn document(fields: Fields) -> Document {
-        Document {
-            name: "projects/p/databases/(default)/documents/users/u/generations/g".into(),
-            fields,
-            create_time: None,
-            update_time: Some("2024-01-01T00:00:00Z".into()),
-        }
-    }
+    use crate::documents::test_generation as document;
 
     #[test]
     fn a_change_masks_exactly_its_fields_and_is_conditional() {

@@ -330,15 +330,7 @@ mod tests {
     use cleom_core::remote::firestore::Value;
 
     use super::*;
-
-    fn generation(fields: BTreeMap<String, Value>) -> Document {
-        Document {
-            name: "projects/p/databases/(default)/documents/users/u/generations/g".into(),
-            fields,
-            create_time: None,
-            update_time: Some("2024-01-01T00:00:00Z".into()),
-        }
-    }
+    use crate::documents::test_generation as generation;
 
     #[test]
     fn media_tokens_come_from_the_generation_urls_only_when_well_formed() {
