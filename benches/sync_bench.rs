@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use cleom_core::device::Device;
-use cleom_core::keychain::MemoryKeychain;
+use cleom_core::keychain::memory::MemoryKeychain;
 use cleom_core::model::{AspectRatio, Generation, Mode, Resolution, Settings, Status};
 use cleom_core::paths::DataDir;
 use cleom_core::remote::{Endpoints, Remote};

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cleom_core::device::Device;
-use cleom_core::keychain::{Channel, SecretStore};
+use cleom_core::keychain::{secret_store::SecretStore, Channel};
 use cleom_core::paths::DataDir;
 use cleom_core::remote::{Endpoints, Remote};
 use cleom_core::Account;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cleom_core::device::Device;
-use cleom_core::keychain::{self, Keychain, MemoryKeychain};
+use cleom_core::keychain::{self, memory::MemoryKeychain, Keychain};
 use cleom_core::paths::DataDir;
 use cleom_core::remote::firestore::{Precondition, Value, Write};
 use cleom_core::secret::SecretString;

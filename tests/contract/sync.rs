@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use cleom_core::device::Device;
-use cleom_core::keychain::MemoryKeychain;
+use cleom_core::keychain::memory::MemoryKeychain;
 use cleom_core::model::{Generation, Mode, Settings, Status};
 use cleom_core::paths::DataDir;
 use cleom_core::secret::SecretString;

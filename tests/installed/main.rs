@@ -23,7 +23,7 @@ mod window;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cleom_core::keychain::{self, Keychain, OsKeychain};
+use cleom_core::keychain::{self, os::OsKeychain, Keychain};
 
 use update_server::{check_offers, manifest, tauri_cli, Key, UpdateServer, CURRENT};
 use window::{

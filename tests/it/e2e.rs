@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use cleom_core::keychain::{self, Channel, Keychain, OsKeychain};
+use cleom_core::keychain::{self, os::OsKeychain, Channel, Keychain};
 
 use crate::support;
 use crate::window::{

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use cleom_core::device::Device;
-use cleom_core::keychain::MemoryKeychain;
+use cleom_core::keychain::memory::MemoryKeychain;
 use cleom_core::model::Settings;
 use cleom_core::paths::DataDir;
 use cleom_core::remote::{Endpoints, Remote};

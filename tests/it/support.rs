@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cleom_core::keychain::{Channel, Keychain, MemoryKeychain, OsKeychain};
+use cleom_core::keychain::{memory::MemoryKeychain, os::OsKeychain, Channel, Keychain};
 use cleom_local_backend::{BackendConfig, RunningBackend};
 
 /// The backend's admin token in tests, so they can check what the server holds.

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cleom_core::device::Device;
-use cleom_core::keychain::{Channel, Keychain, MemoryKeychain};
+use cleom_core::keychain::passphrase::{KdfParams, PassphraseKeychain};
+use cleom_core::keychain::{memory::MemoryKeychain, Channel, Keychain};
 use cleom_core::model::{Generation, Resolution, Settings, Status};
-use cleom_core::passphrase::{KdfParams, PassphraseKeychain};
 use cleom_core::paths::DataDir;
 use cleom_core::remote::{Endpoints, Remote};
 use cleom_core::secret::SecretString;

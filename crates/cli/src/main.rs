@@ -26,7 +26,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use cleom_core::device::Device;
 use cleom_core::export::{self, ExportOptions};
-use cleom_core::keychain::{Channel, KeychainState, OsKeychain};
+use cleom_core::keychain::{os::OsKeychain, Channel, KeychainState};
 use cleom_core::paths::DataDir;
 use cleom_core::remote::Remote;
 use cleom_core::secret::SecretString;

@@ -103,7 +103,7 @@ fn tamper(from: &Path, to: &Path, name: &str, content: &[u8]) {
 /// production client of cleom-core), so the CLI has a history to sync.
 async fn seed_user(url: &str, email: &str, prompts: &[&str]) {
     use cleom_core::device::Device;
-    use cleom_core::keychain::MemoryKeychain;
+    use cleom_core::keychain::memory::MemoryKeychain;
     use cleom_core::model::{Resolution, Settings};
     use cleom_core::paths::DataDir;
     use cleom_core::remote::{Endpoints, Remote};
@@ -277,7 +277,8 @@ async fn sign_in_sync_export_verify_tamper_and_delete() {
     assert!(deleted.contains("2 keychain entries"), "{deleted}");
     assert!(!data.path().join("accounts").join(&uid).exists());
     assert!(!data.path().join("device.json").exists());
-    let keychain = cleom_core::keychain::OsKeychain::new(cleom_core::keychain::Channel::current());
+    let keychain =
+        cleom_core::keychain::os::OsKeychain::new(cleom_core::keychain::Channel::current());
     for entry in cleom_core::keychain::account_entries(&uid) {
         assert!(
             cleom_core::keychain::Keychain::get(&keychain, &entry)

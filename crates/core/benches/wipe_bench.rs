@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use cleom_core::device::Device;
-use cleom_core::keychain::{self, Keychain, MemoryKeychain};
+use cleom_core::keychain::{self, memory::MemoryKeychain, Keychain};
 use cleom_core::paths::DataDir;
 use cleom_core::remote::{Endpoints, Remote};
 use cleom_core::secret::{DatabaseKey, SecretString};

@@ -36,8 +36,36 @@ const PRICING_KEY: &str = "pricing-table";
 /// (a prompt), so it lives in the encrypted store and never in a plain file.
 const DRAFT_KEY: &str = "studio-draft";
 
-/// The longest display name accepted.
-const MAX_DISPLAY_NAME: usize = 100;
+/// The longest display name accepted, in characters.
+pub const MAX_DISPLAY_NAME: usize = 100;
+
+/// The largest draft the Studio may keep (a prompt of 4,000 characters and its settings fit
+/// many times over); anything bigger is refused rather than stored.
+pub const MAX_DRAFT_BYTES: usize = 64 * 1024;
+
+/// The display name as it is kept: without the spaces around it, none when nothing is left,
+/// refused (`request.invalid`) when longer than [`MAX_DISPLAY_NAME`] characters.
+pub fn display_name(name: Option<&str>) -> Result<Option<String>> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > MAX_DISPLAY_NAME {
+        return Err(Error::InvalidInput(format!(
+            "A display name can have at most {MAX_DISPLAY_NAME} characters."
+        )));
+    }
+    Ok(Some(name.to_string()))
+}
+
+/// Refuses (`request.invalid`) a draft larger than [`MAX_DRAFT_BYTES`].
+pub fn check_draft(draft: &str) -> Result<()> {
+    if draft.len() > MAX_DRAFT_BYTES {
+        return Err(Error::InvalidInput(
+            "The draft is too large to keep.".into(),
+        ));
+    }
+    Ok(())
+}
 
 /// A random client id for a queued action or a new generation.
 fn client_id() -> String {
@@ -408,15 +436,15 @@ impl Account {
         Ok(queued)
     }
 
-    /// Changes a profile field here at once and queues the change for the server.
+    /// Changes a profile field here at once and queues the change for the server. A display
+    /// name is kept as [`display_name`] makes it.
     pub fn set_profile_field(&self, change: ProfileField) -> Result<()> {
-        if let ProfileField::DisplayName(Some(name)) = &change {
-            if name.chars().count() > MAX_DISPLAY_NAME {
-                return Err(Error::InvalidInput(format!(
-                    "A display name can have at most {MAX_DISPLAY_NAME} characters."
-                )));
+        let change = match change {
+            ProfileField::DisplayName(name) => {
+                ProfileField::DisplayName(display_name(name.as_deref())?)
             }
-        }
+            other => other,
+        };
         self.with_store(|s| {
             Ok(s.enqueue(&[(client_id(), OutboxAction::SetProfileField { change })])?)
         })
@@ -450,8 +478,9 @@ impl Account {
     }
 
     /// Keeps the Studio's draft in the encrypted store, so it survives a restart; an empty
-    /// draft forgets it.
+    /// draft forgets it. A draft larger than [`MAX_DRAFT_BYTES`] is refused.
     pub fn save_draft(&self, draft: &str) -> Result<()> {
+        check_draft(draft)?;
         self.with_store(|s| Ok(s.set_cursor(DRAFT_KEY, draft)?))
     }
 
@@ -762,7 +791,7 @@ fn remove_dir_counting(dir: &std::path::Path) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keychain::MemoryKeychain;
+    use crate::keychain::memory::MemoryKeychain;
     use crate::remote::test_server::{Canned, TestServer};
     use crate::remote::Endpoints;
 
@@ -772,6 +801,45 @@ mod tests {
         "refresh_token":"refresh-1","id_token":"id-2","user_id":"u1","project_id":"demo-cleom"}"#;
     const EXPIRED: &str =
         r#"{"error":{"code":"UNAUTHENTICATED","message":"the ID token has expired"}}"#;
+
+    #[test]
+    fn a_display_name_is_trimmed_and_at_most_so_long() {
+        assert_eq!(
+            display_name(Some("  Ada Lovelace \n")).unwrap().as_deref(),
+            Some("Ada Lovelace")
+        );
+        assert_eq!(display_name(Some(" \t ")).unwrap(), None);
+        assert_eq!(display_name(Some("")).unwrap(), None);
+        assert_eq!(display_name(None).unwrap(), None);
+        // Characters, not bytes, and counted after trimming.
+        let longest = "é".repeat(MAX_DISPLAY_NAME);
+        assert_eq!(
+            display_name(Some(&format!("  {longest}  "))).unwrap(),
+            Some(longest.clone())
+        );
+        let err = display_name(Some(&format!("{longest}e"))).unwrap_err();
+        assert_eq!(err.code(), "request.invalid");
+    }
+
+    #[test]
+    fn a_draft_is_kept_up_to_its_limit() {
+        check_draft("").unwrap();
+        check_draft(&"x".repeat(MAX_DRAFT_BYTES)).unwrap();
+        // Bytes, not characters: 2-byte characters reach the limit at half the count.
+        check_draft(&"é".repeat(MAX_DRAFT_BYTES / 2)).unwrap();
+        assert_eq!(
+            check_draft(&"é".repeat(MAX_DRAFT_BYTES / 2 + 1))
+                .unwrap_err()
+                .code(),
+            "request.invalid"
+        );
+        assert_eq!(
+            check_draft(&"x".repeat(MAX_DRAFT_BYTES + 1))
+                .unwrap_err()
+                .code(),
+            "request.invalid"
+        );
+    }
 
     fn generation_json(id: &str) -> String {
         serde_json::json!({

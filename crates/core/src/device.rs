@@ -281,9 +281,11 @@ pub(crate) fn remove_local_copy(data: &DataDir, keychain: &dyn Keychain, uid: &s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keychain::{Channel, MemoryKeychain, SecretStore};
+    use crate::keychain::memory::MemoryKeychain;
+    use crate::keychain::passphrase::{self, KdfParams, PassphraseKeychain};
+    use crate::keychain::secret_store::SecretStore;
+    use crate::keychain::Channel;
     use crate::model::Generation;
-    use crate::passphrase::{KdfParams, PassphraseKeychain};
     use crate::remote::Endpoints;
 
     fn secret(s: &str) -> SecretString {
@@ -466,7 +468,7 @@ mod tests {
         let make = || {
             Arc::new(SecretStore::Passphrase {
                 keychain: PassphraseKeychain::with_params(
-                    data.passphrase_keychain_path(Channel::Debug),
+                    passphrase::file_path(&data, Channel::Debug),
                     Channel::Debug,
                     cheap,
                 ),

@@ -15,8 +15,6 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::keychain::Channel;
-
 /// The environment variable that moves the data folder.
 pub const DATA_DIR_ENV: &str = "CLEOM_DATA_DIR";
 
@@ -112,12 +110,6 @@ impl DataDir {
         create_private_dir(&self.root.join("accounts"))?;
         create_private_dir(&dir)?;
         Ok(dir)
-    }
-
-    /// The file of the passphrase-mode keychain of `channel`'s builds (see `passphrase`): one
-    /// per channel, so a debug build never reads a release build's secrets here either.
-    pub fn passphrase_keychain_path(&self, channel: Channel) -> PathBuf {
-        self.root.join(format!("{}.keys.json", channel.service()))
     }
 
     /// The account's encrypted history database.

@@ -1,146 +1,15 @@
-//! An account's server-side data as the Cleom API sees it: the `users/{uid}` profile with its
-//! credit balance, the credit ledger that explains every change of that balance, and the
-//! cascade that removes all of it.
-//!
-//! The balance is changed only together with a ledger entry, in one Firestore `:commit` whose
-//! profile write carries a `currentDocument.updateTime` precondition: if anything else changed
-//! the profile meanwhile, the commit fails as a whole and the caller reads again and retries
-//! (optimistic concurrency). So the ledger always sums to the balance, on the embedded store and
-//! on Google's emulator alike.
+//! Deleting an account is a cascade over everything the other modules write (generations,
+//! the ledger, purchases, pending jobs, media files and the Auth user), in an order that lets a
+//! failed deletion simply be asked for again; it sits above them so none of them needs to know
+//! about it.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use cleom_core::remote::firestore::{Document, Precondition, Value, Write};
+use cleom_core::remote::firestore::Write;
 use cleom_core::remote::RemoteError;
 
+use crate::admin_client::AdminClient;
+use crate::documents::profile_path;
 use crate::generations;
-use crate::ids;
-use crate::service::Service;
-
-/// Credits a new account starts with.
-pub(crate) const SIGNUP_GRANT: i64 = 2000;
-
-/// Optimistic transactions give up after this many conflicting attempts.
-pub(crate) const MAX_ATTEMPTS: u32 = 16;
-
-pub(crate) type Fields = BTreeMap<String, Value>;
-
-pub(crate) fn profile_path(uid: &str) -> String {
-    format!("users/{uid}")
-}
-
-/// A new profile's fields, without its `createdAt`/`updatedAt` (set by whoever writes it).
-pub(crate) fn new_profile_fields(email: &str, display_name: Option<&str>) -> Fields {
-    BTreeMap::from([
-        ("email".to_string(), Value::String(email.to_string())),
-        (
-            "displayName".to_string(),
-            display_name.map_or(Value::Null, |n| Value::String(n.to_string())),
-        ),
-        ("creditBalance".to_string(), Value::Integer(SIGNUP_GRANT)),
-        ("analyticsOptIn".to_string(), Value::Boolean(false)),
-    ])
-}
-
-/// A ledger entry's fields, without its `createdAt`/`updatedAt`.
-pub(crate) fn ledger_fields(
-    amount: i64,
-    reason: &str,
-    generation_id: Option<&str>,
-    balance_after: i64,
-) -> Fields {
-    BTreeMap::from([
-        ("amount".to_string(), Value::Integer(amount)),
-        ("reason".to_string(), Value::String(reason.to_string())),
-        (
-            "generationId".to_string(),
-            generation_id.map_or(Value::Null, |g| Value::String(g.to_string())),
-        ),
-        ("balanceAfter".to_string(), Value::Integer(balance_after)),
-    ])
-}
-
-/// A new ledger entry, stamped with the request time.
-pub(crate) fn ledger_write(
-    uid: &str,
-    amount: i64,
-    reason: &str,
-    generation_id: Option<&str>,
-    balance_after: i64,
-) -> Write {
-    Write::update(
-        format!("users/{uid}/creditLedger/{}", ids::new_document_id()),
-        ledger_fields(amount, reason, generation_id, balance_after),
-    )
-    .server_time("createdAt")
-    .server_time("updatedAt")
-    .precondition(Precondition::Exists(false))
-}
-
-/// The balance written as `balance`, on condition that `profile` is still the stored version.
-pub(crate) fn balance_write(profile: &Document, balance: i64) -> Result<Write, RemoteError> {
-    Ok(Write::update(
-        profile.name.clone(),
-        BTreeMap::from([("creditBalance".to_string(), Value::Integer(balance))]),
-    )
-    .mask(["creditBalance"])
-    .server_time("updatedAt")
-    .precondition(Precondition::UpdateTime(update_time(profile)?)))
-}
-
-/// The `updateTime` a precondition needs; every stored document has one.
-pub(crate) fn update_time(document: &Document) -> Result<String, RemoteError> {
-    document
-        .update_time
-        .clone()
-        .ok_or_else(|| RemoteError::MalformedResponse("a document without its updateTime".into()))
-}
-
-pub(crate) fn credit_balance(profile: &Document) -> Result<i64, RemoteError> {
-    match profile.fields.get("creditBalance") {
-        Some(Value::Integer(n)) => Ok(*n),
-        None => Ok(0),
-        Some(_) => Err(RemoteError::MalformedResponse(
-            "profile field creditBalance is not an integer".into(),
-        )),
-    }
-}
-
-/// The profile, created with the sign-up grant (and its ledger entry) if it is missing — an
-/// account whose Auth user was made elsewhere, as on the Auth emulator, gets it on first use.
-pub(crate) async fn ensure_profile(
-    service: &Service,
-    uid: &str,
-    email: &str,
-) -> Result<Document, RemoteError> {
-    let path = profile_path(uid);
-    for _ in 0..MAX_ATTEMPTS {
-        if let Some(profile) = service.get(&path).await? {
-            return Ok(profile);
-        }
-        let writes = vec![
-            Write::update(path.clone(), new_profile_fields(email, None))
-                .server_time("createdAt")
-                .server_time("updatedAt")
-                .precondition(Precondition::Exists(false)),
-            ledger_write(uid, SIGNUP_GRANT, "signup_grant", None, SIGNUP_GRANT),
-        ];
-        match service
-            .remote
-            .firestore
-            .commit(writes, service.admin())
-            .await
-        {
-            // Created by a concurrent request: read that one.
-            Ok(_) | Err(RemoteError::Conflict(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Err(RemoteError::Conflict(
-        "the profile keeps changing; try again".into(),
-    ))
-}
+use crate::media;
 
 /// What an account deletion removed.
 #[derive(Debug, Default)]
@@ -155,19 +24,19 @@ pub(crate) struct Removal {
 /// Deletes everything of `uid`: media files first (so a failure half way leaves no file that
 /// nothing refers to), then every document under `users/{uid}` and the account's pending jobs,
 /// then the Auth user, last, so that a failed deletion can simply be asked for again.
-pub(crate) async fn delete_account(service: &Service, uid: &str) -> Result<Removal, RemoteError> {
+pub(crate) async fn delete_account(
+    client: &AdminClient,
+    uid: &str,
+) -> Result<Removal, RemoteError> {
     let root = profile_path(uid);
-    let generations = service.query_all(&root, "generations", None).await?;
-    let ledger = service.query_all(&root, "creditLedger", None).await?;
-    let purchases = service.query_all(&root, "purchases", None).await?;
-    let jobs = generations::jobs_of(service, uid).await?;
+    let generations = client.query_all(&root, "generations", None).await?;
+    let ledger = client.query_all(&root, "creditLedger", None).await?;
+    let purchases = client.query_all(&root, "purchases", None).await?;
+    let jobs = generations::jobs_of(client, uid).await?;
 
-    let tokens: Vec<String> = generations
-        .iter()
-        .flat_map(generations::media_tokens)
-        .collect();
-    let media_root = service.media_root.clone();
-    let media_files = tokio::task::spawn_blocking(move || remove_media(&media_root, &tokens))
+    let tokens: Vec<String> = generations.iter().flat_map(media::tokens_of).collect();
+    let media_root = client.media_root.clone();
+    let media_files = tokio::task::spawn_blocking(move || media::remove_all(&media_root, &tokens))
         .await
         .map_err(|_| RemoteError::Io("the media removal stopped".into()))?;
 
@@ -181,16 +50,16 @@ pub(crate) async fn delete_account(service: &Service, uid: &str) -> Result<Remov
     names.push(root);
     for chunk in names.chunks(cleom_core::remote::firestore::MAX_COMMIT_WRITES) {
         let deletes = chunk.iter().cloned().map(Write::delete).collect();
-        service
+        client
             .remote
             .firestore
-            .commit(deletes, service.admin())
+            .commit(deletes, client.admin())
             .await?;
     }
-    let auth_user = service
+    let auth_user = client
         .remote
         .auth
-        .delete_user_as_admin(uid, service.admin())
+        .delete_user_as_admin(uid, client.admin())
         .await?;
     Ok(Removal {
         generations: generations.len() as u64,
@@ -199,59 +68,4 @@ pub(crate) async fn delete_account(service: &Service, uid: &str) -> Result<Remov
         media_files,
         auth_user,
     })
-}
-
-/// Deletes media folders; answers how many files were removed.
-pub(crate) fn remove_media(media_root: &Path, tokens: &[String]) -> u64 {
-    tokens
-        .iter()
-        .map(|token| crate::media::remove(media_root, token))
-        .sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_new_profile_has_the_grant_and_no_opt_in() {
-        let fields = new_profile_fields("a@b.co", Some("Ada"));
-        assert_eq!(fields["creditBalance"], Value::Integer(SIGNUP_GRANT));
-        assert_eq!(fields["analyticsOptIn"], Value::Boolean(false));
-        assert_eq!(fields["displayName"], Value::String("Ada".into()));
-        assert_eq!(
-            new_profile_fields("a@b.co", None)["displayName"],
-            Value::Null
-        );
-    }
-
-    #[test]
-    fn a_balance_write_is_conditional_on_the_version_read() {
-        let profile = Document {
-            name: "projects/p/databases/(default)/documents/users/u".into(),
-            fields: BTreeMap::new(),
-            create_time: None,
-            update_time: Some("2024-01-01T00:00:00.000001Z".into()),
-        };
-        assert_eq!(
-            balance_write(&profile, 5).unwrap(),
-            Write::update(
-                profile.name.clone(),
-                BTreeMap::from([("creditBalance".to_string(), Value::Integer(5))])
-            )
-            .mask(["creditBalance"])
-            .server_time("updatedAt")
-            .precondition(Precondition::UpdateTime(
-                "2024-01-01T00:00:00.000001Z".into()
-            ))
-        );
-        let unstamped = Document {
-            update_time: None,
-            ..profile
-        };
-        assert_eq!(
-            balance_write(&unstamped, 5).unwrap_err().code(),
-            "server.malformed_response"
-        );
-    }
 }

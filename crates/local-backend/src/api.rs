@@ -3,7 +3,7 @@
 //! downloads. Errors are `{"error": {"code": "INSUFFICIENT_CREDITS", "message": …}}`; the app
 //! switches on `code`.
 //!
-//! Every handler acts through [`Service`]: the caller's ID token is checked with Auth's
+//! Every handler acts through [`AdminClient`]: the caller's ID token is checked with Auth's
 //! `accounts:lookup`, and documents are read and written through Firestore REST with the
 //! stores' admin credential, so the same handlers serve in front of the embedded stores and in
 //! front of Google's emulators.
@@ -22,10 +22,10 @@ use cleom_core::secret::SecretString;
 use serde_json::json;
 
 use crate::account;
+use crate::admin_client::AdminClient;
 use crate::generations::{self, GenerationError};
 use crate::ids;
 use crate::media::{self, ByteRange};
-use crate::service::Service;
 
 /// Longest client-chosen generation id.
 const MAX_ID_CHARS: usize = 128;
@@ -127,14 +127,14 @@ struct Caller {
 
 /// Checks the request's ID token with Auth (`accounts:lookup`), which answers for the embedded
 /// Auth and the Auth emulator alike.
-async fn caller(service: &Service, headers: &HeaderMap) -> Result<Caller, ApiError> {
+async fn caller(client: &AdminClient, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let unauthenticated =
         |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
     let Some(token) = crate::auth::bearer_token(headers) else {
         return Err(unauthenticated("sign in first: no Authorization header"));
     };
     let token = token.ok_or_else(|| unauthenticated("the ID token is not valid"))?;
-    if service.is_admin_bearer(token) {
+    if client.is_admin_bearer(token) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "PERMISSION_DENIED",
@@ -142,7 +142,7 @@ async fn caller(service: &Service, headers: &HeaderMap) -> Result<Caller, ApiErr
         ));
     }
     let token = SecretString::new(token.to_string());
-    match service.remote.auth.lookup(&token).await {
+    match client.remote.auth.lookup(&token).await {
         Ok(info) => Ok(Caller {
             uid: info.uid,
             email: info.email.unwrap_or_default(),
@@ -167,7 +167,7 @@ const ANALYTICS_FEATURES: [&str; 5] = [
 /// `counts` a map of known feature names to counts. Anything more — an id, an email, a
 /// prompt, an unknown key — is refused, so a report cannot carry who sent it.
 pub(crate) async fn analytics(
-    State(service): State<Arc<Service>>,
+    State(client): State<Arc<AdminClient>>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let report: serde_json::Value = serde_json::from_slice(&body)
@@ -189,7 +189,7 @@ pub(crate) async fn analytics(
             "a report holds appVersion and counts of known features, nothing else",
         ));
     }
-    service
+    client
         .analytics
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -236,11 +236,11 @@ fn parse_request(body: &Bytes) -> Result<GenerationRequest, ApiError> {
 
 /// `POST /api/v1/generations`.
 pub(crate) async fn create_generation(
-    State(service): State<Arc<Service>>,
+    State(client): State<Arc<AdminClient>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Generation>, ApiError> {
-    let caller = caller(&service, &headers).await?;
+    let caller = caller(&client, &headers).await?;
     let request = parse_request(&body)?;
     if !is_valid_generation_id(&request.id) {
         return Err(ApiError::invalid_argument(
@@ -260,7 +260,7 @@ pub(crate) async fn create_generation(
         .estimate(mode, &request.settings)
         .map_err(|e| invalid_settings(e.to_string()))?;
     let generation = generations::create(
-        &service,
+        &client,
         &caller.uid,
         &caller.email,
         &request,
@@ -282,12 +282,12 @@ fn known_id(id: &str) -> Result<&str, ApiError> {
 
 /// `GET /api/v1/generations/{id}`.
 pub(crate) async fn get_generation(
-    State(service): State<Arc<Service>>,
+    State(client): State<Arc<AdminClient>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Generation>, ApiError> {
-    let caller = caller(&service, &headers).await?;
-    let found = generations::get(&service, &caller.uid, known_id(&id)?).await?;
+    let caller = caller(&client, &headers).await?;
+    let found = generations::get(&client, &caller.uid, known_id(&id)?).await?;
     found
         .map(|(generation, _)| Json(generation))
         .ok_or_else(ApiError::not_found)
@@ -295,26 +295,26 @@ pub(crate) async fn get_generation(
 
 /// `POST /api/v1/generations/{id}:cancel` (the only action; the colon is part of the segment).
 pub(crate) async fn generation_action(
-    State(service): State<Arc<Service>>,
+    State(client): State<Arc<AdminClient>>,
     Path(segment): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Generation>, ApiError> {
-    let caller = caller(&service, &headers).await?;
+    let caller = caller(&client, &headers).await?;
     let Some(id) = segment.strip_suffix(":cancel") else {
         return Err(ApiError::not_found());
     };
-    let generation = generations::cancel(&service, &caller.uid, known_id(id)?).await?;
+    let generation = generations::cancel(&client, &caller.uid, known_id(id)?).await?;
     Ok(Json(generation))
 }
 
 /// `DELETE /api/v1/generations/{id}`.
 pub(crate) async fn delete_generation(
-    State(service): State<Arc<Service>>,
+    State(client): State<Arc<AdminClient>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = caller(&service, &headers).await?;
-    generations::tombstone(&service, &caller.uid, known_id(&id)?).await?;
+    let caller = caller(&client, &headers).await?;
+    generations::tombstone(&client, &caller.uid, known_id(&id)?).await?;
     Ok(Json(json!({})))
 }
 
@@ -326,11 +326,11 @@ const MAX_BATCH_DELETE: usize = cleom_core::remote::cleom_api::MAX_BATCH_DELETE;
 /// or unknown are not an error
 /// (deleting is idempotent) and are answered in `missing`. → `{deleted: n, missing: [ids]}`.
 pub(crate) async fn batch_delete_generations(
-    State(service): State<Arc<Service>>,
+    State(client): State<Arc<AdminClient>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = caller(&service, &headers).await?;
+    let caller = caller(&client, &headers).await?;
     let ids: Vec<String> = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| serde_json::from_value(v.get("ids")?.clone()).ok())
@@ -343,7 +343,7 @@ pub(crate) async fn batch_delete_generations(
     for id in &ids {
         known_id(id)?;
     }
-    let missing = generations::tombstone_many(&service, &caller.uid, &ids).await?;
+    let missing = generations::tombstone_many(&client, &caller.uid, &ids).await?;
     Ok(Json(
         json!({ "deleted": ids.len() - missing.len(), "missing": missing }),
     ))
@@ -351,11 +351,11 @@ pub(crate) async fn batch_delete_generations(
 
 /// `DELETE /api/v1/account`: the server-side cascade.
 pub(crate) async fn delete_account(
-    State(service): State<Arc<Service>>,
+    State(client): State<Arc<AdminClient>>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = caller(&service, &headers).await?;
-    let removal = account::delete_account(&service, &caller.uid).await?;
+    let caller = caller(&client, &headers).await?;
+    let removal = account::delete_account(&client, &caller.uid).await?;
     Ok(Json(json!({ "removed": {
         "generations": removal.generations,
         "ledgerEntries": removal.ledger_entries,
@@ -367,7 +367,7 @@ pub(crate) async fn delete_account(
 
 /// `GET /api/v1/media/{token}/{file}`: no auth (the token is the signature), `Range` honoured.
 pub(crate) async fn media(
-    State(service): State<Arc<Service>>,
+    State(client): State<Arc<AdminClient>>,
     Path((token, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -375,7 +375,7 @@ pub(crate) async fn media(
     else {
         return Err(ApiError::not_found());
     };
-    let bytes = match tokio::fs::read(service.media_root.join(&token).join(&file)).await {
+    let bytes = match tokio::fs::read(client.media_root.join(&token).join(&file)).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found()),
         Err(error) => {

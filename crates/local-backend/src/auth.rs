@@ -18,11 +18,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value as Json};
 use sha2::{Digest as _, Sha256};
 
-use crate::account;
 use crate::db::{Store, Tx};
+use crate::documents::{self, profile_path};
 use crate::error::StoreError;
 use crate::firestore::value::{fields_from_json, Fields, Timestamp, Value};
 use crate::ids;
+use crate::ledger;
 use crate::AppState;
 
 /// ID token lifetime, in seconds (`expiresIn`).
@@ -1009,7 +1010,7 @@ async fn admin_delete(
 
 /// Firestore fields in this store's representation, from the Cleom API's (both are Firestore
 /// JSON, so the layout is written once, in `account`).
-fn stored_fields(fields: &account::Fields, now: Timestamp) -> Result<Fields, StoreError> {
+fn stored_fields(fields: &documents::Fields, now: Timestamp) -> Result<Fields, StoreError> {
     let json = serde_json::Value::Object(
         fields
             .iter()
@@ -1034,13 +1035,10 @@ fn create_profile(
     email: &str,
     display_name: Option<&str>,
 ) -> Result<(), StoreError> {
-    let profile = account::new_profile_fields(email, display_name);
-    tx.set(
-        &account::profile_path(uid),
-        &stored_fields(&profile, tx.now)?,
-    )?;
-    let grant = account::SIGNUP_GRANT;
-    let entry = account::ledger_fields(grant, "signup_grant", None, grant);
+    let profile = ledger::new_profile_fields(email, display_name);
+    tx.set(&profile_path(uid), &stored_fields(&profile, tx.now)?)?;
+    let grant = ledger::SIGNUP_GRANT;
+    let entry = ledger::ledger_fields(grant, "signup_grant", None, grant);
     tx.set(
         &format!("users/{uid}/creditLedger/{}", ids::new_document_id()),
         &stored_fields(&entry, tx.now)?,
@@ -1049,7 +1047,7 @@ fn create_profile(
 
 /// Mirrors a change of the Auth user (display name, email) into its profile, if it has one.
 fn update_profile(tx: &Tx<'_>, uid: &str, changes: Vec<(&str, Value)>) -> Result<(), StoreError> {
-    let path = account::profile_path(uid);
+    let path = profile_path(uid);
     let Some(mut doc) = tx.get(&path)? else {
         return Ok(());
     };

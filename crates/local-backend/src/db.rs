@@ -328,7 +328,7 @@ fn move_jobs_to_documents(conn: &Connection) -> Result<(), BackendError> {
         ]);
         put_doc(
             conn,
-            &crate::generations::job_path(&uid, &id),
+            &crate::documents::job_path(&uid, &id),
             &fields,
             now,
             now,
@@ -561,7 +561,7 @@ mod tests {
         }
         let store = Store::open(&path).unwrap();
         let db = store.db.lock().unwrap();
-        let job = get_doc(db.conn(), &crate::generations::job_path("u1", "g1"))
+        let job = get_doc(db.conn(), &crate::documents::job_path("u1", "g1"))
             .unwrap()
             .expect("the job document");
         assert_eq!(job.fields["uid"], Value::String("u1".into()));

@@ -1,7 +1,7 @@
 //! Generations as server-side operations: create (charging credits), cancel and fail
 //! (refunding them), tombstone, and the worker's progress steps — each one Firestore `:commit`
 //! over the `users/{uid}/generations/{id}` document, the profile's balance, the ledger and the
-//! worker's job list, made by the admin client of [`Service`].
+//! worker's job list, made by the admin client of [`AdminClient`].
 //!
 //! Every commit is conditional on the documents it read (`updateTime` preconditions, or
 //! `exists: false` for new ones), and is retried from a fresh read when another request got
@@ -20,14 +20,13 @@ use cleom_core::model::{Generation, GenerationRequest, Mode, Status};
 use cleom_core::remote::documents::{generation_from_document, generation_to_fields};
 use cleom_core::remote::firestore::{Document, Precondition, Value, Write};
 use cleom_core::remote::RemoteError;
-use sha2::{Digest as _, Sha256};
 
-use crate::account::{self, balance_write, ledger_write, update_time, Fields, MAX_ATTEMPTS};
-use crate::ids;
-use crate::service::Service;
-
-/// The server-only collection of pending jobs.
-const JOBS: &str = "cleomJobs";
+use crate::admin_client::AdminClient;
+use crate::documents::{
+    generation_path, job_path, profile_path, text_field, update_time, Fields, JOBS, MAX_ATTEMPTS,
+};
+use crate::ledger::{self, balance_write, ledger_write};
+use crate::media;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum GenerationError {
@@ -45,21 +44,6 @@ pub(crate) enum GenerationError {
     Remote(#[from] RemoteError),
 }
 
-pub(crate) fn generation_path(uid: &str, id: &str) -> String {
-    format!("users/{uid}/generations/{id}")
-}
-
-/// `cleomJobs/{key}`, the key a digest of (uid, id): unique, and free of the characters a
-/// document id may not hold.
-pub(crate) fn job_path(uid: &str, id: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(uid.as_bytes())
-        .chain_update([0])
-        .chain_update(id.as_bytes())
-        .finalize();
-    format!("{JOBS}/{}", hex::encode(&digest[..20]))
-}
-
 /// One pending job of the worker.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Job {
@@ -69,16 +53,9 @@ pub(crate) struct Job {
     pub(crate) media_token: Option<String>,
 }
 
-fn text_field(document: &Document, key: &str) -> Option<String> {
-    match document.fields.get(key) {
-        Some(Value::String(s)) => Some(s.clone()),
-        _ => None,
-    }
-}
-
 /// Every pending job.
-pub(crate) async fn pending_jobs(service: &Service) -> Result<Vec<Job>, RemoteError> {
-    let documents = service.query_all("", JOBS, None).await?;
+pub(crate) async fn pending_jobs(client: &AdminClient) -> Result<Vec<Job>, RemoteError> {
+    let documents = client.query_all("", JOBS, None).await?;
     Ok(documents
         .iter()
         .filter_map(|d| {
@@ -92,36 +69,19 @@ pub(crate) async fn pending_jobs(service: &Service) -> Result<Vec<Job>, RemoteEr
 }
 
 /// The job documents of one account (for its deletion).
-pub(crate) async fn jobs_of(service: &Service, uid: &str) -> Result<Vec<Document>, RemoteError> {
-    service
+pub(crate) async fn jobs_of(client: &AdminClient, uid: &str) -> Result<Vec<Document>, RemoteError> {
+    client
         .query_all("", JOBS, Some(("uid", Value::String(uid.to_string()))))
         .await
 }
 
-/// The media tokens a generation's URLs name (`…/media/{token}/{file}`).
-pub(crate) fn media_tokens(document: &Document) -> Vec<String> {
-    let mut tokens: Vec<String> = ["outputUrl", "thumbnailUrl"]
-        .iter()
-        .filter_map(|key| text_field(document, key))
-        .filter_map(|url| media_token_of(&url).map(str::to_string))
-        .collect();
-    tokens.dedup();
-    tokens
-}
-
-fn media_token_of(url: &str) -> Option<&str> {
-    let (_, rest) = url.split_once("/media/")?;
-    let token = rest.split('/').next()?;
-    ids::is_media_token(token).then_some(token)
-}
-
 /// The generation and the document it was read from.
 pub(crate) async fn get(
-    service: &Service,
+    client: &AdminClient,
     uid: &str,
     id: &str,
 ) -> Result<Option<(Generation, Document)>, RemoteError> {
-    let Some(document) = service.get(&generation_path(uid, id)).await? else {
+    let Some(document) = client.get(&generation_path(uid, id)).await? else {
         return Ok(None);
     };
     Ok(Some((generation_from_document(&document)?, document)))
@@ -142,7 +102,7 @@ fn stamp(result: &cleom_core::remote::firestore::CommitResult, index: usize, n: 
 /// Creates the generation and charges `cost`, or — for a retry of the same request — answers
 /// the generation that request already created, charging nothing.
 pub(crate) async fn create(
-    service: &Service,
+    client: &AdminClient,
     uid: &str,
     email: &str,
     request: &GenerationRequest,
@@ -150,15 +110,15 @@ pub(crate) async fn create(
     cost: i64,
 ) -> Result<Generation, GenerationError> {
     for _ in 0..MAX_ATTEMPTS {
-        if let Some(answer) = created_before(service, uid, request).await? {
+        if let Some(answer) = created_before(client, uid, request).await? {
             return answer;
         }
-        let profile = account::ensure_profile(service, uid, email).await?;
-        let balance = account::credit_balance(&profile)?;
+        let profile = ledger::ensure_profile(client, uid, email).await?;
+        let balance = ledger::credit_balance(&profile)?;
         if balance < cost {
             // A twin of this request may have been charged between the two reads: its commit
             // made the generation and moved the balance at once, so it is visible now.
-            if let Some(answer) = created_before(service, uid, request).await? {
+            if let Some(answer) = created_before(client, uid, request).await? {
                 return answer;
             }
             return Err(GenerationError::InsufficientCredits { cost, balance });
@@ -192,11 +152,11 @@ pub(crate) async fn create(
                 .precondition(Precondition::Exists(false)),
             job_write(uid, &request.id),
         ];
-        match service.commit(writes).await {
+        match client.commit(writes).await {
             Ok(result) => {
                 generation.created_at = stamp(&result, 2, 0);
                 generation.updated_at = stamp(&result, 2, 1);
-                service.jobs.notify_one();
+                client.jobs.notify_one();
                 return Ok(generation);
             }
             // The balance moved, or the same id was created meanwhile: read again.
@@ -210,11 +170,11 @@ pub(crate) async fn create(
 /// The answer to a request whose id already names a generation: that generation if the request
 /// is the same (a retry), a conflict if not; `None` if there is none yet.
 async fn created_before(
-    service: &Service,
+    client: &AdminClient,
     uid: &str,
     request: &GenerationRequest,
 ) -> Result<Option<Result<Generation, GenerationError>>, GenerationError> {
-    let Some((existing, _)) = get(service, uid, &request.id).await? else {
+    let Some((existing, _)) = get(client, uid, &request.id).await? else {
         return Ok(None);
     };
     let same = existing.prompt == request.prompt
@@ -254,17 +214,17 @@ fn change(document: &Document, fields: Fields, also_stamp: &[&str]) -> Result<Wr
 /// The writes that give a generation's credits back (none when nothing was charged or the
 /// profile is gone).
 async fn refund(
-    service: &Service,
+    client: &AdminClient,
     uid: &str,
     generation: &Generation,
 ) -> Result<Vec<Write>, RemoteError> {
     if generation.credits_charged <= 0 {
         return Ok(Vec::new());
     }
-    let Some(profile) = service.get(&account::profile_path(uid)).await? else {
+    let Some(profile) = client.get(&profile_path(uid)).await? else {
         return Ok(Vec::new());
     };
-    let balance = account::credit_balance(&profile)?.saturating_add(generation.credits_charged);
+    let balance = ledger::credit_balance(&profile)?.saturating_add(generation.credits_charged);
     Ok(vec![
         balance_write(&profile, balance)?,
         ledger_write(
@@ -286,21 +246,21 @@ fn status_fields(status: Status) -> Fields {
 
 /// Cancels a queued or running generation and refunds it.
 pub(crate) async fn cancel(
-    service: &Service,
+    client: &AdminClient,
     uid: &str,
     id: &str,
 ) -> Result<Generation, GenerationError> {
     for _ in 0..MAX_ATTEMPTS {
-        let (mut generation, document) = get(service, uid, id)
+        let (mut generation, document) = get(client, uid, id)
             .await?
             .ok_or_else(|| GenerationError::NotFound(id.to_string()))?;
         if !is_active(&generation) {
             return Err(GenerationError::NotCancelable(generation.status.as_str()));
         }
         let mut writes = vec![change(&document, status_fields(Status::Canceled), &[])?];
-        writes.extend(refund(service, uid, &generation).await?);
+        writes.extend(refund(client, uid, &generation).await?);
         writes.push(Write::delete(job_path(uid, id)));
-        match service.commit(writes).await {
+        match client.commit(writes).await {
             Ok(result) => {
                 generation.status = Status::Canceled;
                 generation.updated_at = stamp(&result, 0, 0);
@@ -316,22 +276,22 @@ pub(crate) async fn cancel(
 /// Marks the generation deleted (a tombstone sync can see), canceling and refunding it first
 /// if it is still running, after removing its media; answers how many files went.
 pub(crate) async fn tombstone(
-    service: &Service,
+    client: &AdminClient,
     uid: &str,
     id: &str,
 ) -> Result<u64, GenerationError> {
     let mut removed = 0;
     for _ in 0..MAX_ATTEMPTS {
-        let (generation, document) = get(service, uid, id)
+        let (generation, document) = get(client, uid, id)
             .await?
             .ok_or_else(|| GenerationError::NotFound(id.to_string()))?;
         if generation.deleted {
             return Ok(removed);
         }
         // The files go first: a tombstone must never outlive its media's removal.
-        let tokens = media_tokens(&document);
-        let media_root = service.media_root.clone();
-        removed += tokio::task::spawn_blocking(move || account::remove_media(&media_root, &tokens))
+        let tokens = media::tokens_of(&document);
+        let media_root = client.media_root.clone();
+        removed += tokio::task::spawn_blocking(move || media::remove_all(&media_root, &tokens))
             .await
             .map_err(|_| RemoteError::Io("the media removal stopped".into()))?;
         let mut fields = BTreeMap::from([
@@ -342,11 +302,11 @@ pub(crate) async fn tombstone(
         let mut writes = Vec::new();
         if is_active(&generation) {
             fields.extend(status_fields(Status::Canceled));
-            writes.extend(refund(service, uid, &generation).await?);
+            writes.extend(refund(client, uid, &generation).await?);
             writes.push(Write::delete(job_path(uid, id)));
         }
         writes.insert(0, change(&document, fields, &["deletedAt"])?);
-        match service.commit(writes).await {
+        match client.commit(writes).await {
             Ok(_) => return Ok(removed),
             Err(RemoteError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
@@ -360,7 +320,7 @@ pub(crate) async fn tombstone(
 /// ids that were not found. If a finished one changed meanwhile the commit is refused as a
 /// whole, and each is then tombstoned on its own.
 pub(crate) async fn tombstone_many(
-    service: &Service,
+    client: &AdminClient,
     uid: &str,
     ids: &[String],
 ) -> Result<Vec<String>, GenerationError> {
@@ -369,12 +329,12 @@ pub(crate) async fn tombstone_many(
     let mut writes = Vec::new();
     let mut tokens = Vec::new();
     for id in ids {
-        match get(service, uid, id).await? {
+        match get(client, uid, id).await? {
             None => missing.push(id.clone()),
             Some((generation, _)) if generation.deleted => {}
             Some((generation, _)) if is_active(&generation) => one_by_one.push(id.clone()),
             Some((_, document)) => {
-                tokens.extend(media_tokens(&document));
+                tokens.extend(media::tokens_of(&document));
                 let fields = BTreeMap::from([
                     ("deleted".to_string(), Value::Boolean(true)),
                     ("outputUrl".to_string(), Value::Null),
@@ -385,20 +345,20 @@ pub(crate) async fn tombstone_many(
         }
     }
     // The files go first: a tombstone must never outlive its media's removal.
-    let media_root = service.media_root.clone();
-    tokio::task::spawn_blocking(move || account::remove_media(&media_root, &tokens))
+    let media_root = client.media_root.clone();
+    tokio::task::spawn_blocking(move || media::remove_all(&media_root, &tokens))
         .await
         .map_err(|_| RemoteError::Io("the media removal stopped".into()))?;
     if !writes.is_empty() {
         let (batch_ids, batch): (Vec<String>, Vec<Write>) = writes.into_iter().unzip();
-        match service.commit(batch).await {
+        match client.commit(batch).await {
             Ok(_) => {}
             Err(RemoteError::Conflict(_)) => one_by_one.extend(batch_ids),
             Err(e) => return Err(e.into()),
         }
     }
     for id in one_by_one {
-        match tombstone(service, uid, &id).await {
+        match tombstone(client, uid, &id).await {
             Ok(_) => {}
             Err(GenerationError::NotFound(_)) => missing.push(id),
             Err(e) => return Err(e),
@@ -409,50 +369,50 @@ pub(crate) async fn tombstone_many(
 
 /// The generation if the worker should still work on it; otherwise its job is dropped.
 async fn load_active(
-    service: &Service,
+    client: &AdminClient,
     job: &Job,
 ) -> Result<Option<(Generation, Document)>, RemoteError> {
-    match get(service, &job.uid, &job.id).await? {
+    match get(client, &job.uid, &job.id).await? {
         Some((generation, document)) if is_active(&generation) => Ok(Some((generation, document))),
         _ => {
-            finish_job(service, job).await?;
+            finish_job(client, job).await?;
             Ok(None)
         }
     }
 }
 
 /// Removes a job from the list.
-pub(crate) async fn finish_job(service: &Service, job: &Job) -> Result<(), RemoteError> {
-    service
+pub(crate) async fn finish_job(client: &AdminClient, job: &Job) -> Result<(), RemoteError> {
+    client
         .remote
         .firestore
-        .delete(&job_path(&job.uid, &job.id), service.admin())
+        .delete(&job_path(&job.uid, &job.id), client.admin())
         .await
 }
 
 /// Where an active job stands: its progress and prompt.
 pub(crate) async fn progress_of(
-    service: &Service,
+    client: &AdminClient,
     job: &Job,
 ) -> Result<Option<(f64, String)>, RemoteError> {
-    Ok(load_active(service, job)
+    Ok(load_active(client, job)
         .await?
         .map(|(g, _)| (g.progress, g.prompt)))
 }
 
 /// Moves an active generation to `running` at `progress`; `false` if it is no longer active.
 pub(crate) async fn advance(
-    service: &Service,
+    client: &AdminClient,
     job: &Job,
     progress: f64,
 ) -> Result<bool, RemoteError> {
     for _ in 0..MAX_ATTEMPTS {
-        let Some((_, document)) = load_active(service, job).await? else {
+        let Some((_, document)) = load_active(client, job).await? else {
             return Ok(false);
         };
         let mut fields = status_fields(Status::Running);
         fields.insert("progress".to_string(), Value::Double(progress));
-        match service.commit(vec![change(&document, fields, &[])?]).await {
+        match client.commit(vec![change(&document, fields, &[])?]).await {
             Ok(_) => return Ok(true),
             Err(RemoteError::Conflict(_)) => continue,
             Err(e) => return Err(e),
@@ -466,12 +426,12 @@ pub(crate) async fn advance(
 /// Notes in the job which media folder is about to be written, so a restart can remove it if
 /// the job stops before recording it; `false` if the job is gone (canceled meanwhile).
 pub(crate) async fn record_media_token(
-    service: &Service,
+    client: &AdminClient,
     job: &Job,
     token: &str,
 ) -> Result<bool, RemoteError> {
     let fields = BTreeMap::from([("mediaToken".to_string(), Value::String(token.to_string()))]);
-    match service
+    match client
         .remote
         .firestore
         .patch(
@@ -479,7 +439,7 @@ pub(crate) async fn record_media_token(
             &fields,
             Some(&["mediaToken"]),
             Some(Precondition::Exists(true)),
-            service.admin(),
+            client.admin(),
         )
         .await
     {
@@ -492,13 +452,13 @@ pub(crate) async fn record_media_token(
 /// Marks an active generation succeeded with its media; `false` if it is no longer active (the
 /// caller then removes the media it wrote).
 pub(crate) async fn succeed(
-    service: &Service,
+    client: &AdminClient,
     job: &Job,
     output_url: &str,
     thumbnail_url: &str,
 ) -> Result<bool, RemoteError> {
     for _ in 0..MAX_ATTEMPTS {
-        let Some((_, document)) = load_active(service, job).await? else {
+        let Some((_, document)) = load_active(client, job).await? else {
             return Ok(false);
         };
         let mut fields = status_fields(Status::Succeeded);
@@ -515,7 +475,7 @@ pub(crate) async fn succeed(
             change(&document, fields, &[])?,
             Write::delete(job_path(&job.uid, &job.id)),
         ];
-        match service.commit(writes).await {
+        match client.commit(writes).await {
             Ok(_) => return Ok(true),
             Err(RemoteError::Conflict(_)) => continue,
             Err(e) => return Err(e),
@@ -527,17 +487,17 @@ pub(crate) async fn succeed(
 }
 
 /// Marks an active generation failed with `error` and refunds it.
-pub(crate) async fn fail(service: &Service, job: &Job, error: &str) -> Result<(), RemoteError> {
+pub(crate) async fn fail(client: &AdminClient, job: &Job, error: &str) -> Result<(), RemoteError> {
     for _ in 0..MAX_ATTEMPTS {
-        let Some((generation, document)) = load_active(service, job).await? else {
+        let Some((generation, document)) = load_active(client, job).await? else {
             return Ok(());
         };
         let mut fields = status_fields(Status::Failed);
         fields.insert("error".to_string(), Value::String(error.to_string()));
         let mut writes = vec![change(&document, fields, &[])?];
-        writes.extend(refund(service, &job.uid, &generation).await?);
+        writes.extend(refund(client, &job.uid, &generation).await?);
         writes.push(Write::delete(job_path(&job.uid, &job.id)));
-        match service.commit(writes).await {
+        match client.commit(writes).await {
             Ok(_) => return Ok(()),
             Err(RemoteError::Conflict(_)) => continue,
             Err(e) => return Err(e),
@@ -551,49 +511,7 @@ pub(crate) async fn fail(service: &Service, job: &Job, error: &str) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn document(fields: Fields) -> Document {
-        Document {
-            name: "projects/p/databases/(default)/documents/users/u/generations/g".into(),
-            fields,
-            create_time: None,
-            update_time: Some("2024-01-01T00:00:00Z".into()),
-        }
-    }
-
-    #[test]
-    fn media_tokens_come_from_the_generation_urls_only_when_well_formed() {
-        let token = "a".repeat(48);
-        let doc = document(BTreeMap::from([
-            (
-                "outputUrl".to_string(),
-                Value::String(format!("http://127.0.0.1:1/api/v1/media/{token}/clip.gif")),
-            ),
-            (
-                "thumbnailUrl".to_string(),
-                Value::String(format!(
-                    "http://127.0.0.1:1/api/v1/media/{token}/poster.png"
-                )),
-            ),
-        ]));
-        assert_eq!(media_tokens(&doc), vec![token]);
-        let odd = document(BTreeMap::from([
-            (
-                "outputUrl".to_string(),
-                Value::String("http://x/api/v1/media/../../etc/clip.gif".into()),
-            ),
-            ("thumbnailUrl".to_string(), Value::Null),
-        ]));
-        assert!(media_tokens(&odd).is_empty());
-    }
-
-    #[test]
-    fn job_paths_are_distinct_per_account_and_generation() {
-        assert_ne!(job_path("ab", "c"), job_path("a", "bc"));
-        assert_eq!(job_path("u", "g"), job_path("u", "g"));
-        let id = job_path("u", "g");
-        assert!(id.starts_with("cleomJobs/") && id.len() == "cleomJobs/".len() + 40);
-    }
+    use crate::documents::test_generation as document;
 
     #[test]
     fn a_change_masks_exactly_its_fields_and_is_conditional() {

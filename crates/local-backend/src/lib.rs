@@ -23,7 +23,7 @@
 //! ## Two stores, one API
 //! The Auth and Firestore surfaces keep their data in SQLite. The Cleom API and its worker do
 //! not touch that file: they act through the app's own REST clients (`cleom_core::remote`)
-//! with an admin credential ([`service`](crate) module), as a real Cleom server acts on the
+//! with an admin credential ([`admin_client`](crate) module), as a real Cleom server acts on the
 //! real Firestore with a service account. Embedded, those clients call this same loopback port
 //! with a random admin token only this process knows (the [`BackendConfig::admin_token`] the
 //! app leaves unset is a different, optional one, for tests). With [`start_api`] the very same
@@ -32,16 +32,18 @@
 //! semantics. The price is a loopback round trip per store call, well under a millisecond.
 
 mod account;
+mod admin_client;
 mod api;
 mod auth;
 mod db;
+mod documents;
 mod error;
 mod faults;
 mod firestore;
 mod generations;
 mod ids;
+mod ledger;
 mod media;
-mod service;
 mod worker;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -65,8 +67,8 @@ use tokio::task::JoinHandle;
 pub use error::BackendError;
 pub use faults::{Fault, Faults};
 
+use admin_client::AdminClient;
 use db::Store;
-use service::Service;
 
 /// The database file inside the data directory.
 const DATABASE_FILE: &str = "backend.sqlite3";
@@ -135,7 +137,7 @@ pub struct ApiConfig {
 pub struct RunningBackend {
     addr: SocketAddr,
     outside: Arc<Outside>,
-    service: Arc<Service>,
+    client: Arc<AdminClient>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     worker: JoinHandle<()>,
@@ -169,26 +171,26 @@ impl RunningBackend {
     ) -> Result<(), cleom_core::remote::RemoteError> {
         use cleom_core::remote::documents::generation_to_fields;
         use cleom_core::remote::firestore::{Write, MAX_COMMIT_WRITES};
-        // One write of each commit is the profile's own `updatedAt` (see `Service::commit`).
+        // One write of each commit is the profile's own `updatedAt` (see `AdminClient::commit`).
         for chunk in generations.chunks(MAX_COMMIT_WRITES - 1) {
             let writes = chunk
                 .iter()
                 .map(|g| {
                     Write::update(
-                        generations::generation_path(uid, &g.id),
+                        documents::generation_path(uid, &g.id),
                         generation_to_fields(g),
                     )
                     .server_time("updatedAt")
                 })
                 .collect();
-            self.service.commit(writes).await?;
+            self.client.commit(writes).await?;
         }
         Ok(())
     }
 
     /// The anonymous analytics reports received so far, in order.
     pub fn analytics_reports(&self) -> Vec<serde_json::Value> {
-        self.service
+        self.client
             .analytics
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -262,7 +264,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError
         surface: "local backend",
         source,
     })?;
-    let service = Service::new(
+    let client = AdminClient::new(
         endpoints,
         SecretString::new(internal_admin),
         config
@@ -285,7 +287,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError
         listener,
         addr,
         stores,
-        Arc::new(service),
+        Arc::new(client),
         config.job_duration,
     )
 }
@@ -312,7 +314,7 @@ pub async fn start_api(config: ApiConfig) -> Result<RunningBackend, BackendError
         surface: "Auth or Firestore",
         source,
     })?;
-    let service = Service::new(
+    let client = AdminClient::new(
         endpoints,
         SecretString::new(config.admin_token.clone()),
         Vec::new(),
@@ -327,7 +329,7 @@ pub async fn start_api(config: ApiConfig) -> Result<RunningBackend, BackendError
         listener,
         addr,
         Router::new(),
-        Arc::new(service),
+        Arc::new(client),
         config.job_duration,
     )
 }
@@ -343,14 +345,14 @@ fn serve(
     listener: TcpListener,
     addr: SocketAddr,
     stores: Router,
-    service: Arc<Service>,
+    client: Arc<AdminClient>,
     job_duration: Duration,
 ) -> Result<RunningBackend, BackendError> {
     let outside = Arc::new(Outside::default());
     let (shutdown, shutdown_signal) = watch::channel(false);
-    let worker = worker::spawn(service.clone(), job_duration, shutdown_signal.clone());
+    let worker = worker::spawn(client.clone(), job_duration, shutdown_signal.clone());
     let router = stores
-        .merge(api_router(service.clone()))
+        .merge(api_router(client.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             outside.clone(),
@@ -369,7 +371,7 @@ fn serve(
     Ok(RunningBackend {
         addr,
         outside,
-        service,
+        client,
         shutdown,
         server,
         worker,
@@ -424,7 +426,7 @@ fn stores_router(app: AppState) -> Router {
 }
 
 /// The Cleom API.
-fn api_router(service: Arc<Service>) -> Router {
+fn api_router(client: Arc<AdminClient>) -> Router {
     Router::new()
         .route("/api/v1/pricing", get(api::pricing))
         .route("/api/v1/analytics", post(api::analytics))
@@ -441,7 +443,7 @@ fn api_router(service: Arc<Service>) -> Router {
         )
         .route("/api/v1/account", delete(api::delete_account))
         .route("/api/v1/media/{token}/{file}", get(api::media))
-        .with_state(service)
+        .with_state(client)
 }
 
 async fn not_found() -> Response {
@@ -470,7 +472,7 @@ async fn from_outside(
     let internal = request
         .headers()
         .get(header::USER_AGENT)
-        .is_some_and(|agent| agent.as_bytes() == service::INTERNAL_USER_AGENT.as_bytes());
+        .is_some_and(|agent| agent.as_bytes() == admin_client::INTERNAL_USER_AGENT.as_bytes());
     let fault = if internal {
         None
     } else {

@@ -10,7 +10,11 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::Path;
 
+use cleom_core::remote::firestore::Document;
 use sha2::{Digest as _, Sha256};
+
+use crate::documents::text_field;
+use crate::ids;
 
 pub(crate) const POSTER_FILE: &str = "poster.png";
 pub(crate) const CLIP_FILE: &str = "clip.gif";
@@ -228,7 +232,7 @@ pub(crate) fn write(root: &Path, token: &str, prompt: &str) -> Result<(), MediaE
 
 /// Deletes `root/token/` and its files; answers how many files were removed.
 pub(crate) fn remove(root: &Path, token: &str) -> u64 {
-    if !crate::ids::is_media_token(token) {
+    if !ids::is_media_token(token) {
         return 0;
     }
     let folder = root.join(token);
@@ -242,6 +246,28 @@ pub(crate) fn remove(root: &Path, token: &str) -> u64 {
     }
     let _ = fs::remove_dir(&folder);
     removed
+}
+
+/// Deletes media folders; answers how many files were removed.
+pub(crate) fn remove_all(root: &Path, tokens: &[String]) -> u64 {
+    tokens.iter().map(|token| remove(root, token)).sum()
+}
+
+/// The media tokens a generation's URLs name (`…/media/{token}/{file}`).
+pub(crate) fn tokens_of(document: &Document) -> Vec<String> {
+    let mut tokens: Vec<String> = ["outputUrl", "thumbnailUrl"]
+        .iter()
+        .filter_map(|key| text_field(document, key))
+        .filter_map(|url| token_of(&url).map(str::to_string))
+        .collect();
+    tokens.dedup();
+    tokens
+}
+
+fn token_of(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("/media/")?;
+    let token = rest.split('/').next()?;
+    ids::is_media_token(token).then_some(token)
 }
 
 /// The part of a file a `Range` header asks for.
@@ -299,7 +325,38 @@ pub(crate) fn parse_range(header: Option<&str>, len: u64) -> ByteRange {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use cleom_core::remote::firestore::Value;
+
     use super::*;
+    use crate::documents::test_generation as generation;
+
+    #[test]
+    fn media_tokens_come_from_the_generation_urls_only_when_well_formed() {
+        let token = "a".repeat(48);
+        let doc = generation(BTreeMap::from([
+            (
+                "outputUrl".to_string(),
+                Value::String(format!("http://127.0.0.1:1/api/v1/media/{token}/clip.gif")),
+            ),
+            (
+                "thumbnailUrl".to_string(),
+                Value::String(format!(
+                    "http://127.0.0.1:1/api/v1/media/{token}/poster.png"
+                )),
+            ),
+        ]));
+        assert_eq!(tokens_of(&doc), vec![token]);
+        let odd = generation(BTreeMap::from([
+            (
+                "outputUrl".to_string(),
+                Value::String("http://x/api/v1/media/../../etc/clip.gif".into()),
+            ),
+            ("thumbnailUrl".to_string(), Value::Null),
+        ]));
+        assert!(tokens_of(&odd).is_empty());
+    }
 
     #[test]
     fn the_same_prompt_gives_the_same_media_and_another_prompt_other_media() {

@@ -16,10 +16,10 @@ use cleom_core::remote::RemoteError;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::admin_client::AdminClient;
 use crate::generations::{self, Job};
 use crate::ids;
 use crate::media;
-use crate::service::Service;
 
 /// A job is this many equal steps: queued, four progress updates, done.
 const STEPS: u32 = 5;
@@ -31,24 +31,28 @@ type JobKey = (String, String);
 
 /// Starts the worker; it stops when `shutdown` changes or its sender is dropped.
 pub(crate) fn spawn(
-    service: Arc<Service>,
+    client: Arc<AdminClient>,
     job_duration: Duration,
     shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
-    tokio::spawn(run(service, job_duration, shutdown))
+    tokio::spawn(run(client, job_duration, shutdown))
 }
 
-async fn run(service: Arc<Service>, job_duration: Duration, mut shutdown: watch::Receiver<bool>) {
+async fn run(
+    client: Arc<AdminClient>,
+    job_duration: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut tasks: JoinSet<()> = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, JobKey> = HashMap::new();
     let mut busy: HashSet<JobKey> = HashSet::new();
     loop {
-        match generations::pending_jobs(&service).await {
+        match generations::pending_jobs(&client).await {
             Ok(jobs) => {
                 for job in jobs {
                     let key = (job.uid.clone(), job.id.clone());
                     if busy.insert(key.clone()) {
-                        let handle = tasks.spawn(run_job(service.clone(), job_duration, job));
+                        let handle = tasks.spawn(run_job(client.clone(), job_duration, job));
                         running.insert(handle.id(), key);
                     }
                 }
@@ -56,7 +60,7 @@ async fn run(service: Arc<Service>, job_duration: Duration, mut shutdown: watch:
             Err(error) => tracing::error!(code = error.code(), %error, "cannot read the job list"),
         }
         tokio::select! {
-            _ = service.jobs.notified() => {}
+            _ = client.jobs.notified() => {}
             _ = shutdown.changed() => break,
             Some(done) = tasks.join_next_with_id() => {
                 let id = match &done {
@@ -76,22 +80,22 @@ async fn run(service: Arc<Service>, job_duration: Duration, mut shutdown: watch:
     tasks.shutdown().await;
 }
 
-async fn run_job(service: Arc<Service>, job_duration: Duration, job: Job) {
-    if let Err(error) = advance_job(&service, job_duration, &job).await {
+async fn run_job(client: Arc<AdminClient>, job_duration: Duration, job: Job) {
+    if let Err(error) = advance_job(&client, job_duration, &job).await {
         tracing::error!(code = error.code(), %error, generation = %job.id, "generation job interrupted; it will be retried");
     }
 }
 
 async fn advance_job(
-    service: &Service,
+    client: &AdminClient,
     job_duration: Duration,
     job: &Job,
 ) -> Result<(), RemoteError> {
     if let Some(token) = &job.media_token {
         // Files of an earlier run that stopped before recording them: nothing refers to them.
-        media::remove(&service.media_root, token);
+        media::remove(&client.media_root, token);
     }
-    let Some((progress, prompt)) = generations::progress_of(service, job).await? else {
+    let Some((progress, prompt)) = generations::progress_of(client, job).await? else {
         // Finished, canceled or deleted meanwhile: the job has been dropped.
         return Ok(());
     };
@@ -102,17 +106,17 @@ async fn advance_job(
     for reached in done_steps + 1..STEPS {
         tokio::time::sleep(step).await;
         let progress = f64::from(reached) / f64::from(STEPS);
-        if !generations::advance(service, job, progress).await? {
+        if !generations::advance(client, job, progress).await? {
             return Ok(());
         }
     }
     tokio::time::sleep(step).await;
 
     let token = ids::new_secret();
-    if !generations::record_media_token(service, job, &token).await? {
+    if !generations::record_media_token(client, job, &token).await? {
         return Ok(());
     }
-    let media_root = service.media_root.clone();
+    let media_root = client.media_root.clone();
     let folder_token = token.clone();
     let written =
         tokio::task::spawn_blocking(move || media::write(&media_root, &folder_token, &prompt))
@@ -120,20 +124,20 @@ async fn advance_job(
             .map_err(|_| RemoteError::Io("the media writer stopped".into()))?;
     match written {
         Ok(()) => {
-            let base = format!("{}/api/v1/media/{token}", service.public_base);
+            let base = format!("{}/api/v1/media/{token}", client.public_base);
             let output_url = format!("{base}/{}", media::CLIP_FILE);
             let thumbnail_url = format!("{base}/{}", media::POSTER_FILE);
-            let kept = generations::succeed(service, job, &output_url, &thumbnail_url).await;
+            let kept = generations::succeed(client, job, &output_url, &thumbnail_url).await;
             if !matches!(kept, Ok(true)) {
                 // Canceled, deleted or unrecordable: the files must not outlive the job.
-                media::remove(&service.media_root, &token);
+                media::remove(&client.media_root, &token);
             }
             kept.map(|_| ())
         }
         Err(error) => {
             tracing::warn!(%error, generation = %job.id, "generation failed; refunding");
             let message = format!("The output could not be produced: {error}");
-            generations::fail(service, job, &message).await
+            generations::fail(client, job, &message).await
         }
     }
 }

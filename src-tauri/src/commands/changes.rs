@@ -47,7 +47,6 @@ pub async fn set_display_name(
     state: State<'_, AppState>,
     name: Option<String>,
 ) -> CommandResult<()> {
-    let name = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     state
         .account()
         .await?

@@ -14,13 +14,10 @@
 //!   at once) fills again, or `null` when the session is gone too (then sign in). For
 //!   `store.key_missing` / `store.key_rejected`; the server's copy is not touched.
 
-use std::sync::Arc;
-
 use cleom_core::secret::SecretString;
-use cleom_core::Account;
 use tauri::State;
 
-use crate::commands::session::AccountView;
+use crate::commands::session::{start_session, AccountView, FirstSync};
 use crate::error::CommandResult;
 use crate::state::AppState;
 
@@ -43,7 +40,7 @@ pub async fn unlock_with_passphrase(
         .device
         .unlock_with_passphrase(&SecretString::new(passphrase))?;
     Ok(match account {
-        Some(account) => Some(make_current(&state, account).await?),
+        Some(account) => Some(start_session(&state, account, FirstSync::After).await?),
         None => None,
     })
 }
@@ -62,15 +59,7 @@ pub async fn reset_local_copy(state: State<'_, AppState>) -> CommandResult<Optio
         }
     }
     Ok(match state.device.resume()? {
-        Some(account) => Some(make_current(&state, account).await?),
+        Some(account) => Some(start_session(&state, account, FirstSync::After).await?),
         None => None,
     })
-}
-
-/// Makes `account` the signed-in one and wakes the sync, which fills the Library.
-async fn make_current(state: &AppState, account: Account) -> CommandResult<AccountView> {
-    let account = Arc::new(account);
-    *state.account.write().await = Some(Arc::clone(&account));
-    state.sync_now.notify_one();
-    Ok(AccountView::of(&account)?)
 }

@@ -21,7 +21,7 @@ use cleom_core::secret::SecretString;
 use serde::Serialize;
 use tauri::State;
 
-use crate::commands::session::{start_session, AccountView};
+use crate::commands::session::{start_session, AccountView, FirstSync};
 use crate::error::{CommandError, CommandResult};
 use crate::links::PendingLink;
 use crate::state::AppState;
@@ -71,7 +71,7 @@ pub async fn reset_password(
         .reset_password(&code, &SecretString::new(new_password))
         .await;
     forget_when_done(&pending, &done);
-    start_session(&state, done?).await
+    start_session(&state, done?, FirstSync::Before).await
 }
 
 #[tauri::command]

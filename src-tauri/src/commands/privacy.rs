@@ -1,9 +1,11 @@
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cleom_core::account::DeletionReceipt;
 use cleom_core::export::{self, ExportOptions, ExportProgress, ExportSummary};
+use cleom_core::reveal::{self, Revealable};
 use cleom_core::secret::SecretString;
 use tauri::{AppHandle, Emitter, State};
 
@@ -101,21 +103,9 @@ pub fn cancel_export(job: State<'_, ExportJob>) -> bool {
 /// `system.no_app` when the system has no file manager at all.
 #[tauri::command]
 pub async fn show_in_folder(state: State<'_, AppState>, path: String) -> CommandResult<()> {
-    let outside = || {
-        cleom_core::Error::InvalidInput(
-            "Only a file in the export folder or a folder you chose can be shown.".into(),
-        )
-    };
-    let root = std::fs::canonicalize(&state.export_dir).map_err(cleom_core::Error::from)?;
-    let chosen = state
-        .download_folder()
-        .and_then(|f| std::fs::canonicalize(f).ok());
-    let file = std::fs::canonicalize(&path).map_err(|_| outside())?;
-    let folder = file.parent().ok_or_else(outside)?.to_path_buf();
-    let allowed = folder.starts_with(&root) || chosen.as_ref() == Some(&folder);
-    if !allowed || !file.is_file() {
-        return Err(outside().into());
-    }
+    let chosen = state.download_folder();
+    let Revealable { file, folder } =
+        reveal::revealable(Path::new(&path), &state.export_dir, chosen.as_deref())?;
     // Blocking (a D-Bus call on Linux, a shell call elsewhere): off the async runtime's threads.
     tauri::async_runtime::spawn_blocking(move || {
         tauri_plugin_opener::reveal_item_in_dir(&file).or_else(|error| {

@@ -90,7 +90,7 @@ pub async fn sign_up(
         .device
         .sign_up(email.trim(), &SecretString::new(password))
         .await?;
-    start_session(&state, account).await
+    start_session(&state, account, FirstSync::Before).await
 }
 
 #[tauri::command]
@@ -103,17 +103,28 @@ pub async fn sign_in(
         .device
         .sign_in(email.trim(), &SecretString::new(password))
         .await?;
-    start_session(&state, account).await
+    start_session(&state, account, FirstSync::Before).await
 }
 
-/// Makes `account` the signed-in one and syncs it at once, so the header shows the balance.
+/// When the account's first sync after [`start_session`] runs.
+pub(crate) enum FirstSync {
+    /// Before the session starts, so the header shows the balance (after signing in).
+    Before,
+    /// In the background, where it fills the Library (after an unlock or a reset).
+    After,
+}
+
+/// Makes `account` the signed-in one and wakes the sync.
 pub(crate) async fn start_session(
     state: &AppState,
     account: Account,
+    first_sync: FirstSync,
 ) -> CommandResult<AccountView> {
     let account = Arc::new(account);
-    if let Err(e) = account.sync().await {
-        tracing::warn!(code = e.code(), "first sync after sign-in failed");
+    if let FirstSync::Before = first_sync {
+        if let Err(e) = account.sync().await {
+            tracing::warn!(code = e.code(), "first sync after sign-in failed");
+        }
     }
     *state.account.write().await = Some(Arc::clone(&account));
     state.sync_now.notify_one();

@@ -6,10 +6,6 @@ use crate::commands::library::GenerationView;
 use crate::error::CommandResult;
 use crate::state::AppState;
 
-/// The largest draft the Studio may keep (a prompt of 4,000 characters and its settings fit
-/// many times over); anything bigger is refused rather than stored.
-const MAX_DRAFT_BYTES: usize = 64 * 1024;
-
 #[tauri::command]
 pub async fn estimate(
     state: State<'_, AppState>,
@@ -47,10 +43,5 @@ pub async fn draft(state: State<'_, AppState>) -> CommandResult<Option<String>> 
 
 #[tauri::command]
 pub async fn save_draft(state: State<'_, AppState>, draft: String) -> CommandResult<()> {
-    if draft.len() > MAX_DRAFT_BYTES {
-        return Err(
-            cleom_core::Error::InvalidInput("The draft is too large to keep.".into()).into(),
-        );
-    }
     Ok(state.account().await?.save_draft(&draft)?)
 }

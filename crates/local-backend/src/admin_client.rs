@@ -26,10 +26,10 @@ pub(crate) const INTERNAL_USER_AGENT: &str = concat!(
     " (internal)"
 );
 
-/// Page size of [`Service::query_all`].
+/// Page size of [`AdminClient::query_all`].
 const PAGE: u32 = 500;
 
-pub(crate) struct Service {
+pub(crate) struct AdminClient {
     pub(crate) remote: Remote,
     /// The admin bearer token of both stores: `owner` on Google's emulators, a random one only
     /// this process knows when the stores are the embedded ones.
@@ -46,18 +46,18 @@ pub(crate) struct Service {
     pub(crate) analytics: std::sync::Mutex<Vec<serde_json::Value>>,
 }
 
-impl Service {
+impl AdminClient {
     pub(crate) fn new(
         endpoints: Endpoints,
         admin: SecretString,
         other_admin_bearers: Vec<SecretString>,
         media_root: PathBuf,
         public_base: String,
-    ) -> Result<Service, RemoteError> {
+    ) -> Result<AdminClient, RemoteError> {
         let remote = Remote::with_user_agent(endpoints, INTERNAL_USER_AGENT)?;
         let mut admin_bearers = other_admin_bearers;
         admin_bearers.push(SecretString::new(admin.expose().clone()));
-        Ok(Service {
+        Ok(AdminClient {
             remote,
             admin,
             admin_bearers,

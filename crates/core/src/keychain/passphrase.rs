@@ -35,16 +35,20 @@ use rand::TryRngCore;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::keychain::{Channel, Keychain, KeychainError, KeychainState};
-use crate::paths;
+use super::{Channel, Keychain, KeychainError, KeychainState, MIN_PASSPHRASE_CHARS};
+use crate::paths::{self, DataDir};
 use crate::secret::{Secret, SecretString};
 
 /// The file format's name and version.
 const FORMAT: &str = "cleom-passphrase-keychain/1";
 /// What the check value decrypts to.
 const CHECK: &[u8] = b"cleom passphrase check";
-/// Passphrases shorter than this are refused at set-up.
-pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+/// The file of the passphrase keychain of `channel`'s builds in the data folder: one per
+/// channel, so a debug build never reads a release build's secrets here either.
+pub fn file_path(data: &DataDir, channel: Channel) -> PathBuf {
+    data.root().join(format!("{}.keys.json", channel.service()))
+}
 
 /// Argon2id cost. The defaults follow RFC 9106's second recommendation (64 MiB, 3 passes);
 /// a file may hold other values within [`KdfParams::acceptable`], so an old file keeps working
@@ -418,11 +422,7 @@ mod tests {
     }
 
     fn keychain(dir: &Path, channel: Channel) -> PassphraseKeychain {
-        PassphraseKeychain::with_params(
-            dir.join(format!("{}.keys.json", channel.service())),
-            channel,
-            CHEAP,
-        )
+        PassphraseKeychain::with_params(file_path(&DataDir::at(dir), channel), channel, CHEAP)
     }
 
     fn set_up(dir: &Path) -> PassphraseKeychain {

@@ -1,0 +1,147 @@
+//! "Show in folder" asks the system to reveal a path the window names, so the app decides here
+//! which paths that may be: only files the app itself saved, so the window cannot make the app
+//! show (or probe for) arbitrary paths.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A file that may be shown, and the folder it is in (opened instead where a file cannot be
+/// selected). Both are canonical: no `..`, no symbolic link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revealable {
+    pub file: PathBuf,
+    pub folder: PathBuf,
+}
+
+/// Whether `path` may be revealed: a file in `export_dir` (or a folder inside it), or directly
+/// in `chosen_folder`, the folder the user last picked with "Download to…". Checked on the
+/// canonical path, so `..` and symbolic links that lead elsewhere are refused. Refusals are
+/// `request.invalid`; an export folder that cannot be resolved is `io.failed`.
+pub fn revealable(
+    path: &Path,
+    export_dir: &Path,
+    chosen_folder: Option<&Path>,
+) -> Result<Revealable> {
+    let outside = || {
+        Error::InvalidInput(
+            "Only a file in the export folder or a folder you chose can be shown.".into(),
+        )
+    };
+    let root = std::fs::canonicalize(export_dir)?;
+    let chosen = chosen_folder.and_then(|f| std::fs::canonicalize(f).ok());
+    let file = std::fs::canonicalize(path).map_err(|_| outside())?;
+    let folder = file.parent().ok_or_else(outside)?.to_path_buf();
+    let allowed = folder.starts_with(&root) || chosen.as_ref() == Some(&folder);
+    if !allowed || !file.is_file() {
+        return Err(outside());
+    }
+    Ok(Revealable { file, folder })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Folders {
+        _dir: tempfile::TempDir,
+        exports: PathBuf,
+        chosen: PathBuf,
+        elsewhere: PathBuf,
+    }
+
+    fn folders() -> Folders {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let [exports, chosen, elsewhere] =
+            ["exports", "chosen", "elsewhere"].map(|name| root.join(name));
+        for folder in [&exports, &chosen, &elsewhere] {
+            std::fs::create_dir_all(folder.join("inner")).unwrap();
+            std::fs::write(folder.join("a.zip"), b"a").unwrap();
+            std::fs::write(folder.join("inner").join("b.gif"), b"b").unwrap();
+        }
+        Folders {
+            _dir: dir,
+            exports,
+            chosen,
+            elsewhere,
+        }
+    }
+
+    fn check(f: &Folders, path: &Path) -> Result<Revealable> {
+        revealable(path, &f.exports, Some(&f.chosen))
+    }
+
+    fn refused(f: &Folders, path: &Path) {
+        let err = check(f, path).unwrap_err();
+        assert_eq!(err.code(), "request.invalid", "{}", path.display());
+    }
+
+    #[test]
+    fn files_in_the_export_folder_and_the_chosen_folder_may_be_shown() {
+        let f = folders();
+        assert_eq!(
+            check(&f, &f.exports.join("a.zip")).unwrap(),
+            Revealable {
+                file: f.exports.join("a.zip"),
+                folder: f.exports.clone()
+            }
+        );
+        let inner = check(&f, &f.exports.join("inner").join("b.gif")).unwrap();
+        assert_eq!(inner.folder, f.exports.join("inner"));
+        assert_eq!(check(&f, &f.chosen.join("a.zip")).unwrap().folder, f.chosen);
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        let f = folders();
+        refused(&f, &f.elsewhere.join("a.zip"));
+        // The chosen folder itself, not the folders inside it.
+        refused(&f, &f.chosen.join("inner").join("b.gif"));
+        // Folders are not files, and missing files are not shown either.
+        refused(&f, &f.exports);
+        refused(&f, &f.exports.join("inner"));
+        refused(&f, &f.exports.join("missing.zip"));
+        // `..` is resolved before the check.
+        refused(&f, &f.exports.join("..").join("elsewhere").join("a.zip"));
+        refused(
+            &f,
+            &f.exports
+                .join("inner")
+                .join("..")
+                .join("..")
+                .join("elsewhere")
+                .join("a.zip"),
+        );
+        // Without a chosen folder, only the export folder.
+        assert_eq!(
+            revealable(&f.chosen.join("a.zip"), &f.exports, None)
+                .unwrap_err()
+                .code(),
+            "request.invalid"
+        );
+    }
+
+    #[test]
+    fn a_missing_export_folder_is_an_io_error() {
+        let f = folders();
+        let err =
+            revealable(&f.exports.join("a.zip"), &f.elsewhere.join("none"), None).unwrap_err();
+        assert_eq!(err.code(), "io.failed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_counts_where_it_leads() {
+        let f = folders();
+        let out = f.exports.join("out.zip");
+        std::os::unix::fs::symlink(f.elsewhere.join("a.zip"), &out).unwrap();
+        refused(&f, &out);
+        std::os::unix::fs::symlink(&f.elsewhere, f.exports.join("linked")).unwrap();
+        refused(&f, &f.exports.join("linked").join("a.zip"));
+        // A link elsewhere that leads into the export folder shows the real file.
+        let into = f.elsewhere.join("in.zip");
+        std::os::unix::fs::symlink(f.exports.join("a.zip"), &into).unwrap();
+        assert_eq!(check(&f, &into).unwrap().file, f.exports.join("a.zip"));
+    }
+}
