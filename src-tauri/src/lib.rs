@@ -70,7 +70,7 @@ pub fn run() {
     let patience = if update::restarted_after_update() {
         links::CLOSING_APP_PATIENCE
     } else {
-        std::time::Duration::ZERO
+        links::SECOND_LAUNCH_GRACE
     };
     let claim = data
         .as_ref()

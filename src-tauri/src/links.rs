@@ -53,6 +53,12 @@ impl PendingLink {
 /// How long a launch waits for the data folder that an app on its way out still holds.
 pub const CLOSING_APP_PATIENCE: Duration = Duration::from_secs(10);
 
+/// How long any launch waits for a held data folder before it takes the holder for a running
+/// app and hands over to it. An app that is closing still owns its single-instance name for a
+/// moment but no longer answers on it, and a hand-over to it fails; a closing app lets go of
+/// the folder well within this, and a hand-over to a running app is this much later.
+pub const SECOND_LAUNCH_GRACE: Duration = Duration::from_secs(1);
+
 /// The data folder's claim, kept in the app's state so that it is held until the process ends.
 pub struct DataFolderClaim {
     pub _lock: ProcessLock,
@@ -62,8 +68,8 @@ pub struct DataFolderClaim {
 /// holds it. An app gives up its D-Bus name before it exits, and releases the folder only when
 /// it has: so a launch that found no app to hand over to, yet finds the folder held, is
 /// looking at an app that is closing (or at one it cannot reach), and waits for it; as does the
-/// new version an update restarted into. Any other launch asks with no patience, and a held
-/// folder then means a running app to hand over to.
+/// new version an update restarted into. Any other launch waits `SECOND_LAUNCH_GRACE`, after
+/// which a held folder means a running app to hand over to.
 pub fn claim_data_folder(data: &DataDir, patience: Duration) -> Result<ProcessLock, PathError> {
     let deadline = Instant::now() + patience;
     loop {

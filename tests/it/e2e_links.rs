@@ -311,44 +311,87 @@ async fn a_second_launch_focuses_the_first_and_exits() {
     backend.shutdown().await;
 }
 
-/// An app on its way out has given up its single-instance name but still holds the data
-/// folder for a moment: a launch in that moment (the user reopening the app at once, or the
-/// draft test's restart) waits for it and starts, instead of failing as "already running".
-/// Here the test holds the folder's `app.lock` as the closing app would, with no D-Bus name.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_launch_while_the_last_app_is_closing_waits_for_it_and_starts() {
-    if !can_run() {
-        return;
-    }
-    let backend_dir = tempfile::tempdir().unwrap();
-    let backend = support::backend(backend_dir.path(), 0).await;
-    let dirs = AppDirs::new();
-    let data_dir = dirs.path("data");
-    cleom_core::paths::DataDir::at(&data_dir).ensure().unwrap();
-    let closing_app = std::fs::OpenOptions::new()
+/// The data folder's `app.lock`, held as an app holds it until its process ends.
+fn hold_the_folder(data_dir: &str) -> std::fs::File {
+    cleom_core::paths::DataDir::at(data_dir).ensure().unwrap();
+    let lock = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(std::path::Path::new(&data_dir).join("app.lock"))
+        .open(std::path::Path::new(data_dir).join("app.lock"))
         .unwrap();
-    closing_app.try_lock().unwrap();
-    let released = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(2));
-        drop(closing_app);
-        Instant::now()
+    lock.try_lock().unwrap();
+    lock
+}
+
+/// A closing app's single-instance name: owned, but the hand-over call is never answered.
+struct Closing;
+
+#[zbus::interface(name = "org.SingleInstance.DBus")]
+impl Closing {
+    async fn execute_callback(&self, _argv: Vec<String>, _cwd: String) {
+        std::future::pending::<()>().await
+    }
+}
+
+/// Opens the app on `dirs` while the test plays an app that is closing: it holds the data
+/// folder (and, with `owns_its_name`, the single-instance name, no longer answering), and lets
+/// go of both after `closes_after`. The window must open, and one app run.
+async fn launch_while_an_app_closes(owns_its_name: bool, closes_after: Duration) {
+    let backend_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let dirs = AppDirs::new();
+    let data_dir = dirs.path("data");
+    let folder = hold_the_folder(&data_dir);
+    let name = if owns_its_name {
+        let id = cleom_core::paths::DataDir::at(&data_dir).short_id();
+        let name = format!("com.cleomai.desktop.data_{id}.SingleInstance");
+        let path = format!("/{}", name.replace('.', "/"));
+        let connection = zbus::connection::Builder::session()
+            .name(name)
+            .serve_at(path, Closing)
+            .build()
+            .await
+            .unwrap();
+        Some(connection)
+    } else {
+        None
+    };
+    let closed = tokio::spawn(async move {
+        tokio::time::sleep(closes_after).await;
+        drop(name);
+        drop(folder);
     });
 
     let driver = start_driver(&dirs.env(&backend.base_url()));
     let app = driver.open_app().await;
     element(&app, "#auth-email").await;
-    let released = released.join().unwrap();
-    assert!(
-        released.elapsed() < Duration::from_secs(30),
-        "the window came {:?} after the folder was released",
-        released.elapsed()
-    );
+    closed.await.unwrap();
     assert_eq!(app_instances(&data_dir), 1);
     app.close().await.unwrap();
     backend.shutdown().await;
+}
+
+/// An app on its way out has given up its single-instance name but still holds the data
+/// folder for a moment (it lets go when its process ends): a launch then (the user reopening
+/// the app at once, or the draft test's restart) waits for it and starts, instead of failing
+/// as "already running" (e9e254d).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_launch_while_the_last_app_is_closing_waits_for_it_and_starts() {
+    if !can_run() {
+        return;
+    }
+    launch_while_an_app_closes(false, Duration::from_secs(2)).await;
+}
+
+/// Earlier still, the closing app owns its name but no longer answers on it: a launch then
+/// waits a moment for the folder instead of handing over to it, which failed with D-Bus
+/// NoReply and a start-up panic (seen once in a window test's restart).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_launch_while_the_last_app_still_owns_its_name_waits_for_it() {
+    if !can_run() {
+        return;
+    }
+    launch_while_an_app_closes(true, Duration::from_millis(400)).await;
 }
