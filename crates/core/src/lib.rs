@@ -3,6 +3,8 @@
 //! The desktop app (`src-tauri/`) is a thin shell over this crate, so every flow can be tested
 //! here, against the local backend, without a window. Start at [`device::Device`] (sign in,
 //! resume offline) and [`Account`] (everything a signed-in user does).
+//!
+//! docs/architecture.md says which way its modules depend on each other, and why.
 
 pub mod access;
 pub mod account;
