@@ -103,96 +103,59 @@ pub fn run() {
             }
         })
         .register_asynchronous_uri_scheme_protocol(clip_protocol::SCHEME, clip_protocol::handle)
-        .setup(move |app| {
-            let (claim, resuming) = match (claim, resuming) {
-                (claim, Some(resuming)) => (claim, resuming),
-                // The folder is held, yet no app answered on D-Bus (the plugin would have
-                // handed over and exited): the app holding it is closing, or cannot be reached.
-                (_, None) => {
-                    let held = data
-                        .as_ref()
-                        .and_then(|data| {
-                            links::claim_data_folder(data, links::CLOSING_APP_PATIENCE).ok()
-                        })
-                        .ok_or_else(|| {
-                            format!(
-                                "Cleom Desktop is already running with this data folder ({}).",
-                                data.as_ref()
-                                    .map_or_else(String::new, |d| d.root().display().to_string())
-                            )
-                        })?;
-                    tracing::info!(
-                        after_ms = state::ms_since(started),
-                        "start-up: the app that held this data folder has closed"
-                    );
-                    (Some(held), resume(started))
-                }
-            };
-            if let Some(claim) = claim {
-                app.manage(links::DataFolderClaim { _lock: claim });
-            }
-            let state = resuming
-                .join()
-                .map_err(|_| "the start-up thread panicked".to_string())??;
-            tracing::info!(
-                after_ms = state::ms_since(started),
-                "start-up: the window is made and the account resumed"
-            );
-            app.manage(state);
-            app.manage(commands::privacy::ExportJob::default());
-            live::spawn(app.handle().clone());
-            links::listen(app.handle());
-            app.manage(update::Updates::new(app.handle()));
-            update::spawn_start_up_check(app.handle().clone());
-            Ok(())
-        })
-        .invoke_handler(tauri::generate_handler![
-            commands::session::app_status,
-            commands::session::sign_up,
-            commands::session::sign_in,
-            commands::session::sign_out,
-            commands::session::ledger,
-            commands::session::purchases,
-            commands::session::request_email_change,
-            commands::session::change_password,
-            commands::links::send_password_reset,
-            commands::links::pending_link,
-            commands::links::dismiss_link,
-            commands::links::reset_password,
-            commands::links::verify_email_change,
-            commands::studio::estimate,
-            commands::studio::generate,
-            commands::studio::draft,
-            commands::studio::save_draft,
-            commands::library::library,
-            commands::library::library_counts,
-            commands::library::library_item,
-            commands::library::thumbnail,
-            commands::library::sync_now,
-            commands::library::library_shown,
-            commands::library::save_clip,
-            commands::library::save_clip_to,
-            commands::library::open_clip,
-            commands::changes::delete_generations,
-            commands::changes::delete_all_history,
-            commands::changes::set_display_name,
-            commands::changes::set_analytics_opt_in,
-            commands::changes::outbox,
-            commands::changes::retry_action,
-            commands::changes::dismiss_action,
-            commands::keys::set_up_passphrase,
-            commands::keys::unlock_with_passphrase,
-            commands::keys::reset_local_copy,
-            commands::privacy::export_data,
-            commands::privacy::cancel_export,
-            commands::privacy::show_in_folder,
-            commands::privacy::access_report,
-            commands::privacy::save_receipt,
-            commands::privacy::delete_account,
-            commands::update::update_status,
-            commands::update::check_for_update,
-            commands::update::install_update,
-        ])
+        .setup(move |app| set_up(app, data, claim, resuming, started))
+        .invoke_handler(commands::handler())
         .run(context)
         .expect("Cleom Desktop could not start");
+}
+
+/// The app's state, once the window exists: the data folder's claim (waiting for a closing
+/// app's if this launch found it held), the resumed account, the live sync loop, links and
+/// updates.
+fn set_up(
+    app: &mut tauri::App,
+    data: Option<cleom_core::paths::DataDir>,
+    claim: Option<cleom_core::paths::ProcessLock>,
+    resuming: Option<std::thread::JoinHandle<Result<AppState, String>>>,
+    started: std::time::Instant,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (claim, resuming) = match (claim, resuming) {
+        (claim, Some(resuming)) => (claim, resuming),
+        // The folder is held, yet no app answered on D-Bus (the plugin would have
+        // handed over and exited): the app holding it is closing, or cannot be reached.
+        (_, None) => {
+            let held = data
+                .as_ref()
+                .and_then(|data| links::claim_data_folder(data, links::CLOSING_APP_PATIENCE).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "Cleom Desktop is already running with this data folder ({}).",
+                        data.as_ref()
+                            .map_or_else(String::new, |d| d.root().display().to_string())
+                    )
+                })?;
+            tracing::info!(
+                after_ms = state::ms_since(started),
+                "start-up: the app that held this data folder has closed"
+            );
+            (Some(held), resume(started))
+        }
+    };
+    if let Some(claim) = claim {
+        app.manage(links::DataFolderClaim { _lock: claim });
+    }
+    let state = resuming
+        .join()
+        .map_err(|_| "the start-up thread panicked".to_string())??;
+    tracing::info!(
+        after_ms = state::ms_since(started),
+        "start-up: the window is made and the account resumed"
+    );
+    app.manage(state);
+    app.manage(commands::privacy::ExportJob::default());
+    live::spawn(app.handle().clone());
+    links::listen(app.handle());
+    app.manage(update::Updates::new(app.handle()));
+    update::spawn_start_up_check(app.handle().clone());
+    Ok(())
 }
