@@ -12,22 +12,21 @@
 //! a sync first reads the profile alone and stops there when that time is the one its last
 //! complete pull started from: a sync with nothing new is one request.
 
-use serde::{Deserialize, Serialize};
+mod plan;
+
+use serde::Serialize;
 
 use crate::account::Account;
 use crate::error::{Error, Result};
 use crate::model::Generation;
 use crate::remote::cleom_api::MAX_BATCH_DELETE;
 use crate::remote::documents;
-use crate::remote::firestore::{
-    Direction, Document, FieldOp, Precondition, StructuredQuery, Value, Write,
-};
+use crate::remote::firestore::{Document, Precondition, Value, Write};
 use crate::remote::{Remote, RemoteError};
 use crate::secret::SecretString;
-use crate::store::{OutboxAction, OutboxEntry, ProfileField, Refusal};
+use crate::store::{OutboxAction, ProfileField};
+use plan::{Collection, Cursor, Send};
 
-/// Documents per page: large enough that an initial sync takes few requests.
-const PAGE_SIZE: u32 = 500;
 /// Thumbnails fetched per sync, so one sync stays short; the rest come with the next.
 const THUMBNAILS_PER_SYNC: usize = 50;
 /// The store's `sync_state` key holding the profile's `updatedAt` that the last complete pull
@@ -76,45 +75,6 @@ pub struct SyncProgress {
     pub items: usize,
 }
 
-/// Where the last pulled page of a collection ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Cursor {
-    updated_at: String,
-    name: String,
-}
-
-/// A collection under `users/{uid}` pulled into the store.
-#[derive(Debug, Clone, Copy)]
-enum Collection {
-    Generations,
-    CreditLedger,
-    Purchases,
-}
-
-impl Collection {
-    const ALL: [Collection; 3] = [
-        Collection::Generations,
-        Collection::CreditLedger,
-        Collection::Purchases,
-    ];
-
-    fn id(self) -> &'static str {
-        match self {
-            Collection::Generations => "generations",
-            Collection::CreditLedger => "creditLedger",
-            Collection::Purchases => "purchases",
-        }
-    }
-
-    fn cursor_key(self) -> &'static str {
-        match self {
-            Collection::Generations => "cursor.generations",
-            Collection::CreditLedger => "cursor.creditLedger",
-            Collection::Purchases => "cursor.purchases",
-        }
-    }
-}
-
 /// One sync: the outbox up, then the server's changes down, then missing thumbnails.
 pub(crate) async fn run(
     account: &Account,
@@ -142,69 +102,45 @@ async fn push(
 ) -> Result<(usize, usize)> {
     let pending = account.with_store(|store| Ok(store.pending_outbox()?))?;
     let (mut sent, mut refused) = (0, 0);
-    let mut entries = pending.into_iter().peekable();
-    while let Some(entry) = entries.next() {
-        // Deletes next to each other go in batches: "delete all history" of 100,000
-        // generations is 200 requests, not 100,000.
-        if let OutboxAction::DeleteGeneration { generation_id } = &entry.action {
-            let mut batch = vec![(entry.seq, generation_id.clone())];
-            while batch.len() < MAX_BATCH_DELETE {
-                match entries.next_if(|e| matches!(e.action, OutboxAction::DeleteGeneration { .. }))
-                {
-                    Some(OutboxEntry {
-                        seq,
-                        action: OutboxAction::DeleteGeneration { generation_id },
-                        ..
-                    }) => batch.push((seq, generation_id)),
-                    _ => break,
+    for send in plan::sends(pending, MAX_BATCH_DELETE) {
+        let answer = match &send {
+            Send::Deletes { ids, .. } => remote
+                .api
+                .delete_generations(ids, token)
+                .await
+                .map(|()| None),
+            Send::One(entry) => match &entry.action {
+                OutboxAction::CreateGeneration { request } => {
+                    remote.api.create_generation(request, token).await.map(Some)
                 }
-            }
-            let ids: Vec<String> = batch.iter().map(|(_, id)| id.clone()).collect();
-            let seqs: Vec<i64> = batch.iter().map(|(seq, _)| *seq).collect();
-            match remote.api.delete_generations(&ids, token).await {
-                Ok(()) => {
-                    account.with_store(|store| Ok(store.outbox_sent_all(&seqs)?))?;
-                    sent += seqs.len();
+                OutboxAction::SetProfileField { change } => {
+                    set_profile_field(remote, account.uid(), change, token)
+                        .await
+                        .map(|()| None)
                 }
-                Err(e) => {
-                    let refusal = refusal_or_stop(e)?;
-                    account.with_store(|store| {
-                        for seq in &seqs {
-                            store.outbox_refused(*seq, &refusal)?;
-                        }
-                        Ok(())
-                    })?;
-                    refused += seqs.len();
+                OutboxAction::DeleteGeneration { .. } => {
+                    unreachable!("plan::sends puts every delete in a batch")
                 }
-            }
-            progress(&SyncProgress {
-                phase: "sending",
-                pages: sent + refused,
-                items: sent + refused,
-            });
-            continue;
-        }
-        let answer = match &entry.action {
-            OutboxAction::DeleteGeneration { .. } => unreachable!("sent in batches above"),
-            OutboxAction::CreateGeneration { request } => {
-                remote.api.create_generation(request, token).await.map(Some)
-            }
-            OutboxAction::SetProfileField { change } => {
-                set_profile_field(remote, account.uid(), change, token)
-                    .await
-                    .map(|()| None)
-            }
+            },
         };
+        let seqs = send.seqs();
         match answer {
             Ok(generation) => {
-                account
-                    .with_store(|store| Ok(store.outbox_sent(entry.seq, generation.as_ref())?))?;
-                sent += 1;
+                account.with_store(|store| match generation {
+                    Some(generation) => Ok(store.outbox_sent(seqs[0], Some(&generation))?),
+                    None => Ok(store.outbox_sent_all(&seqs)?),
+                })?;
+                sent += seqs.len();
             }
             Err(e) => {
-                let refusal = refusal_or_stop(e)?;
-                account.with_store(|store| Ok(store.outbox_refused(entry.seq, &refusal)?))?;
-                refused += 1;
+                let refusal = plan::refusal_or_stop(e)?;
+                account.with_store(|store| {
+                    for seq in &seqs {
+                        store.outbox_refused(*seq, &refusal)?;
+                    }
+                    Ok(())
+                })?;
+                refused += seqs.len();
             }
         }
         progress(&SyncProgress {
@@ -214,19 +150,6 @@ async fn push(
         });
     }
     Ok((sent, refused))
-}
-
-/// What a failed send means for the outbox: a failure that may pass (no connection, a busy
-/// server) or an ended session stops the push, leaving the action pending; anything else is the
-/// server's refusal, kept on the action with its reason.
-fn refusal_or_stop(error: RemoteError) -> Result<Refusal> {
-    if error.is_transient() || error == RemoteError::SessionExpired {
-        return Err(error.into());
-    }
-    Ok(Refusal {
-        code: error.code().to_string(),
-        message: error.to_string(),
-    })
 }
 
 /// Writes one profile field, moving `updatedAt` to the request time as the rules require (and
@@ -328,7 +251,10 @@ async fn pull(
         if report.profile_changed {
             store.put_profile(&profile)?;
         }
-        Ok(store.cursor(PROFILE_MARK)?.as_deref() == Some(mark.as_str()))
+        Ok(!plan::pull_needed(
+            &mark,
+            store.cursor(PROFILE_MARK)?.as_deref(),
+        ))
     })?;
     if unchanged {
         return Ok(());
@@ -352,51 +278,6 @@ async fn pull(
     account.with_store(|store| Ok(store.set_cursor(PROFILE_MARK, &mark)?))
 }
 
-/// The query for the page after `cursor`.
-fn page_query(collection: Collection, cursor: Option<&Cursor>) -> StructuredQuery {
-    let mut query = StructuredQuery::from(collection.id())
-        .order_by("updatedAt", Direction::Ascending)
-        .order_by("__name__", Direction::Ascending)
-        .limit(PAGE_SIZE);
-    if let Some(c) = cursor {
-        query = query
-            .filter(
-                "updatedAt",
-                FieldOp::GreaterThanOrEqual,
-                Value::Timestamp(c.updated_at.clone()),
-            )
-            .start_at(
-                vec![
-                    Value::Timestamp(c.updated_at.clone()),
-                    Value::Reference(c.name.clone()),
-                ],
-                false,
-            );
-    }
-    query
-}
-
-/// The cursor after the last document of a page.
-fn cursor_after(page: &[Document]) -> Result<Option<Cursor>> {
-    let Some(last) = page.last() else {
-        return Ok(None);
-    };
-    let updated_at = match last.fields.get("updatedAt") {
-        Some(Value::Timestamp(t)) => t.clone(),
-        _ => {
-            return Err(crate::remote::RemoteError::MalformedResponse(format!(
-                "document {} has no updatedAt timestamp",
-                last.id()
-            ))
-            .into())
-        }
-    };
-    Ok(Some(Cursor {
-        updated_at,
-        name: last.name.clone(),
-    }))
-}
-
 async fn pull_collection(
     account: &Account,
     remote: &Remote,
@@ -414,9 +295,13 @@ async fn pull_collection(
             .and_then(|json| serde_json::from_str(&json).ok());
         let page = remote
             .firestore
-            .run_query(&parent, &page_query(collection, cursor.as_ref()), token)
+            .run_query(
+                &parent,
+                &plan::page_query(collection, cursor.as_ref()),
+                token,
+            )
             .await?;
-        let Some(next) = cursor_after(&page)? else {
+        let Some(next) = plan::cursor_after(&page)? else {
             break;
         };
         let next = serde_json::to_string(&next).map_err(|e| Error::InvalidInput(e.to_string()))?;
@@ -456,7 +341,7 @@ async fn pull_collection(
             pages,
             items: pulled,
         });
-        if page.len() < PAGE_SIZE as usize {
+        if plan::is_last_page(page.len()) {
             break;
         }
     }
@@ -488,62 +373,4 @@ async fn fetch_thumbnails(
         });
     }
     Ok(fetched)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeMap;
-
-    fn doc(name: &str, updated_at: &str) -> Document {
-        Document {
-            name: name.to_string(),
-            fields: BTreeMap::from([(
-                "updatedAt".to_string(),
-                Value::Timestamp(updated_at.to_string()),
-            )]),
-            create_time: None,
-            update_time: None,
-        }
-    }
-
-    #[test]
-    fn the_first_page_has_no_filter_and_later_pages_start_after_the_cursor() {
-        let first = page_query(Collection::Generations, None).to_json();
-        assert!(first.get("where").is_none());
-        assert!(first.get("startAt").is_none());
-        let cursor = Cursor {
-            updated_at: "2026-01-01T00:00:00.000001Z".into(),
-            name: "n/1".into(),
-        };
-        let next = page_query(Collection::Generations, Some(&cursor)).to_json();
-        assert_eq!(next["startAt"]["before"], false);
-        assert_eq!(next["startAt"]["values"][1]["referenceValue"], "n/1");
-        assert_eq!(next["where"]["fieldFilter"]["op"], "GREATER_THAN_OR_EQUAL");
-    }
-
-    #[test]
-    fn the_cursor_is_the_last_document_of_the_page() {
-        let page = [
-            doc("n/1", "2026-01-01T00:00:01Z"),
-            doc("n/2", "2026-01-01T00:00:02Z"),
-        ];
-        let cursor = cursor_after(&page).unwrap().unwrap();
-        assert_eq!(
-            cursor,
-            Cursor {
-                updated_at: "2026-01-01T00:00:02Z".into(),
-                name: "n/2".into()
-            }
-        );
-        assert_eq!(cursor_after(&[]).unwrap(), None);
-    }
-
-    #[test]
-    fn a_document_without_updated_at_is_a_malformed_answer_not_a_panic() {
-        let mut bad = doc("n/1", "x");
-        bad.fields.clear();
-        let err = cursor_after(&[bad]).unwrap_err();
-        assert_eq!(err.code(), "server.malformed_response");
-    }
 }
