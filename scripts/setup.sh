@@ -145,3 +145,27 @@ check_windows() {
     /usr/bin/cargo check -Zbuild-std=std,panic_abort --workspace --all-targets \
     --target x86_64-pc-windows-gnu
 }
+
+# For macOS this machine has no C compiler or SDK, so the crates that build C for the target
+# (ring, openssl-sys, libsqlite3-sys) cannot be checked. What can be is the keychain: `keyring`
+# as cleom-core builds it for macOS (its apple-native store, security-framework; never the
+# mock), with the workspace's feature resolution for that target (docs/platforms.md).
+check_macos_keychain() {
+  local root="${CLEOM_WINDOWS_CHECK_DIR:-/var/tmp/cleom-windows}"
+  echo "==> cargo check -p keyring --target x86_64-apple-darwin (the macOS keychain store)"
+  env PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 \
+    CARGO_HOME="${CLEOM_WINDOWS_CARGO_HOME:-$root/cargo-home}" \
+    CARGO_TARGET_DIR="${CLEOM_MACOS_TARGET_DIR:-$root/target-macos}" \
+    /usr/bin/cargo check -Zbuild-std=std,panic_abort -p keyring --target x86_64-apple-darwin
+  local features
+  features=$(env PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 \
+    CARGO_HOME="${CLEOM_WINDOWS_CARGO_HOME:-$root/cargo-home}" \
+    /usr/bin/cargo tree -e features -i keyring --target x86_64-apple-darwin --prefix none |
+    awk '/^keyring feature/ { print $3 }' | sort -u | tr '\n' ' ')
+  echo "keyring's features for macOS: $features"
+  if ! echo "$features" | grep -q '"apple-native"' ||
+    echo "$features" | grep -qE 'secret-service|linux-native|windows-native|keyutils'; then
+    echo "keyring for macOS must use the apple-native store and no other" >&2
+    return 1
+  fi
+}

@@ -32,8 +32,10 @@ cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 # What cannot run here is at least compiled here: the whole workspace, tests included, for
-# Windows (docs/platforms.md). set -e: a Windows compile error fails the suite.
+# Windows, and the keychain store for macOS (docs/platforms.md). set -e: a compile error fails
+# the suite.
 check_windows
+check_macos_keychain
 
 echo "==> cargo test (real keychain, real window; cargo builds the app binary the window tests drive)"
 # Google's Firestore emulator comes from Google's apt repository (google-cloud-cli-firestore-emulator):
