@@ -131,18 +131,23 @@ ensure_windows_toolchain() {
   apt_install_missing rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64
 }
 
-# `cargo check` of the whole workspace, tests and benches included, for 64-bit Windows: builds
-# std for the target from source (-Zbuild-std, allowed on a stable compiler by
-# RUSTC_BOOTSTRAP) with Debian's cargo, which gets its own CARGO_HOME and target dir so that
-# it never shares build outputs with rustup's toolchain. Fails when anything does not compile.
+# Debian's cargo, allowed to build std for another target from source (-Zbuild-std, allowed on
+# a stable compiler by RUSTC_BOOTSTRAP), with its own CARGO_HOME so that it never shares build
+# outputs with rustup's toolchain. Each check gives it its own target dir.
+cross_cargo() {
+  env PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 \
+    CARGO_HOME="${CLEOM_WINDOWS_CARGO_HOME:-${CLEOM_WINDOWS_CHECK_DIR:-/var/tmp/cleom-windows}/cargo-home}" \
+    /usr/bin/cargo "$@"
+}
+
+# `cargo check` of the whole workspace, tests and benches included, for 64-bit Windows. Fails
+# when anything does not compile.
 check_windows() {
   local root="${CLEOM_WINDOWS_CHECK_DIR:-/var/tmp/cleom-windows}"
   echo "==> cargo check --workspace --all-targets --target x86_64-pc-windows-gnu"
-  env PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 \
-    CARGO_HOME="${CLEOM_WINDOWS_CARGO_HOME:-$root/cargo-home}" \
-    CARGO_TARGET_DIR="${CLEOM_WINDOWS_TARGET_DIR:-$root/target}" \
+  CARGO_TARGET_DIR="${CLEOM_WINDOWS_TARGET_DIR:-$root/target}" \
     CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc \
-    /usr/bin/cargo check -Zbuild-std=std,panic_abort --workspace --all-targets \
+    cross_cargo check -Zbuild-std=std,panic_abort --workspace --all-targets \
     --target x86_64-pc-windows-gnu
 }
 
@@ -151,16 +156,11 @@ check_windows() {
 # as cleom-core builds it for macOS (its apple-native store, security-framework; never the
 # mock), with the workspace's feature resolution for that target (docs/platforms.md).
 check_macos_keychain() {
-  local root="${CLEOM_WINDOWS_CHECK_DIR:-/var/tmp/cleom-windows}"
+  local root="${CLEOM_WINDOWS_CHECK_DIR:-/var/tmp/cleom-windows}" features
   echo "==> cargo check -p keyring --target x86_64-apple-darwin (the macOS keychain store)"
-  env PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 \
-    CARGO_HOME="${CLEOM_WINDOWS_CARGO_HOME:-$root/cargo-home}" \
-    CARGO_TARGET_DIR="${CLEOM_MACOS_TARGET_DIR:-$root/target-macos}" \
-    /usr/bin/cargo check -Zbuild-std=std,panic_abort -p keyring --target x86_64-apple-darwin
-  local features
-  features=$(env PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 \
-    CARGO_HOME="${CLEOM_WINDOWS_CARGO_HOME:-$root/cargo-home}" \
-    /usr/bin/cargo tree -e features -i keyring --target x86_64-apple-darwin --prefix none |
+  CARGO_TARGET_DIR="${CLEOM_MACOS_TARGET_DIR:-$root/target-macos}" \
+    cross_cargo check -Zbuild-std=std,panic_abort -p keyring --target x86_64-apple-darwin
+  features=$(cross_cargo tree -e features -i keyring --target x86_64-apple-darwin --prefix none |
     awk '/^keyring feature/ { print $3 }' | sort -u | tr '\n' ' ')
   echo "keyring's features for macOS: $features"
   if ! echo "$features" | grep -q '"apple-native"' ||
