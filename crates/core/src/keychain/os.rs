@@ -302,6 +302,8 @@ mod tests {
             println!("PROBE={}", serde_json::to_string(&state).unwrap());
         }
 
+        // The probes run in a child only on Linux, where the Secret Service can be swapped.
+        #[cfg(target_os = "linux")]
         const PROBE_CHILD: [&str; 4] = [
             "--exact",
             "keychain::os::tests::real::probe_child",
@@ -309,6 +311,7 @@ mod tests {
             "--test-threads=1",
         ];
 
+        #[cfg(target_os = "linux")]
         fn probe_in_child(command: &mut std::process::Command) -> serde_json::Value {
             let output = command
                 .env("CLEOM_PROBE_CHILD", "1")

@@ -1,11 +1,16 @@
 //! The `cleom-local-backend` binary: announces its address on one stdout line, serves, and
 //! stops cleanly on SIGTERM.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use serde_json::{json, Value};
+// What the SIGTERM test uses; it runs on Unix only.
+#[cfg(unix)]
+use {
+    serde_json::{json, Value},
+    std::io::{BufRead as _, BufReader},
+    std::process::Stdio,
+    std::time::{Duration, Instant},
+};
 
 #[cfg(unix)]
 #[tokio::test]

@@ -2,12 +2,15 @@
 //! every committed row. The writer is a real process (this test binary, run again in "writer"
 //! mode) and is killed with SIGKILL at random moments.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
-
-use rand::Rng;
+// What the killing test uses; it runs on Unix only (SIGKILL).
+#[cfg(unix)]
+use {
+    rand::Rng,
+    std::io::{BufRead, BufReader},
+    std::process::{Command, Stdio},
+    std::sync::mpsc,
+    std::time::{Duration, Instant},
+};
 
 use super::*;
 
