@@ -152,12 +152,39 @@ impl Drop for Driver {
     }
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port for tauri-driver or WebKitWebDriver, which bind it themselves a moment later. Not
+/// one the kernel hands out for port 0: those come from its ephemeral range, where every
+/// outgoing connection and every other test's listener take theirs too, and a full run once
+/// lost WebKitWebDriver's port to one in that moment ("Unable to listen for HTTP server"). So
+/// the port is below that range (`ip_local_port_range`), where only explicit binds land, and
+/// each call in this process takes the next free one after the last.
+fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (low, high) = (10_000, ephemeral_from.max(10_001));
+    // Test binaries run one after another; the process id spreads the start so that a
+    // leftover listener of an earlier run is passed over at once.
+    let _ = NEXT.compare_exchange(
+        0,
+        low + (std::process::id() % u32::from(high - low)) as u16,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in low..high {
+        let mut port = NEXT.fetch_add(1, Ordering::SeqCst);
+        if port >= high {
+            port = low + (port - low) % (high - low);
+            NEXT.store(port + 1, Ordering::SeqCst);
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between {low} and {high}");
 }
 
 /// Whether this machine can run the window; the test command requires it (CLEOM_REQUIRE_E2E).
