@@ -57,6 +57,10 @@ in_test_session() {
 in_test_session cargo test --workspace
 
 echo "==> the installed package: build the release .deb, install it, test it, remove it"
+# The package meets a home as a new user's is: the tests above ran debug builds, which register
+# themselves as the cleom: link handler in their home (src-tauri/src/links.rs).
+rm -rf "$test_home"
+test_home=$(mktemp -d)
 # A key pair made for this run only: the release build trusts its public half, and the update
 # the installed test offers (the same app at the next patch version) is signed with its private
 # half by the test itself.
