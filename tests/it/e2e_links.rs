@@ -344,7 +344,7 @@ async fn launch_while_an_app_closes(owns_its_name: bool, closes_after: Duration)
     let dirs = AppDirs::new();
     let data_dir = dirs.path("data");
     let folder = hold_the_folder(&data_dir);
-    let name = if owns_its_name {
+    let name_owner = if owns_its_name {
         let id = cleom_core::paths::DataDir::at(&data_dir).short_id();
         let name = format!("com.cleomai.desktop.data_{id}.SingleInstance");
         let path = format!("/{}", name.replace('.', "/"));
@@ -360,7 +360,7 @@ async fn launch_while_an_app_closes(owns_its_name: bool, closes_after: Duration)
     };
     let closed = tokio::spawn(async move {
         tokio::time::sleep(closes_after).await;
-        drop(name);
+        drop(name_owner);
         drop(folder);
     });
 

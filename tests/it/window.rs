@@ -159,32 +159,23 @@ impl Drop for Driver {
 /// the port is below that range (`ip_local_port_range`), where only explicit binds land, and
 /// each call in this process takes the next free one after the last.
 fn free_port() -> u16 {
-    use std::sync::atomic::{AtomicU16, Ordering};
-    static NEXT: AtomicU16 = AtomicU16::new(0);
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static TAKEN: AtomicU32 = AtomicU32::new(0);
     let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
         .unwrap_or(32768);
-    let (low, high) = (10_000, ephemeral_from.max(10_001));
-    // Test binaries run one after another; the process id spreads the start so that a
+    let (low, span) = (10_000, ephemeral_from.saturating_sub(10_000).max(1));
+    // Test binaries run one after another; the process id spreads their starts so that a
     // leftover listener of an earlier run is passed over at once.
-    let _ = NEXT.compare_exchange(
-        0,
-        low + (std::process::id() % u32::from(high - low)) as u16,
-        Ordering::SeqCst,
-        Ordering::SeqCst,
-    );
-    for _ in low..high {
-        let mut port = NEXT.fetch_add(1, Ordering::SeqCst);
-        if port >= high {
-            port = low + (port - low) % (high - low);
-            NEXT.store(port + 1, Ordering::SeqCst);
-        }
+    for _ in 0..span {
+        let offset = std::process::id().wrapping_add(TAKEN.fetch_add(1, Ordering::SeqCst));
+        let port = (low + offset % span) as u16;
         if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }
     }
-    panic!("no free port between {low} and {high}");
+    panic!("no free port between {low} and {ephemeral_from}");
 }
 
 /// Whether this machine can run the window; the test command requires it (CLEOM_REQUIRE_E2E).
