@@ -8,11 +8,12 @@
 
 use serde::Serialize;
 
-use crate::account::Account;
 use crate::error::Result;
 use crate::keychain;
+use crate::local_copy::LocalCopy;
 use crate::model::Profile;
-use crate::remote::documents;
+use crate::remote::{documents, Remote};
+use crate::session::Session;
 use crate::store::Holdings;
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,72 +67,73 @@ pub struct ServerHoldings {
     pub as_of_last_sync: Holdings,
 }
 
-impl Account {
-    /// The right of access: everything stored about this account, here and on the server.
-    pub async fn access_report(&self) -> Result<AccessReport> {
-        let holdings = self.with_store(|s| Ok(s.holdings()?))?;
-        let (pending, refused) = self.outbox_counts()?;
-        let database_path = self.data_dir().database_path(self.uid())?;
-        let database_bytes = ["", "-wal", "-shm"]
-            .iter()
-            .filter_map(|suffix| {
-                let mut path = database_path.clone().into_os_string();
-                path.push(suffix);
-                std::fs::metadata(path).ok().map(|m| m.len())
-            })
-            .sum();
-        let keychain_entries = [
-            (
-                keychain::database_key_entry(self.uid()),
-                "the key that decrypts the history on this device",
-            ),
-            (
-                keychain::refresh_token_entry(self.uid()),
-                "keeps this device signed in",
-            ),
-        ]
-        .into_iter()
-        .map(|(name, purpose)| {
-            let present = self.keychain().get(&name).ok().flatten().is_some();
-            KeychainEntry {
-                name,
-                purpose,
-                present,
-            }
+/// The right of access: everything stored about this account, here and on the server.
+pub(crate) async fn report(
+    local: &LocalCopy,
+    session: &Session,
+    remote: &Remote,
+) -> Result<AccessReport> {
+    let holdings = local.with_store(|s| Ok(s.holdings()?))?;
+    let (pending, refused) = local.with_store(|s| Ok(s.outbox_counts()?))?;
+    let database_path = local.database_path()?;
+    let database_bytes = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            let mut path = database_path.clone().into_os_string();
+            path.push(suffix);
+            std::fs::metadata(path).ok().map(|m| m.len())
         })
-        .collect();
-        let server = self
-            .authorized(|token| async move {
-                Ok(self
-                    .remote()
-                    .firestore
-                    .get(&format!("users/{}", self.uid()), &token)
-                    .await?)
-            })
-            .await;
-        let (server_profile, error) = match server {
-            Ok(Some(document)) => (Some(documents::profile_from_document(&document)?), None),
-            Ok(None) => (None, None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        Ok(AccessReport {
-            uid: self.uid().to_string(),
-            email: self.email().to_string(),
-            profile: self.profile()?,
-            on_this_device: DeviceHoldings {
-                database_path: database_path.display().to_string(),
-                database_bytes,
-                holdings: holdings.clone(),
-                keychain_location: self.keychain().location(),
-                keychain_entries,
-                pending_actions: pending,
-                refused_actions: refused,
-            },
-            on_the_server: ServerHoldings {
-                profile: server_profile,
-                error,
-                as_of_last_sync: holdings,
-            },
+        .sum();
+    let keychain_entries = [
+        (
+            keychain::database_key_entry(session.uid()),
+            "the key that decrypts the history on this device",
+        ),
+        (
+            keychain::refresh_token_entry(session.uid()),
+            "keeps this device signed in",
+        ),
+    ]
+    .into_iter()
+    .map(|(name, purpose)| {
+        let present = local.keychain().get(&name).ok().flatten().is_some();
+        KeychainEntry {
+            name,
+            purpose,
+            present,
+        }
+    })
+    .collect();
+    let server = session
+        .authorized(|token| async move {
+            Ok(remote
+                .firestore
+                .get(&format!("users/{}", session.uid()), &token)
+                .await?)
         })
-    }
+        .await;
+    let (server_profile, error) = match server {
+        Ok(Some(document)) => (Some(documents::profile_from_document(&document)?), None),
+        Ok(None) => (None, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    Ok(AccessReport {
+        uid: session.uid().to_string(),
+        email: session.email().to_string(),
+        profile: local.with_store(|s| Ok(s.profile()?))?,
+        on_this_device: DeviceHoldings {
+            database_path: database_path.display().to_string(),
+            database_bytes,
+            holdings: holdings.clone(),
+            keychain_location: local.keychain().location(),
+            keychain_entries,
+            pending_actions: pending,
+            refused_actions: refused,
+        },
+        on_the_server: ServerHoldings {
+            profile: server_profile,
+            error,
+            as_of_last_sync: holdings,
+        },
+    })
 }

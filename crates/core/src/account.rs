@@ -1,32 +1,34 @@
-//! One signed-in account on this device: its encrypted store and its session with the backend.
+//! One signed-in account on this device: the facade the shell and the command line use.
 //!
 //! Everything the user does goes through here, so the local-first rule is kept in one place:
 //! reads come from the encrypted store (and so work offline), writes go to the backend first and
-//! are then stored locally, and a sync brings the store up to the server's state.
+//! are then stored locally, and a sync brings the store up to the server's state. The work
+//! itself is done by the parts an `Account` ties together: its `Session` (tokens, credential
+//! changes), its `LocalCopy` (the store), the `SyncEngine` over both, and the backend clients.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Serialize;
 
+use crate::access::{self, AccessReport};
 use crate::analytics::{self, Feature};
-use crate::device::Device;
+use crate::clips::{self, download::ClipSource};
 use crate::error::{Error, Result};
 use crate::export::{self, ExportSummary};
-use crate::keychain::{self, Keychain};
+use crate::local_copy::LocalCopy;
 use crate::model::{
     self, Generation, GenerationRequest, LedgerEntry, Mode, Profile, Purchase, Reference, Settings,
 };
-use crate::paths::{DataDir, ProcessLock};
 use crate::pricing::{Estimate, PricingTable};
-use crate::remote::{auth::AuthSession, Remote};
-use crate::secret::{Secret, SecretString};
+use crate::remote::Remote;
+use crate::secret::SecretString;
+use crate::session::Session;
 use crate::store::{
     FacetCounts, ItemWithThumbnail, LibraryQuery, OutboxAction, OutboxEntry, Page, PageCursor,
-    ProfileField, QueryPage, Store,
+    ProfileField, QueryPage,
 };
-use crate::sync::{self, SyncProgress, SyncReport};
+use crate::sync::{SyncEngine, SyncProgress, SyncReport};
 
 /// The store's `sync_state` key under which the last pricing table served is kept, so estimates
 /// work offline.
@@ -72,21 +74,10 @@ fn client_id() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 20)
 }
 
-/// An ID token is refreshed when it has less than this left.
-const TOKEN_MARGIN: Duration = Duration::from_secs(60);
-
 pub struct Account {
-    uid: String,
-    email: String,
-    data: DataDir,
-    keychain: Arc<dyn Keychain>,
+    session: Session,
+    local: LocalCopy,
     remote: Remote,
-    /// `None` once the account has been wiped from this device.
-    store: Mutex<Option<OpenStore>>,
-    /// The sign-in email Firebase Auth reported when this session began (`None` for a session
-    /// resumed from the keychain): the sync makes the profile's `email` follow it.
-    auth_email: Option<String>,
-    id_token: tokio::sync::Mutex<Option<(SecretString, Instant)>>,
     /// Feature counts, sent only with the user's opt-in (see `analytics`).
     analytics: analytics::Counter,
 }
@@ -158,55 +149,41 @@ impl DeletionReceipt {
 }
 
 impl Account {
-    pub(crate) fn new(
-        uid: String,
-        email: String,
-        data: DataDir,
-        keychain: Arc<dyn Keychain>,
-        remote: Remote,
-        store: OpenStore,
-        session: Option<AuthSession>,
-    ) -> Account {
-        let auth_email = session.as_ref().and_then(|s| s.email.clone());
-        let id_token = session.map(|s| (s.id_token, s.expires_at));
+    pub(crate) fn new(session: Session, local: LocalCopy, remote: Remote) -> Account {
         Account {
-            uid,
-            email,
-            data,
-            keychain,
+            session,
+            local,
             remote,
-            store: Mutex::new(Some(store)),
-            auth_email,
-            id_token: tokio::sync::Mutex::new(id_token),
             analytics: analytics::Counter::default(),
         }
     }
 
     pub fn uid(&self) -> &str {
-        &self.uid
+        self.session.uid()
     }
 
     pub fn email(&self) -> &str {
-        &self.email
+        self.session.email()
     }
 
     /// The profile as last synced (the balance shown offline).
     pub fn profile(&self) -> Result<Option<Profile>> {
-        self.with_store(|s| Ok(s.profile()?))
+        self.local.with_store(|s| Ok(s.profile()?))
     }
 
     /// The credit ledger as last synced, oldest first.
     pub fn ledger(&self) -> Result<Vec<LedgerEntry>> {
-        self.with_store(|s| Ok(s.ledger()?))
+        self.local.with_store(|s| Ok(s.ledger()?))
     }
 
     /// The purchases as last synced, oldest first.
     pub fn purchases(&self) -> Result<Vec<Purchase>> {
-        self.with_store(|s| Ok(s.purchases()?))
+        self.local.with_store(|s| Ok(s.purchases()?))
     }
 
     pub fn library(&self, limit: usize, before: Option<&PageCursor>) -> Result<Page> {
-        self.with_store(|s| Ok(s.list_generations(limit, before)?))
+        self.local
+            .with_store(|s| Ok(s.list_generations(limit, before)?))
     }
 
     /// A page of the Library for a search, filters and a sort (see `store::library`).
@@ -214,36 +191,36 @@ impl Account {
         if query.after.is_none() {
             self.analytics.record(Feature::Search);
         }
-        self.with_store(|s| Ok(s.query(query)?))
+        self.local.with_store(|s| Ok(s.query(query)?))
     }
 
     /// How many generations each filter value would show under `query`.
     pub fn counts(&self, query: &LibraryQuery) -> Result<FacetCounts> {
-        self.with_store(|s| Ok(s.counts(query)?))
+        self.local.with_store(|s| Ok(s.counts(query)?))
     }
 
     /// One generation with its stored thumbnail.
     pub fn item_with_thumbnail(&self, id: &str) -> Result<Option<ItemWithThumbnail>> {
-        self.with_store(|s| Ok(s.item_with_thumbnail(id)?))
+        self.local.with_store(|s| Ok(s.item_with_thumbnail(id)?))
     }
 
     /// Remembers where the user saved a generation's clip; `false` if the generation is gone.
     pub fn record_download(&self, id: &str, path: &std::path::Path) -> Result<bool> {
-        self.with_store(|s| Ok(s.record_download(id, path)?))
+        self.local.with_store(|s| Ok(s.record_download(id, path)?))
     }
 
     pub fn generation(&self, id: &str) -> Result<Option<Generation>> {
-        self.with_store(|s| Ok(s.generation(id)?))
+        self.local.with_store(|s| Ok(s.generation(id)?))
     }
 
     /// The stored thumbnail of a generation: `(mime type, bytes)`.
     pub fn thumbnail(&self, id: &str) -> Result<Option<(String, Vec<u8>)>> {
-        self.with_store(|s| Ok(s.thumbnail(id)?))
+        self.local.with_store(|s| Ok(s.thumbnail(id)?))
     }
 
     /// True while any generation is still queued or running, so the app polls faster.
     pub fn has_active_generations(&self) -> Result<bool> {
-        self.with_store(|s| Ok(s.has_active_generations()?))
+        self.local.with_store(|s| Ok(s.has_active_generations()?))
     }
 
     /// The served pricing table, refreshed when online and remembered for offline estimates.
@@ -252,7 +229,8 @@ impl Account {
             Ok(table) => {
                 let json = serde_json::to_string(&table)
                     .map_err(|e| Error::InvalidInput(e.to_string()))?;
-                self.with_store(|s| Ok(s.set_cursor(PRICING_KEY, &json)?))?;
+                self.local
+                    .with_store(|s| Ok(s.set_cursor(PRICING_KEY, &json)?))?;
                 Ok(table)
             }
             Err(e) => {
@@ -267,7 +245,7 @@ impl Account {
     }
 
     fn saved_pricing(&self) -> Result<PricingTable> {
-        let saved = self.with_store(|s| Ok(s.cursor(PRICING_KEY)?))?;
+        let saved = self.local.with_store(|s| Ok(s.cursor(PRICING_KEY)?))?;
         saved
             .and_then(|json| serde_json::from_str(&json).ok())
             .ok_or(Error::PricingUnavailable)
@@ -330,6 +308,7 @@ impl Account {
             references,
         };
         let sent = self
+            .session
             .authorized(|token| {
                 let request = &request;
                 async move { Ok(self.remote.api.create_generation(request, &token).await?) }
@@ -337,7 +316,8 @@ impl Account {
             .await;
         match sent {
             Ok(generation) => {
-                self.with_store(|s| Ok(s.upsert_generations(std::slice::from_ref(&generation))?))?;
+                self.local
+                    .with_store(|s| Ok(s.upsert_generations(std::slice::from_ref(&generation))?))?;
                 self.analytics.record(Feature::Generate);
                 Ok(generation)
             }
@@ -362,7 +342,8 @@ impl Account {
                     deleted: false,
                     deleted_at: None,
                 };
-                self.with_store(|s| Ok(s.enqueue_generation(&request, &placeholder)?))?;
+                self.local
+                    .with_store(|s| Ok(s.enqueue_generation(&request, &placeholder)?))?;
                 self.analytics.record(Feature::GenerateOffline);
                 Ok(placeholder)
             }
@@ -374,7 +355,7 @@ impl Account {
     /// next sync, in order; offline, whenever the server can be reached again). Returns how
     /// many were queued: ids already gone or already queued are skipped.
     pub fn delete_generations(&self, ids: &[String]) -> Result<usize> {
-        self.with_store(|s| {
+        self.local.with_store(|s| {
             let queued: std::collections::HashSet<String> = s
                 .outbox()?
                 .into_iter()
@@ -429,7 +410,7 @@ impl Account {
     /// "Delete all history": every generation leaves this device at once and their deletion
     /// on the server is queued (sent in batches by the next syncs). Returns how many.
     pub fn delete_all_generations(&self) -> Result<usize> {
-        let queued = self.with_store(|s| Ok(s.delete_all_generations()?))?;
+        let queued = self.local.with_store(|s| Ok(s.delete_all_generations()?))?;
         if queued > 0 {
             self.analytics.record(Feature::DeleteGenerations);
         }
@@ -445,34 +426,35 @@ impl Account {
             }
             other => other,
         };
-        self.with_store(|s| {
+        self.local.with_store(|s| {
             Ok(s.enqueue(&[(client_id(), OutboxAction::SetProfileField { change })])?)
         })
     }
 
     /// Every action waiting for the server, or refused by it, in the order they are sent.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
-        self.with_store(|s| Ok(s.outbox()?))
+        self.local.with_store(|s| Ok(s.outbox()?))
     }
 
     /// How many actions wait to be sent, and how many the server refused.
     pub fn outbox_counts(&self) -> Result<(u64, u64)> {
-        self.with_store(|s| Ok(s.outbox_counts()?))
+        self.local.with_store(|s| Ok(s.outbox_counts()?))
     }
 
     /// Sends a refused action again with the next sync; `false` if there is no such refusal.
     pub fn retry_action(&self, seq: i64) -> Result<bool> {
-        self.with_store(|s| Ok(s.outbox_retry(seq)?))
+        self.local.with_store(|s| Ok(s.outbox_retry(seq)?))
     }
 
     /// Drops a refused action and undoes its local effect; `false` if there is no such refusal.
     pub fn dismiss_action(&self, seq: i64) -> Result<bool> {
-        self.with_store(|s| Ok(s.outbox_dismiss(seq)?))
+        self.local.with_store(|s| Ok(s.outbox_dismiss(seq)?))
     }
 
     /// The Studio's saved draft (opaque to the core: the app decides its shape), if any.
     pub fn draft(&self) -> Result<Option<String>> {
         Ok(self
+            .local
             .with_store(|s| Ok(s.cursor(DRAFT_KEY)?))?
             .filter(|d| !d.is_empty()))
     }
@@ -481,7 +463,8 @@ impl Account {
     /// draft forgets it. A draft larger than [`MAX_DRAFT_BYTES`] is refused.
     pub fn save_draft(&self, draft: &str) -> Result<()> {
         check_draft(draft)?;
-        self.with_store(|s| Ok(s.set_cursor(DRAFT_KEY, draft)?))
+        self.local
+            .with_store(|s| Ok(s.set_cursor(DRAFT_KEY, draft)?))
     }
 
     /// Sends what waits in the outbox, then brings the local store up to the server's state;
@@ -495,10 +478,40 @@ impl Account {
         &self,
         progress: &(dyn Fn(&SyncProgress) + Sync),
     ) -> Result<SyncReport> {
-        self.authorized(
-            |token| async move { sync::run(self, &self.remote, &token, progress).await },
-        )
-        .await
+        let engine = SyncEngine {
+            local: &self.local,
+            remote: &self.remote,
+            session: &self.session,
+        };
+        engine.run(progress).await
+    }
+
+    /// Saves generation `id`'s clip into `folder`; returns the file's path (see `clips`).
+    pub async fn save_clip(
+        &self,
+        id: &str,
+        folder: &std::path::Path,
+    ) -> Result<std::path::PathBuf> {
+        clips::save(&self.clip_source(), id, folder).await
+    }
+
+    /// The clip to open in the default app: the one the user saved, if it is still there, or a
+    /// copy downloaded into the account's private folder.
+    pub async fn clip_to_open(&self, id: &str) -> Result<std::path::PathBuf> {
+        clips::to_open(&self.clip_source(), id).await
+    }
+
+    fn clip_source(&self) -> ClipSource<'_> {
+        ClipSource {
+            local: &self.local,
+            session: &self.session,
+            api: &self.remote.api,
+        }
+    }
+
+    /// The right of access: everything stored about this account, here and on the server.
+    pub async fn access_report(&self) -> Result<AccessReport> {
+        access::report(&self.local, &self.session, &self.remote).await
     }
 
     /// Writes the one-click export of everything stored about the user into `folder`, under
@@ -509,11 +522,12 @@ impl Account {
         let monitor = export::Monitor::new(&|_| {}, &cancel);
         let options = export::ExportOptions::default();
         self.analytics.record(Feature::Export);
-        self.with_store(|s| Ok(export::write_zip(s, &dest, &options, None, &monitor)?))
+        self.local
+            .with_store(|s| Ok(export::write_zip(s, &dest, &options, None, &monitor)?))
     }
 
     /// Writes the export to `dest`: with `options.include_videos`, the clips are downloaded
-    /// first (resumably, see `export::videos`); the records are then written holding the store
+    /// first (resumably, see `clips::download`); the records are then written holding the store
     /// (seconds), and the clips copied in without it. `cancel` stops it at the next chunk and
     /// leaves no zip behind.
     pub async fn export_to(
@@ -525,14 +539,15 @@ impl Account {
     ) -> Result<ExportSummary> {
         self.analytics.record(Feature::Export);
         let videos = if options.include_videos {
-            let folder = self
-                .data
-                .ensure_account_dir(&self.uid)?
-                .join(export::VIDEOS_FOLDER);
-            crate::paths::create_private_dir(&folder)?;
-            let bytes =
-                export::download_videos(&self, &folder, options.only.as_ref(), &*progress, &cancel)
-                    .await?;
+            let folder = self.local.private_folder(clips::download::EXPORT_FOLDER)?;
+            let bytes = clips::download::for_export(
+                &self.clip_source(),
+                &folder,
+                options.only.as_ref(),
+                &*progress,
+                &cancel,
+            )
+            .await?;
             Some((folder, bytes))
         } else {
             None
@@ -543,7 +558,9 @@ impl Account {
             monitor.bytes_downloaded = videos.as_ref().map_or(0, |(_, bytes)| *bytes);
             let folder = videos.as_ref().map(|(folder, _)| folder.as_path());
             let mut zip = export::ZipExport::create(&dest, &options)?;
-            account.with_store(|s| Ok(zip.write_records(s, folder, &monitor)?))?;
+            account
+                .local
+                .with_store(|s| Ok(zip.write_records(s, folder, &monitor)?))?;
             zip.write_videos(&monitor)?;
             let summary = zip.finish(&monitor)?;
             if let Some(folder) = folder {
@@ -554,36 +571,6 @@ impl Account {
         })
         .await
         .map_err(|e| Error::InvalidInput(format!("the export stopped unexpectedly: {e}")))?
-    }
-
-    /// The backend clients (the export downloads clips through them).
-    pub(crate) fn remote(&self) -> &Remote {
-        &self.remote
-    }
-
-    pub(crate) fn data_dir(&self) -> &DataDir {
-        &self.data
-    }
-
-    pub(crate) fn keychain(&self) -> &dyn Keychain {
-        self.keychain.as_ref()
-    }
-
-    /// The sign-in email Firebase Auth reported when this session began, if it began here.
-    pub(crate) fn auth_email(&self) -> Option<&str> {
-        self.auth_email.as_deref()
-    }
-
-    /// Signs in again with `password` (Firebase wants a recent sign-in for sensitive changes):
-    /// a fresh session of this same account.
-    async fn reauthenticate(&self, password: &SecretString) -> Result<AuthSession> {
-        let fresh = self.remote.auth.sign_in(&self.email, password).await?;
-        if fresh.uid != self.uid {
-            return Err(Error::InvalidInput(
-                "That password belongs to another account.".into(),
-            ));
-        }
-        Ok(fresh)
     }
 
     /// Asks to move the account to `new_email`, as Firebase does it: after checking the password
@@ -597,21 +584,7 @@ impl Account {
         password: &SecretString,
         new_email: &str,
     ) -> Result<()> {
-        let new_email = new_email.trim().to_lowercase();
-        if new_email.is_empty() || !new_email.contains('@') {
-            return Err(crate::remote::RemoteError::InvalidEmail.into());
-        }
-        if new_email == self.email.to_lowercase() {
-            return Err(Error::InvalidInput(
-                "That is already this account's email address.".into(),
-            ));
-        }
-        let fresh = self.reauthenticate(password).await?;
-        self.remote
-            .auth
-            .request_email_change(&fresh.id_token, &new_email)
-            .await?;
-        Ok(())
+        self.session.request_email_change(password, new_email).await
     }
 
     /// Changes the password after checking the current one. Firebase ends every session when a
@@ -623,36 +596,13 @@ impl Account {
         current: &SecretString,
         new_password: &SecretString,
     ) -> Result<()> {
-        let fresh = self.reauthenticate(current).await?;
-        let session = match self
-            .remote
-            .auth
-            .update_password(&fresh.id_token, new_password)
-            .await?
-        {
-            Some(session) => session,
-            // A server that answers without tokens has still revoked the old ones.
-            None => self.reauthenticate(new_password).await?,
-        };
-        // Held while the keychain changes, so no refresh runs with the revoked token meanwhile.
-        let mut slot = self.id_token.lock().await;
-        self.keychain.set(
-            &keychain::refresh_token_entry(&self.uid),
-            &session.refresh_token,
-        )?;
-        *slot = Some((session.id_token, session.expires_at));
-        Ok(())
+        self.session.change_password(current, new_password).await
     }
 
     /// Deletes the account everywhere: the password is checked again by signing in, the Cleom
     /// API removes everything on the server, then this device's copy and keychain entries go.
     pub async fn delete(&self, password: &SecretString) -> Result<DeletionReceipt> {
-        let fresh = self.remote.auth.sign_in(&self.email, password).await?;
-        if fresh.uid != self.uid {
-            return Err(Error::InvalidInput(
-                "That password belongs to another account.".into(),
-            ));
-        }
+        let fresh = self.session.reauthenticate(password).await?;
         let server = self.remote.api.delete_account(&fresh.id_token).await?;
         let mut removed = Removed {
             generations: server.generations,
@@ -661,7 +611,7 @@ impl Account {
             media_files: server.media_files,
             ..Removed::default()
         };
-        let email = self.email.clone();
+        let email = self.email().to_string();
         let (local_files, keychain_entries) = self.wipe_local()?;
         removed.local_files = local_files;
         removed.keychain_entries = keychain_entries;
@@ -676,43 +626,7 @@ impl Account {
     /// Returns how many files and keychain entries were removed.
     /// After this the account is unusable: every call answers `auth.not_signed_in`.
     pub fn wipe_local(&self) -> Result<(u64, u64)> {
-        let store = self
-            .store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        drop(store);
-        let local_files = remove_dir_counting(&self.data.account_dir(&self.uid)?)?;
-        let mut keychain_entries = 0;
-        for entry in keychain::account_entries(&self.uid) {
-            if self.keychain.get(&entry)?.is_some() {
-                self.keychain.delete(&entry)?;
-                keychain_entries += 1;
-            }
-        }
-        Device::forget_signed_in(&self.data)?;
-        Ok((local_files, keychain_entries))
-    }
-
-    /// Runs `call` with a valid ID token. If the server still answers "session expired" (the
-    /// token was revoked, or this computer's clock is off), the ID token is refreshed once and
-    /// the call repeated — a call is never retried twice, and the refresh token stays in the
-    /// keychain whatever happens, so a refused ID token alone never signs the user out. Only
-    /// calls that are safe to repeat go through here (a generation carries its own id).
-    pub(crate) async fn authorized<T, F, Fut>(&self, call: F) -> Result<T>
-    where
-        F: Fn(SecretString) -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
-    {
-        let (token, just_refreshed) = self.id_token().await?;
-        match call(token).await {
-            Err(e) if !just_refreshed && e.is_session_expired() => {
-                tracing::debug!("the ID token was refused; refreshing it and trying once more");
-                let token = self.refresh_id_token().await?;
-                call(token).await
-            }
-            other => other,
-        }
+        self.local.wipe()
     }
 
     /// "Reset this device's copy and download it again from Cleom" for this account: closes its
@@ -720,80 +634,26 @@ impl Account {
     /// The session stays; afterwards this `Account` answers `auth.not_signed_in`, and
     /// `Device::resume` opens a new, empty copy that the next sync fills.
     pub fn reset_local_copy(&self) -> Result<()> {
-        drop(
-            self.store
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take(),
-        );
-        crate::device::remove_local_copy(&self.data, self.keychain.as_ref(), &self.uid)
+        self.local.reset()
     }
 
-    /// A valid ID token, refreshed with the keychain's refresh token when it is about to expire;
-    /// `true` when it was refreshed just now.
-    async fn id_token(&self) -> Result<(SecretString, bool)> {
-        {
-            let slot = self.id_token.lock().await;
-            if let Some((token, expires_at)) = slot.as_ref() {
-                if *expires_at > Instant::now() + TOKEN_MARGIN {
-                    return Ok((Secret::new(token.expose().clone()), false));
-                }
-            }
-        }
-        Ok((self.refresh_id_token().await?, true))
+    /// This account's copy on the device, for tests that put rows into its store directly.
+    #[cfg(test)]
+    pub(crate) fn local(&self) -> &LocalCopy {
+        &self.local
     }
-
-    /// A new ID token from the keychain's refresh token, remembered for the next calls.
-    async fn refresh_id_token(&self) -> Result<SecretString> {
-        let mut slot = self.id_token.lock().await;
-        let refresh = self
-            .keychain
-            .get(&keychain::refresh_token_entry(&self.uid))?
-            .ok_or(Error::NotSignedIn)?;
-        let session = self.remote.auth.refresh(&refresh).await?;
-        let token = Secret::new(session.id_token.expose().clone());
-        *slot = Some((session.id_token, session.expires_at));
-        Ok(token)
-    }
-
-    /// Runs `f` on the open store. The lock is held only for `f`: never across an await.
-    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
-        // A panic while holding the lock cannot leave the database half-written (every write is
-        // one transaction), so a poisoned lock is still safe to use.
-        let mut guard = self
-            .store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let open = guard.as_mut().ok_or(Error::NotSignedIn)?;
-        f(&mut open.store)
-    }
-}
-
-/// An account's open database with this process's claim on it (`DataDir::lock_account`): they
-/// are closed together, so another process may open the history only once this one has let go.
-pub(crate) struct OpenStore {
-    pub(crate) store: Store,
-    pub(crate) _lock: ProcessLock,
-}
-
-/// Removes `dir` and everything in it; returns how many files were removed. A missing folder is
-/// fine, so an interrupted wipe can be run again.
-fn remove_dir_counting(dir: &std::path::Path) -> Result<u64> {
-    let files = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.flatten().filter(|e| e.path().is_file()).count() as u64,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e.into()),
-    };
-    std::fs::remove_dir_all(dir)?;
-    Ok(files)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::Device;
     use crate::keychain::memory::MemoryKeychain;
+    use crate::keychain::{self, Keychain};
+    use crate::paths::DataDir;
     use crate::remote::test_server::{Canned, TestServer};
     use crate::remote::Endpoints;
+    use crate::secret::Secret;
 
     const SIGN_UP: &str = r#"{"localId":"u1","email":"ada@example.com","idToken":"id-1",
         "refreshToken":"refresh-1","expiresIn":"3600"}"#;

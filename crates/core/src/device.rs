@@ -17,25 +17,16 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
-use crate::account::{Account, OpenStore};
+use crate::account::Account;
 use crate::error::{Error, Result};
 use crate::keychain::{self, Keychain, KeychainError, KeychainState};
-use crate::paths::{self, DataDir};
+use crate::local_copy::{self, LocalCopy, OpenStore};
+use crate::paths::DataDir;
 use crate::remote::{auth::AuthSession, Remote};
 use crate::secret::{DatabaseKey, SecretString};
+use crate::session::Session;
+use crate::signed_in::{self, SignedIn};
 use crate::store::Store;
-
-/// The small non-secret file that remembers who is signed in on this device.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeviceFile {
-    signed_in: Option<String>,
-    /// The signed-in account's email, for when its local copy has no profile yet.
-    #[serde(default)]
-    email: Option<String>,
-}
 
 pub struct Device {
     data: DataDir,
@@ -60,7 +51,7 @@ impl Device {
     /// Who was signed in when the app last ran (a uid, nothing secret), even if the account
     /// could not be opened.
     pub fn signed_in_uid(&self) -> Option<String> {
-        self.read_device_file().signed_in
+        signed_in::read(&self.data).uid
     }
 
     /// Whether secrets can be kept, as the start-up screen shows it.
@@ -88,7 +79,7 @@ impl Device {
     /// For the way out of `store.key_missing` and `store.key_rejected`. If an [`Account`] of
     /// this uid is open, use [`Account::reset_local_copy`] instead, which closes it first.
     pub fn reset_local_copy(&self, uid: &str) -> Result<()> {
-        remove_local_copy(&self.data, self.keychain.as_ref(), uid)
+        local_copy::remove(&self.data, self.keychain.as_ref(), uid)
     }
 
     pub async fn sign_up(&self, email: &str, password: &SecretString) -> Result<Account> {
@@ -148,8 +139,8 @@ impl Device {
     /// `None` when nobody is signed in or the session's refresh token is gone. If the local copy
     /// was reset, a new empty one is started (the next sync fills it).
     pub fn resume(&self) -> Result<Option<Account>> {
-        let file = self.read_device_file();
-        let Some(uid) = file.signed_in else {
+        let file = signed_in::read(&self.data);
+        let Some(uid) = file.uid else {
             return Ok(None);
         };
         if self
@@ -174,7 +165,7 @@ impl Device {
     pub fn sign_out(&self, account: &Account) -> Result<()> {
         self.keychain
             .delete(&keychain::refresh_token_entry(account.uid()))?;
-        self.write_device_file(&DeviceFile::default())
+        signed_in::write(&self.data, &SignedIn::default())
     }
 
     fn start_session(&self, email: &str, session: AuthSession) -> Result<Account> {
@@ -183,10 +174,13 @@ impl Device {
         self.keychain
             .set(&keychain::refresh_token_entry(&uid), &session.refresh_token)?;
         let email = session.email.clone().unwrap_or_else(|| email.to_string());
-        self.write_device_file(&DeviceFile {
-            signed_in: Some(uid.clone()),
-            email: Some(email.clone()),
-        })?;
+        signed_in::write(
+            &self.data,
+            &SignedIn {
+                uid: Some(uid.clone()),
+                email: Some(email.clone()),
+            },
+        )?;
         Ok(self.account(uid, email, store, Some(session)))
     }
 
@@ -197,15 +191,20 @@ impl Device {
         store: OpenStore,
         session: Option<AuthSession>,
     ) -> Account {
-        Account::new(
-            uid,
-            email,
+        let local = LocalCopy::new(
+            uid.clone(),
             self.data.clone(),
             Arc::clone(&self.keychain),
-            self.remote.clone(),
             store,
+        );
+        let session = Session::new(
+            uid,
+            email,
+            Arc::clone(&self.keychain),
+            self.remote.auth.clone(),
             session,
-        )
+        );
+        Account::new(session, local, self.remote.clone())
     }
 
     /// Opens (or, for a first sign-in here, creates) the account's database, after claiming it
@@ -236,46 +235,6 @@ impl Device {
         };
         Ok(Store::create(&path, &key)?)
     }
-
-    fn device_file_path(&self) -> std::path::PathBuf {
-        self.data.root().join("device.json")
-    }
-
-    fn read_device_file(&self) -> DeviceFile {
-        std::fs::read(self.device_file_path())
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
-    }
-
-    fn write_device_file(&self, file: &DeviceFile) -> Result<()> {
-        let bytes =
-            serde_json::to_vec_pretty(file).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        paths::write_private_file(&self.device_file_path(), &bytes)?;
-        Ok(())
-    }
-
-    /// Called by the account wipe: nobody is signed in any more.
-    pub(crate) fn forget_signed_in(data: &DataDir) -> Result<()> {
-        let path = data.root().join("device.json");
-        match std::fs::remove_file(path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// Removes an account's local folder, then its database key (in this order: a key left without
-/// a database is simply reused; a database left without its key would need another reset).
-/// The refresh token stays. Missing pieces are fine, so an interrupted reset can run again.
-pub(crate) fn remove_local_copy(data: &DataDir, keychain: &dyn Keychain, uid: &str) -> Result<()> {
-    let dir = data.account_dir(uid)?;
-    match std::fs::remove_dir_all(&dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-        _ => {}
-    }
-    keychain.delete(&keychain::database_key_entry(uid))?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -317,12 +276,14 @@ mod tests {
         keychain
             .set(&keychain::refresh_token_entry(uid), &secret("refresh"))
             .unwrap();
-        device
-            .write_device_file(&DeviceFile {
-                signed_in: Some(uid.into()),
+        signed_in::write(
+            &device.data,
+            &SignedIn {
+                uid: Some(uid.into()),
                 email: Some("ada@example.com".into()),
-            })
-            .unwrap();
+            },
+        )
+        .unwrap();
         device
     }
 
@@ -394,6 +355,7 @@ mod tests {
             assert_ne!(new_key.expose(), old_key.expose());
             // What a sync then brings back is stored and listed.
             account
+                .local()
                 .with_store(|s| Ok(s.upsert_generations(&[generation("g1")])?))
                 .unwrap();
             assert_eq!(account.library(10, None).unwrap().items.len(), 1);

@@ -16,12 +16,15 @@ pub mod export;
 pub mod file_name;
 pub mod keychain;
 pub mod link;
+mod local_copy;
 pub mod model;
 pub mod paths;
 pub mod pricing;
 pub mod remote;
 pub mod reveal;
 pub mod secret;
+mod session;
+mod signed_in;
 pub mod store;
 pub mod sync;
 

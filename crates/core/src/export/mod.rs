@@ -27,7 +27,6 @@ mod names;
 #[cfg(test)]
 mod tests;
 mod verify;
-pub(crate) mod videos;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
@@ -46,8 +45,6 @@ use crate::store::{Store, StoreError};
 
 pub use names::{clip_extension, default_export_name, image_extension, safe_file_name};
 pub use verify::{verify, VerifyProblem, VerifyReport};
-pub(crate) use videos::download as download_videos;
-pub use videos::FOLDER as VIDEOS_FOLDER;
 
 /// Bumped whenever a file's layout changes. 2: every generation field in the CSV, media file
 /// names from prompts, index.html, purchases.csv, file sizes in the manifest.

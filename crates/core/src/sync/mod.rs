@@ -16,14 +16,15 @@ mod plan;
 
 use serde::Serialize;
 
-use crate::account::Account;
 use crate::error::{Error, Result};
+use crate::local_copy::LocalCopy;
 use crate::model::Generation;
 use crate::remote::cleom_api::MAX_BATCH_DELETE;
 use crate::remote::documents;
 use crate::remote::firestore::{Document, Precondition, Value, Write};
 use crate::remote::{Remote, RemoteError};
 use crate::secret::SecretString;
+use crate::session::Session;
 use crate::store::{OutboxAction, ProfileField};
 use plan::{Collection, Cursor, Send};
 
@@ -75,302 +76,314 @@ pub struct SyncProgress {
     pub items: usize,
 }
 
-/// One sync: the outbox up, then the server's changes down, then missing thumbnails.
-pub(crate) async fn run(
-    account: &Account,
-    remote: &Remote,
-    token: &SecretString,
-    progress: &(dyn Fn(&SyncProgress) + Sync),
-) -> Result<SyncReport> {
-    let mut report = SyncReport::default();
-    // Local work first, so it happens offline too: deleted prompts leave the search index.
-    account.with_store(|store| Ok(store.purge_deleted_search_entries()?))?;
-    (report.sent, report.refused) = push(account, remote, token, progress).await?;
-    pull(account, remote, token, progress, &mut report).await?;
-    report.thumbnails = fetch_thumbnails(account, remote, progress).await?;
-    Ok(report)
+/// One sync of one account: the parts it works over, and nothing else of the account.
+pub(crate) struct SyncEngine<'a> {
+    pub(crate) local: &'a LocalCopy,
+    pub(crate) remote: &'a Remote,
+    pub(crate) session: &'a Session,
 }
 
-/// Sends the pending actions in order. A refusal is recorded on its action and the next one is
-/// sent; a failure that may pass (no connection, a busy server) stops here, leaving this action
-/// and the ones after it pending for the next sync.
-async fn push(
-    account: &Account,
-    remote: &Remote,
-    token: &SecretString,
-    progress: &(dyn Fn(&SyncProgress) + Sync),
-) -> Result<(usize, usize)> {
-    let pending = account.with_store(|store| Ok(store.pending_outbox()?))?;
-    let (mut sent, mut refused) = (0, 0);
-    for send in plan::sends(pending, MAX_BATCH_DELETE) {
-        let answer = match &send {
-            Send::Deletes { ids, .. } => remote
-                .api
-                .delete_generations(ids, token)
-                .await
-                .map(|()| None),
-            Send::One(entry) => match &entry.action {
-                OutboxAction::CreateGeneration { request } => {
-                    remote.api.create_generation(request, token).await.map(Some)
-                }
-                OutboxAction::SetProfileField { change } => {
-                    set_profile_field(remote, account.uid(), change, token)
+impl SyncEngine<'_> {
+    /// One sync: the outbox up, then the server's changes down, then missing thumbnails. A
+    /// refused ID token is refreshed once and the sync run again (every step is safe to repeat).
+    pub(crate) async fn run(
+        &self,
+        progress: &(dyn Fn(&SyncProgress) + Sync),
+    ) -> Result<SyncReport> {
+        self.session
+            .authorized(|token| async move { self.run_with(&token, progress).await })
+            .await
+    }
+
+    async fn run_with(
+        &self,
+        token: &SecretString,
+        progress: &(dyn Fn(&SyncProgress) + Sync),
+    ) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        // Local work first, so it happens offline too: deleted prompts leave the search index.
+        self.local
+            .with_store(|store| Ok(store.purge_deleted_search_entries()?))?;
+        (report.sent, report.refused) = self.push(token, progress).await?;
+        self.pull(token, progress, &mut report).await?;
+        report.thumbnails = self.fetch_thumbnails(progress).await?;
+        Ok(report)
+    }
+
+    /// Sends the pending actions in order. A refusal is recorded on its action and the next one is
+    /// sent; a failure that may pass (no connection, a busy server) stops here, leaving this action
+    /// and the ones after it pending for the next sync.
+    async fn push(
+        &self,
+        token: &SecretString,
+        progress: &(dyn Fn(&SyncProgress) + Sync),
+    ) -> Result<(usize, usize)> {
+        let pending = self.local.with_store(|store| Ok(store.pending_outbox()?))?;
+        let (mut sent, mut refused) = (0, 0);
+        for send in plan::sends(pending, MAX_BATCH_DELETE) {
+            let answer = match &send {
+                Send::Deletes { ids, .. } => self
+                    .remote
+                    .api
+                    .delete_generations(ids, token)
+                    .await
+                    .map(|()| None),
+                Send::One(entry) => match &entry.action {
+                    OutboxAction::CreateGeneration { request } => self
+                        .remote
+                        .api
+                        .create_generation(request, token)
                         .await
-                        .map(|()| None)
-                }
-                OutboxAction::DeleteGeneration { .. } => {
-                    unreachable!("plan::sends puts every delete in a batch")
-                }
-            },
-        };
-        let seqs = send.seqs();
-        match answer {
-            Ok(generation) => {
-                account.with_store(|store| match generation {
-                    Some(generation) => Ok(store.outbox_sent(seqs[0], Some(&generation))?),
-                    None => Ok(store.outbox_sent_all(&seqs)?),
-                })?;
-                sent += seqs.len();
-            }
-            Err(e) => {
-                let refusal = plan::refusal_or_stop(e)?;
-                account.with_store(|store| {
-                    for seq in &seqs {
-                        store.outbox_refused(*seq, &refusal)?;
+                        .map(Some),
+                    OutboxAction::SetProfileField { change } => {
+                        self.set_profile_field(change, token).await.map(|()| None)
                     }
-                    Ok(())
-                })?;
-                refused += seqs.len();
+                    OutboxAction::DeleteGeneration { .. } => {
+                        unreachable!("plan::sends puts every delete in a batch")
+                    }
+                },
+            };
+            let seqs = send.seqs();
+            match answer {
+                Ok(generation) => {
+                    self.local.with_store(|store| match generation {
+                        Some(generation) => Ok(store.outbox_sent(seqs[0], Some(&generation))?),
+                        None => Ok(store.outbox_sent_all(&seqs)?),
+                    })?;
+                    sent += seqs.len();
+                }
+                Err(e) => {
+                    let refusal = plan::refusal_or_stop(e)?;
+                    self.local.with_store(|store| {
+                        for seq in &seqs {
+                            store.outbox_refused(*seq, &refusal)?;
+                        }
+                        Ok(())
+                    })?;
+                    refused += seqs.len();
+                }
             }
+            progress(&SyncProgress {
+                phase: "sending",
+                pages: sent + refused,
+                items: sent + refused,
+            });
         }
-        progress(&SyncProgress {
-            phase: "sending",
-            pages: sent + refused,
-            items: sent + refused,
-        });
+        Ok((sent, refused))
     }
-    Ok((sent, refused))
-}
 
-/// Writes one profile field, moving `updatedAt` to the request time as the rules require (and
-/// as other devices notice).
-async fn set_profile_field(
-    remote: &Remote,
-    uid: &str,
-    change: &ProfileField,
-    token: &SecretString,
-) -> Result<(), RemoteError> {
-    let (field, value) = match change {
-        ProfileField::DisplayName(name) => (
-            "displayName",
-            name.clone().map_or(Value::Null, Value::String),
-        ),
-        ProfileField::AnalyticsOptIn(on) => ("analyticsOptIn", Value::Boolean(*on)),
-    };
-    let write = Write::update(
-        format!("users/{uid}"),
-        std::collections::BTreeMap::from([(field.to_string(), value)]),
-    )
-    .mask([field])
-    .server_time("updatedAt")
-    .precondition(Precondition::Exists(true));
-    remote
-        .firestore
-        .commit(vec![write], token)
-        .await
-        .map(|_| ())
-}
-
-/// After an email change, the profile's `email` follows the sign-in email Firebase Auth
-/// reported when this session began (the rules allow exactly that value: the ID token's
-/// `email` claim). Answers the profile as written, or `None` when nothing was written. A server
-/// that already mirrors the change (the local backend does) needs nothing, so this costs
-/// requests only once after a change. A refusal is logged and the sync goes on: the profile is
-/// only a copy of what Auth knows.
-async fn follow_auth_email(
-    account: &Account,
-    remote: &Remote,
-    token: &SecretString,
-    document: &Document,
-) -> Result<Option<Document>> {
-    let Some(email) = account.auth_email() else {
-        return Ok(None);
-    };
-    if matches!(document.fields.get("email"), Some(Value::String(e)) if e == email) {
-        return Ok(None);
-    }
-    let path = format!("users/{}", account.uid());
-    let write = Write::update(
-        path.clone(),
-        std::collections::BTreeMap::from([("email".to_string(), Value::String(email.into()))]),
-    )
-    .mask(["email"])
-    .server_time("updatedAt")
-    .precondition(Precondition::Exists(true));
-    match remote.firestore.commit(vec![write], token).await {
-        Ok(_) => Ok(remote.firestore.get(&path, token).await?),
-        Err(e) if e.is_transient() || e == RemoteError::SessionExpired => Err(e.into()),
-        Err(e) => {
-            tracing::warn!(
-                code = e.code(),
-                "the profile's email could not follow Auth's"
-            );
-            Ok(None)
-        }
-    }
-}
-
-/// Pulls the profile, then — unless it shows nothing changed since the last complete pull —
-/// every collection.
-async fn pull(
-    account: &Account,
-    remote: &Remote,
-    token: &SecretString,
-    progress: &(dyn Fn(&SyncProgress) + Sync),
-    report: &mut SyncReport,
-) -> Result<()> {
-    let uid = account.uid();
-    let Some(mut document) = remote.firestore.get(&format!("users/{uid}"), token).await? else {
-        return Ok(());
-    };
-    if let Some(corrected) = follow_auth_email(account, remote, token, &document).await? {
-        document = corrected;
-    }
-    let mark = match document.fields.get("updatedAt") {
-        Some(Value::Timestamp(t)) => t.clone(),
-        _ => {
-            return Err(RemoteError::MalformedResponse(
-                "the profile has no updatedAt timestamp".into(),
-            )
-            .into())
-        }
-    };
-    let profile = documents::profile_from_document(&document)?;
-    let unchanged = account.with_store(|store| {
-        report.profile_changed = store.profile()?.as_ref() != Some(&profile);
-        if report.profile_changed {
-            store.put_profile(&profile)?;
-        }
-        Ok(!plan::pull_needed(
-            &mark,
-            store.cursor(PROFILE_MARK)?.as_deref(),
-        ))
-    })?;
-    if unchanged {
-        return Ok(());
-    }
-    for collection in Collection::ALL {
-        let pulled = pull_collection(
-            account,
-            remote,
-            token,
-            collection,
-            progress,
-            &mut report.finished,
+    /// Writes one profile field, moving `updatedAt` to the request time as the rules require (and
+    /// as other devices notice).
+    async fn set_profile_field(
+        &self,
+        change: &ProfileField,
+        token: &SecretString,
+    ) -> Result<(), RemoteError> {
+        let (field, value) = match change {
+            ProfileField::DisplayName(name) => (
+                "displayName",
+                name.clone().map_or(Value::Null, Value::String),
+            ),
+            ProfileField::AnalyticsOptIn(on) => ("analyticsOptIn", Value::Boolean(*on)),
+        };
+        let write = Write::update(
+            format!("users/{}", self.session.uid()),
+            std::collections::BTreeMap::from([(field.to_string(), value)]),
         )
-        .await?;
-        match collection {
-            Collection::Generations => report.generations = pulled,
-            Collection::CreditLedger => report.ledger_entries = pulled,
-            Collection::Purchases => report.purchases = pulled,
-        }
-    }
-    account.with_store(|store| Ok(store.set_cursor(PROFILE_MARK, &mark)?))
-}
-
-async fn pull_collection(
-    account: &Account,
-    remote: &Remote,
-    token: &SecretString,
-    collection: Collection,
-    progress: &(dyn Fn(&SyncProgress) + Sync),
-    finished: &mut Vec<Generation>,
-) -> Result<usize> {
-    let parent = format!("users/{}", account.uid());
-    let mut pulled = 0;
-    let mut pages = 0;
-    loop {
-        let cursor: Option<Cursor> = account
-            .with_store(|store| Ok(store.cursor(collection.cursor_key())?))?
-            .and_then(|json| serde_json::from_str(&json).ok());
-        let page = remote
+        .mask([field])
+        .server_time("updatedAt")
+        .precondition(Precondition::Exists(true));
+        self.remote
             .firestore
-            .run_query(
-                &parent,
-                &plan::page_query(collection, cursor.as_ref()),
-                token,
-            )
-            .await?;
-        let Some(next) = plan::cursor_after(&page)? else {
-            break;
-        };
-        let next = serde_json::to_string(&next).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        match collection {
-            Collection::Generations => {
-                let items = page
-                    .iter()
-                    .map(documents::generation_from_document)
-                    .collect::<Result<Vec<_>, _>>()?;
-                finished.extend(account.with_store(|store| {
-                    Ok(store.apply_generations_page(&items, collection.cursor_key(), &next)?)
-                })?);
-            }
-            Collection::CreditLedger => {
-                let items = page
-                    .iter()
-                    .map(documents::ledger_entry_from_document)
-                    .collect::<Result<Vec<_>, _>>()?;
-                account.with_store(|store| {
-                    Ok(store.apply_ledger_page(&items, collection.cursor_key(), &next)?)
-                })?;
-            }
-            Collection::Purchases => {
-                let items = page
-                    .iter()
-                    .map(documents::purchase_from_document)
-                    .collect::<Result<Vec<_>, _>>()?;
-                account.with_store(|store| {
-                    Ok(store.apply_purchases_page(&items, collection.cursor_key(), &next)?)
-                })?;
-            }
-        }
-        pulled += page.len();
-        pages += 1;
-        progress(&SyncProgress {
-            phase: collection.id(),
-            pages,
-            items: pulled,
-        });
-        if plan::is_last_page(page.len()) {
-            break;
-        }
+            .commit(vec![write], token)
+            .await
+            .map(|_| ())
     }
-    Ok(pulled)
-}
 
-/// Fetches thumbnails of finished generations once; after that they are served from the store.
-async fn fetch_thumbnails(
-    account: &Account,
-    remote: &Remote,
-    progress: &(dyn Fn(&SyncProgress) + Sync),
-) -> Result<usize> {
-    let missing = account
-        .with_store(|store| Ok(store.generations_missing_thumbnail(THUMBNAILS_PER_SYNC)?))?;
-    let mut fetched = 0;
-    for (id, url) in missing {
-        let (mime, bytes) = match remote.api.fetch_bytes(&url).await {
-            Ok(answer) => answer,
-            // The generation was deleted on the server meanwhile; its tombstone will follow.
-            Err(RemoteError::NotFound) => continue,
-            Err(e) => return Err(e.into()),
+    /// After an email change, the profile's `email` follows the sign-in email Firebase Auth
+    /// reported when this session began (the rules allow exactly that value: the ID token's
+    /// `email` claim). Answers the profile as written, or `None` when nothing was written. A server
+    /// that already mirrors the change (the local backend does) needs nothing, so this costs
+    /// requests only once after a change. A refusal is logged and the sync goes on: the profile is
+    /// only a copy of what Auth knows.
+    async fn follow_auth_email(
+        &self,
+        token: &SecretString,
+        document: &Document,
+    ) -> Result<Option<Document>> {
+        let Some(email) = self.session.auth_email() else {
+            return Ok(None);
         };
-        account.with_store(|store| Ok(store.put_thumbnail(&id, &mime, &bytes)?))?;
-        fetched += 1;
-        progress(&SyncProgress {
-            phase: "thumbnails",
-            pages: fetched,
-            items: fetched,
-        });
+        if matches!(document.fields.get("email"), Some(Value::String(e)) if e == email) {
+            return Ok(None);
+        }
+        let path = format!("users/{}", self.session.uid());
+        let write = Write::update(
+            path.clone(),
+            std::collections::BTreeMap::from([("email".to_string(), Value::String(email.into()))]),
+        )
+        .mask(["email"])
+        .server_time("updatedAt")
+        .precondition(Precondition::Exists(true));
+        match self.remote.firestore.commit(vec![write], token).await {
+            Ok(_) => Ok(self.remote.firestore.get(&path, token).await?),
+            Err(e) if e.is_transient() || e == RemoteError::SessionExpired => Err(e.into()),
+            Err(e) => {
+                tracing::warn!(
+                    code = e.code(),
+                    "the profile's email could not follow Auth's"
+                );
+                Ok(None)
+            }
+        }
     }
-    Ok(fetched)
+
+    /// Pulls the profile, then — unless it shows nothing changed since the last complete pull —
+    /// every collection.
+    async fn pull(
+        &self,
+        token: &SecretString,
+        progress: &(dyn Fn(&SyncProgress) + Sync),
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let path = format!("users/{}", self.session.uid());
+        let Some(mut document) = self.remote.firestore.get(&path, token).await? else {
+            return Ok(());
+        };
+        if let Some(corrected) = self.follow_auth_email(token, &document).await? {
+            document = corrected;
+        }
+        let mark = match document.fields.get("updatedAt") {
+            Some(Value::Timestamp(t)) => t.clone(),
+            _ => {
+                return Err(RemoteError::MalformedResponse(
+                    "the profile has no updatedAt timestamp".into(),
+                )
+                .into())
+            }
+        };
+        let profile = documents::profile_from_document(&document)?;
+        let unchanged = self.local.with_store(|store| {
+            report.profile_changed = store.profile()?.as_ref() != Some(&profile);
+            if report.profile_changed {
+                store.put_profile(&profile)?;
+            }
+            Ok(!plan::pull_needed(
+                &mark,
+                store.cursor(PROFILE_MARK)?.as_deref(),
+            ))
+        })?;
+        if unchanged {
+            return Ok(());
+        }
+        for collection in Collection::ALL {
+            let pulled = self
+                .pull_collection(token, collection, progress, &mut report.finished)
+                .await?;
+            match collection {
+                Collection::Generations => report.generations = pulled,
+                Collection::CreditLedger => report.ledger_entries = pulled,
+                Collection::Purchases => report.purchases = pulled,
+            }
+        }
+        self.local
+            .with_store(|store| Ok(store.set_cursor(PROFILE_MARK, &mark)?))
+    }
+
+    async fn pull_collection(
+        &self,
+        token: &SecretString,
+        collection: Collection,
+        progress: &(dyn Fn(&SyncProgress) + Sync),
+        finished: &mut Vec<Generation>,
+    ) -> Result<usize> {
+        let parent = format!("users/{}", self.session.uid());
+        let mut pulled = 0;
+        let mut pages = 0;
+        loop {
+            let cursor: Option<Cursor> = self
+                .local
+                .with_store(|store| Ok(store.cursor(collection.cursor_key())?))?
+                .and_then(|json| serde_json::from_str(&json).ok());
+            let page = self
+                .remote
+                .firestore
+                .run_query(
+                    &parent,
+                    &plan::page_query(collection, cursor.as_ref()),
+                    token,
+                )
+                .await?;
+            let Some(next) = plan::cursor_after(&page)? else {
+                break;
+            };
+            let next =
+                serde_json::to_string(&next).map_err(|e| Error::InvalidInput(e.to_string()))?;
+            match collection {
+                Collection::Generations => {
+                    let items = page
+                        .iter()
+                        .map(documents::generation_from_document)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    finished.extend(self.local.with_store(|store| {
+                        Ok(store.apply_generations_page(&items, collection.cursor_key(), &next)?)
+                    })?);
+                }
+                Collection::CreditLedger => {
+                    let items = page
+                        .iter()
+                        .map(documents::ledger_entry_from_document)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    self.local.with_store(|store| {
+                        Ok(store.apply_ledger_page(&items, collection.cursor_key(), &next)?)
+                    })?;
+                }
+                Collection::Purchases => {
+                    let items = page
+                        .iter()
+                        .map(documents::purchase_from_document)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    self.local.with_store(|store| {
+                        Ok(store.apply_purchases_page(&items, collection.cursor_key(), &next)?)
+                    })?;
+                }
+            }
+            pulled += page.len();
+            pages += 1;
+            progress(&SyncProgress {
+                phase: collection.id(),
+                pages,
+                items: pulled,
+            });
+            if plan::is_last_page(page.len()) {
+                break;
+            }
+        }
+        Ok(pulled)
+    }
+
+    /// Fetches thumbnails of finished generations once; after that they are served from the store.
+    async fn fetch_thumbnails(&self, progress: &(dyn Fn(&SyncProgress) + Sync)) -> Result<usize> {
+        let missing = self
+            .local
+            .with_store(|store| Ok(store.generations_missing_thumbnail(THUMBNAILS_PER_SYNC)?))?;
+        let mut fetched = 0;
+        for (id, url) in missing {
+            let (mime, bytes) = match self.remote.api.fetch_bytes(&url).await {
+                Ok(answer) => answer,
+                // The generation was deleted on the server meanwhile; its tombstone will follow.
+                Err(RemoteError::NotFound) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            self.local
+                .with_store(|store| Ok(store.put_thumbnail(&id, &mime, &bytes)?))?;
+            fetched += 1;
+            progress(&SyncProgress {
+                phase: "thumbnails",
+                pages: fetched,
+                items: fetched,
+            });
+        }
+        Ok(fetched)
+    }
 }

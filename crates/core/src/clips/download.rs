@@ -1,6 +1,7 @@
-//! Downloading the full video clips for an export that includes them.
+//! Downloading clips: one clip, resumably ([`fetch`], for "Download" and "Open"), and every clip
+//! for an export that includes them ([`for_export`]).
 //!
-//! Clips are downloaded before the zip is written, into a private folder of the account
+//! For an export, clips are downloaded before the zip is written, into a private folder of the account
 //! (`accounts/<uid>/export-videos/`), one `<id>.<ext>` per clip, through the resumable
 //! download of the Cleom API: a clip arrives as `<id>.<ext>.part` and is renamed when complete.
 //! So a canceled, failed or interrupted export loses nothing: the next attempt skips the clips
@@ -15,23 +16,33 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::{clip_cache_name, ExportError, ExportProgress, ExportStep};
-use crate::account::Account;
 use crate::error::{Error, Result};
+use crate::export::{clip_cache_name, ExportError, ExportProgress, ExportStep};
+use crate::local_copy::LocalCopy;
 use crate::model::{Generation, Status};
+use crate::remote::cleom_api::CleomApi;
 use crate::remote::RemoteError;
+use crate::session::Session;
 use crate::store::PageCursor;
 
-/// The folder of downloaded clips inside the account's folder.
-pub const FOLDER: &str = "export-videos";
+/// The folder of an export's downloaded clips inside the account's folder.
+pub const EXPORT_FOLDER: &str = "export-videos";
 
 /// Generations read from the store per page.
 const PAGE: usize = 500;
 
-/// Downloads every finished clip of `account` that is not yet in `folder`. Returns the bytes
+/// Where an account's clips come from: its local copy lists them, its session and the Cleom API
+/// fetch them.
+pub(crate) struct ClipSource<'a> {
+    pub(crate) local: &'a LocalCopy,
+    pub(crate) session: &'a Session,
+    pub(crate) api: &'a CleomApi,
+}
+
+/// Downloads every finished clip of `source` that is not yet in `folder`. Returns the bytes
 /// of all the clips in the folder.
-pub(crate) async fn download(
-    account: &Account,
+pub(crate) async fn for_export(
+    source: &ClipSource<'_>,
     folder: &Path,
     only: Option<&HashSet<String>>,
     progress: &(dyn Fn(ExportProgress) + Send + Sync),
@@ -39,7 +50,7 @@ pub(crate) async fn download(
 ) -> Result<u64> {
     let wanted = |g: &Generation| wants_clip(g) && only.is_none_or(|only| only.contains(&g.id));
     let mut total = 0u64;
-    for_each_clip(account, &wanted, |_| {
+    for_each_clip(source.local, &wanted, |_| {
         total += 1;
         Ok(())
     })?;
@@ -61,7 +72,9 @@ pub(crate) async fn download(
     loop {
         // One page at a time, so the store is not held across the downloads.
         clips.clear();
-        let page = account.library(PAGE, cursor.as_ref())?;
+        let page = source
+            .local
+            .with_store(|s| Ok(s.list_generations(PAGE, cursor.as_ref())?))?;
         clips.extend(
             page.items
                 .into_iter()
@@ -79,7 +92,7 @@ pub(crate) async fn download(
             if !dest.is_file() {
                 let part = folder.join(format!("{name}.part"));
                 let on_progress = |now: u64, _: Option<u64>| report(done, bytes + now);
-                match fetch(account, g, &part, on_progress, cancel).await {
+                match fetch(source, g, &part, on_progress, cancel).await {
                     Ok(()) => std::fs::rename(&part, &dest)?,
                     // Deleted on the server since the last sync: nothing to include.
                     Err(Error::Remote(RemoteError::NotFound)) => {
@@ -110,13 +123,13 @@ fn wants_clip(g: &Generation) -> bool {
 
 /// Calls `f` with every generation `wanted` says has a clip to download, a page at a time.
 fn for_each_clip(
-    account: &Account,
+    local: &LocalCopy,
     wanted: &dyn Fn(&Generation) -> bool,
     mut f: impl FnMut(&Generation) -> Result<()>,
 ) -> Result<()> {
     let mut cursor: Option<PageCursor> = None;
     loop {
-        let page = account.library(PAGE, cursor.as_ref())?;
+        let page = local.with_store(|s| Ok(s.list_generations(PAGE, cursor.as_ref())?))?;
         for item in &page.items {
             if wanted(&item.generation) {
                 f(&item.generation)?;
@@ -132,13 +145,13 @@ fn for_each_clip(
 /// Downloads one clip into `part` (resuming what is there). A signed URL that has expired
 /// (the server answers 403 or 404) is asked for again once, through the generation itself.
 pub(crate) async fn fetch(
-    account: &Account,
+    source: &ClipSource<'_>,
     g: &Generation,
     part: &Path,
     mut on_progress: impl FnMut(u64, Option<u64>),
     cancel: &AtomicBool,
 ) -> Result<()> {
-    let api = &account.remote().api;
+    let api = source.api;
     let url = g.output_url.clone().unwrap_or_default();
     let first = until_canceled(cancel, api.download(&url, part, &mut on_progress)).await?;
     match first {
@@ -147,7 +160,8 @@ pub(crate) async fn fetch(
         Err(e) => return Err(e.into()),
     }
     let id = g.id.as_str();
-    let fresh = account
+    let fresh = source
+        .session
         .authorized(|token| async move { Ok(api.generation(id, &token).await?) })
         .await?;
     match fresh.output_url {

@@ -1,0 +1,81 @@
+//! A generation's clip saved on this device: into a folder the user sees (the Downloads folder,
+//! "Download"), or into the account's private folder to be opened in the default app ("Open").
+//!
+//! The download resumes: it arrives as `<name>.part` and is renamed when complete, so an
+//! interrupted one continues where it stopped. The file is named after the prompt (sanitised:
+//! no path traversal, no reserved names) and the id; an existing file of that name is never
+//! overwritten. Where it went is recorded in the store, for the Library's "downloaded" filter.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+pub(crate) mod download;
+
+use crate::error::{Error, Result};
+use crate::export::{clip_extension, safe_file_name};
+use crate::model::Status;
+use download::ClipSource;
+
+/// The account's private folder of clips opened from the app.
+const OPENED_FOLDER: &str = "clips";
+
+/// Saves generation `id`'s clip into `folder`; returns the file's path. A clip saved before
+/// that is still on disk is not downloaded again.
+pub(crate) async fn save(source: &ClipSource<'_>, id: &str, folder: &Path) -> Result<PathBuf> {
+    let generation = source
+        .local
+        .with_store(|s| Ok(s.generation(id)?))?
+        .ok_or_else(|| Error::InvalidInput("This generation is not in your Library.".into()))?;
+    let url = match (&generation.status, &generation.output_url) {
+        (Status::Succeeded, Some(url)) => url.clone(),
+        _ => {
+            return Err(Error::InvalidInput(
+                "This generation has no clip to download (it has not succeeded).".into(),
+            ))
+        }
+    };
+    if let Some(saved) = saved_clip(source, id)? {
+        if saved.starts_with(folder) && saved.is_file() {
+            return Ok(saved);
+        }
+    }
+    std::fs::create_dir_all(folder)?;
+    let name = safe_file_name(&generation.prompt, &generation.id, clip_extension(&url));
+    let dest = unused_path(folder, &name)?;
+    let part = dest.with_file_name(format!(
+        "{}.part",
+        dest.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let never = AtomicBool::new(false);
+    download::fetch(source, &generation, &part, |_, _| {}, &never).await?;
+    std::fs::rename(&part, &dest)?;
+    source
+        .local
+        .with_store(|s| Ok(s.record_download(id, &dest)?))?;
+    Ok(dest)
+}
+
+/// The clip to open in the default app: the one the user saved, if it is still there, or a
+/// copy downloaded into the account's private folder.
+pub(crate) async fn to_open(source: &ClipSource<'_>, id: &str) -> Result<PathBuf> {
+    if let Some(saved) = saved_clip(source, id)? {
+        if saved.is_file() {
+            return Ok(saved);
+        }
+    }
+    let folder = source.local.private_folder(OPENED_FOLDER)?;
+    save(source, id, &folder).await
+}
+
+fn saved_clip(source: &ClipSource<'_>, id: &str) -> Result<Option<PathBuf>> {
+    source.local.with_store(|s| Ok(s.saved_clip_path(id)?))
+}
+
+/// `folder/name`, or `folder/stem (2).ext`, `(3)`… if taken.
+fn unused_path(folder: &Path, name: &str) -> Result<PathBuf> {
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    Ok(crate::paths::first_unused(folder, stem, |n| match n {
+        1 => format!(".{ext}"),
+        n => format!(" ({n}).{ext}"),
+    })?)
+}

@@ -1,0 +1,78 @@
+//! `device.json`: who is signed in on this device, so the app can resume that account offline.
+//!
+//! A uid and an email, nothing secret, in one small private file. Its own module because two
+//! pieces change it: `device` when a session starts or ends, and `local_copy` when an account's
+//! copy is wiped from this device.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::paths::{self, DataDir};
+
+const FILE: &str = "device.json";
+
+/// The contents of `device.json`.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SignedIn {
+    /// The signed-in account's uid.
+    #[serde(rename = "signedIn")]
+    pub(crate) uid: Option<String>,
+    /// The signed-in account's email, for when its local copy has no profile yet.
+    #[serde(default)]
+    pub(crate) email: Option<String>,
+}
+
+/// Who is signed in; nobody when the file is missing or unreadable.
+pub(crate) fn read(data: &DataDir) -> SignedIn {
+    std::fs::read(data.root().join(FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+pub(crate) fn write(data: &DataDir, signed_in: &SignedIn) -> Result<()> {
+    let bytes =
+        serde_json::to_vec_pretty(signed_in).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    paths::write_private_file(&data.root().join(FILE), &bytes)?;
+    Ok(())
+}
+
+/// Nobody is signed in any more (the file goes; a missing one is fine).
+pub(crate) fn forget(data: &DataDir) -> Result<()> {
+    match std::fs::remove_file(data.root().join(FILE)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_keeps_its_names_and_a_missing_or_broken_one_is_nobody() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::at(dir.path());
+        data.ensure().unwrap();
+        assert_eq!(read(&data), SignedIn::default());
+        let ada = SignedIn {
+            uid: Some("u1".into()),
+            email: Some("ada@example.com".into()),
+        };
+        write(&data, &ada).unwrap();
+        // The field names a file written by an earlier version has.
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join(FILE)).unwrap()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"signedIn": "u1", "email": "ada@example.com"})
+        );
+        assert_eq!(read(&data), ada);
+        std::fs::write(dir.path().join(FILE), b"{not json").unwrap();
+        assert_eq!(read(&data), SignedIn::default());
+        forget(&data).unwrap();
+        forget(&data).unwrap();
+        assert_eq!(read(&data), SignedIn::default());
+    }
+}
