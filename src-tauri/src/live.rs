@@ -81,12 +81,12 @@ async fn send_analytics(app: &AppHandle) {
 pub async fn changed_locally(app: &AppHandle) {
     let state = app.state::<AppState>();
     if let Some(account) = state.account.read().await.clone() {
-        if let Ok((pending, failed)) = account.outbox_counts() {
+        if let Ok((pending, refused)) = account.outbox_counts() {
             emit_sync_state(
                 app,
                 state.set_sync_state(|s| {
                     s.pending = pending;
-                    s.failed = failed;
+                    s.refused = refused;
                 }),
             );
         }
@@ -111,7 +111,7 @@ pub async fn sync_once(app: &AppHandle) -> bool {
         let _ = app.emit("sync-progress", p);
     };
     let result = account.sync_with_progress(&progress).await;
-    let (pending, failed) = account.outbox_counts().unwrap_or_default();
+    let (pending, refused) = account.outbox_counts().unwrap_or_default();
     match result {
         Ok(report) => {
             emit_sync_state(
@@ -122,7 +122,7 @@ pub async fn sync_once(app: &AppHandle) -> bool {
                         last_sync_at: Some(cleom_core::now_rfc3339()),
                         error: None,
                         pending,
-                        failed,
+                        refused,
                     }
                 }),
             );
@@ -162,7 +162,7 @@ pub async fn sync_once(app: &AppHandle) -> bool {
                     };
                     s.error = Some(error);
                     s.pending = pending;
-                    s.failed = failed;
+                    s.refused = refused;
                 }),
             );
         }

@@ -69,7 +69,7 @@ pub struct SyncState {
     /// Actions done here that wait to be sent.
     pub pending: u64,
     /// Actions the server refused (shown with their reason, to retry or dismiss).
-    pub failed: u64,
+    pub refused: u64,
 }
 
 impl Default for SyncState {
@@ -79,7 +79,7 @@ impl Default for SyncState {
             last_sync_at: None,
             error: None,
             pending: 0,
-            failed: 0,
+            refused: 0,
         }
     }
 }

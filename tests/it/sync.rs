@@ -364,7 +364,7 @@ async fn a_refused_offline_generation_comes_back_failed_and_is_never_lost() {
     assert_eq!((report.sent, report.refused), (0, 1));
     let outbox = a.outbox().unwrap();
     assert_eq!(outbox.len(), 1);
-    assert_eq!(outbox[0].state, OutboxState::Failed);
+    assert_eq!(outbox[0].state, OutboxState::Refused);
     let refusal = outbox[0].refusal.clone().unwrap();
     assert_eq!(refusal.code, "credits.insufficient");
     let shown = a.generation(&queued.id).unwrap().unwrap();

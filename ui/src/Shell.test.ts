@@ -24,7 +24,7 @@ let outbox: OutboxEntry[];
 let ledger: LedgerEntry[];
 let purchases: Purchase[];
 
-const sync = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, failed: 0, ...s });
+const sync = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, refused: 0, ...s });
 
 function backend() {
   const status: AppStatus = { keychain: { state: 'available' }, backend: { kind: 'embedded', url: 'http://127.0.0.1:1' }, account, online: true };
@@ -74,21 +74,21 @@ describe('sync indicator and outbox', () => {
     purchases = [];
   });
 
-  it('shows the last sync, the pending and failed counts, progress while syncing, and the last error with Retry', async () => {
+  it('shows the last sync, the pending and refused counts, progress while syncing, and the last error with Retry', async () => {
     await mainScreen();
     const live = must('#sync-announcer');
     expect(live.getAttribute('role')).toBe('status');
     expect(live.getAttribute('aria-live')).toBe('polite');
 
-    tauri.emit('sync-state', sync({ state: 'syncing', pending: 3, failed: 1 }));
+    tauri.emit('sync-state', sync({ state: 'syncing', pending: 3, refused: 1 }));
     await waitFor(() => expect(must('#sync-status').dataset.state).toBe('syncing'));
     expect(text('#sync-label')).toBe('Syncing…');
     expect(text('#sync-pending')).toBe('3 pending');
-    expect(text('#sync-failed')).toBe('1 failed');
+    expect(text('#sync-refused')).toBe('1 refused');
     tauri.emit('sync-progress', { phase: 'generations', pages: 3, items: 1500 });
     await waitFor(() => expect(text('#sync-progress')).toBe('Syncing generations… 1,500'));
 
-    tauri.emit('sync-state', sync({ state: 'error', error: { code: 'sync.failed', message: '<b>Server error</b>' }, pending: 3, failed: 1 }));
+    tauri.emit('sync-state', sync({ state: 'error', error: { code: 'sync.failed', message: '<b>Server error</b>' }, pending: 3, refused: 1 }));
     await waitFor(() => expect(text('#sync-error')).toBe(': <b>Server error</b>'));
     expect(live.textContent).toBe('Sync failed: <b>Server error</b> 1 change was refused by Cleom. Open the outbox to retry or dismiss.');
     expect($('#sync-status b')).toBeNull();
@@ -99,7 +99,7 @@ describe('sync indicator and outbox', () => {
     expect(live.textContent).toBe('Back online. Synced.');
     expect(tauri.callsOf('sync_now')).toHaveLength(1);
     expect($('#sync-pending')).toBeNull();
-    expect($('#sync-failed')).toBeNull();
+    expect($('#sync-refused')).toBeNull();
     expect($('#sync-retry')).toBeNull();
   });
 
@@ -112,13 +112,13 @@ describe('sync indicator and outbox', () => {
       entry(
         5,
         { kind: 'createGeneration', request: { id: 'g9', prompt: XSS, settings: items[0]!.settings, references: [] } },
-        { state: 'failed', refusal: { code: 'credits.insufficient', message: 'Not enough credits: 700 needed, 20 left.' } },
+        { state: 'refused', refusal: { code: 'credits.insufficient', message: 'Not enough credits: 700 needed, 20 left.' } },
       ),
     ];
     await mainScreen();
-    tauri.emit('sync-state', sync({ pending: 4, failed: 1 }));
-    await waitFor(() => must('#sync-failed'));
-    await fireEvent.click(must('#sync-failed'));
+    tauri.emit('sync-state', sync({ pending: 4, refused: 1 }));
+    await waitFor(() => must('#sync-refused'));
+    await fireEvent.click(must('#sync-refused'));
     const dialog = await waitFor(() => must('#outbox'));
     await waitFor(() => expect(dialog.querySelectorAll('[data-testid="outbox-entry"]')).toHaveLength(5));
     const rows = [...dialog.querySelectorAll<HTMLElement>('[data-testid="outbox-entry"]')];
@@ -132,7 +132,7 @@ describe('sync indicator and outbox', () => {
       'Turn analytics on',
     ]));
     expect(rows[4]!.querySelector('.outbox-state')?.textContent).toBe('Waiting to send (tried 2 times)');
-    expect(rows[0]!.dataset.state).toBe('failed');
+    expect(rows[0]!.dataset.state).toBe('refused');
     expect(text('#outbox-refusal-5')).toBe('Not enough credits: 700 needed, 20 left.');
     expect(dialog.querySelector('img[src="x"]')).toBeNull();
     expect(must('#outbox-summary').textContent).toContain('4 waiting to send, 1 refused');
@@ -148,12 +148,12 @@ describe('sync indicator and outbox', () => {
     expect(tauri.callsOf('retry_action')).toEqual([{ seq: 5 }]);
     await waitFor(() => expect($('#outbox-retry-5')).toBeNull());
 
-    outbox = outbox.map((e) => (e.seq === 5 ? { ...e, state: 'failed', refusal: { code: 'x', message: 'No.' } } : e));
+    outbox = outbox.map((e) => (e.seq === 5 ? { ...e, state: 'refused', refusal: { code: 'x', message: 'No.' } } : e));
     tauri.handle('dismiss_action', () => {
       outbox = outbox.filter((e) => e.seq !== 5);
       return true;
     });
-    tauri.emit('sync-state', sync({ pending: 4, failed: 1 }));
+    tauri.emit('sync-state', sync({ pending: 4, refused: 1 }));
     await waitFor(() => must('#outbox-dismiss-5'));
     await fireEvent.click(must('#outbox-dismiss-5'));
     await waitFor(() => expect(document.querySelectorAll('[data-testid="outbox-entry"]')).toHaveLength(4));

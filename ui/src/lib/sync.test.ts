@@ -16,7 +16,7 @@ import type { OutboxAction, OutboxEntry, SyncState } from './generated';
 import { buildSettings } from './studio';
 
 const now = Date.parse('2025-01-01T12:00:00Z');
-const state = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, failed: 0, ...s });
+const state = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, refused: 0, ...s });
 const entry = (action: OutboxAction, over: Partial<OutboxEntry> = {}): OutboxEntry => ({
   seq: 1,
   id: 'c1',
@@ -37,11 +37,11 @@ describe('describeSync', () => {
     });
   });
 
-  it('shows syncing and the pending and failed counts', () => {
-    expect(describeSync(state({ state: 'syncing', pending: 3, failed: 1 }), true, now)).toMatchObject({
+  it('shows syncing and the pending and refused counts', () => {
+    expect(describeSync(state({ state: 'syncing', pending: 3, refused: 1 }), true, now)).toMatchObject({
       label: 'Syncing…',
       pending: 3,
-      failed: 1,
+      refused: 1,
     });
   });
 
@@ -103,8 +103,8 @@ describe('outbox in words', () => {
     const del = { kind: 'deleteGeneration', generationId: 'g1' } as const;
     expect(describeEntryState(entry(del))).toBe('Waiting to send');
     expect(describeEntryState(entry(del, { attempts: 2 }))).toBe('Waiting to send (tried 2 times)');
-    expect(describeEntryState(entry(del, { state: 'failed' }))).toBe('Refused by Cleom');
-    const list = [entry(del, { seq: 1 }), entry(del, { seq: 3, state: 'failed' }), entry(del, { seq: 2, state: 'failed' })];
+    expect(describeEntryState(entry(del, { state: 'refused' }))).toBe('Refused by Cleom');
+    const list = [entry(del, { seq: 1 }), entry(del, { seq: 3, state: 'refused' }), entry(del, { seq: 2, state: 'refused' })];
     expect(orderOutbox(list).map((e) => e.seq)).toEqual([2, 3, 1]);
   });
 });
@@ -116,7 +116,7 @@ describe('syncAnnouncement', () => {
     detail: null,
     canRetry: false,
     pending: 0,
-    failed: 0,
+    refused: 0,
     ...over,
   });
 
@@ -132,10 +132,10 @@ describe('syncAnnouncement', () => {
   });
 
   it('announces newly refused actions', () => {
-    expect(syncAnnouncement(d('ok', { failed: 1 }), d('ok', { failed: 3 }))).toBe(
+    expect(syncAnnouncement(d('ok', { refused: 1 }), d('ok', { refused: 3 }))).toBe(
       '2 changes were refused by Cleom. Open the outbox to retry or dismiss.',
     );
-    expect(syncAnnouncement(d('ok', { failed: 3 }), d('ok', { failed: 2 }))).toBeNull();
+    expect(syncAnnouncement(d('ok', { refused: 3 }), d('ok', { refused: 2 }))).toBeNull();
   });
 });
 

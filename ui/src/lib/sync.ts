@@ -15,11 +15,11 @@ export type SyncDisplay = {
   /** Actions waiting to be sent. */
   pending: number;
   /** Actions the server refused. */
-  failed: number;
+  refused: number;
 };
 
 export function describeSync(sync: SyncState | null, online: boolean, now: number): SyncDisplay {
-  const counts = { pending: sync?.pending ?? 0, failed: sync?.failed ?? 0 };
+  const counts = { pending: sync?.pending ?? 0, refused: sync?.refused ?? 0 };
   const last = sync?.lastSyncAt ? `Last synced ${formatRelative(sync.lastSyncAt, now)}` : 'Not synced yet';
   if (sync?.state === 'syncing') {
     return { tone: 'busy', label: 'Syncing…', detail: null, canRetry: false, ...counts };
@@ -71,17 +71,17 @@ export function syncAnnouncement(settled: SyncDisplay | null, next: SyncDisplay)
   } else if (next.tone === 'ok' && (settled?.tone === 'error' || settled?.tone === 'offline')) {
     parts.push('Back online. Synced.');
   }
-  const newlyFailed = next.failed - (settled?.failed ?? 0);
-  if (newlyFailed > 0) {
+  const newlyRefused = next.refused - (settled?.refused ?? 0);
+  if (newlyRefused > 0) {
     parts.push(
-      `${formatNumber(newlyFailed)} ${newlyFailed === 1 ? 'change was' : 'changes were'} refused by Cleom. Open the outbox to retry or dismiss.`,
+      `${formatNumber(newlyRefused)} ${newlyRefused === 1 ? 'change was' : 'changes were'} refused by Cleom. Open the outbox to retry or dismiss.`,
     );
   }
   return parts.length > 0 ? parts.join(' ') : null;
 }
 
-/** "3 pending", "1 failed". */
-export const countLabel = (n: number, what: 'pending' | 'failed'): string => `${formatNumber(n)} ${what}`;
+/** "3 pending", "1 refused". */
+export const countLabel = (n: number, what: 'pending' | 'refused'): string => `${formatNumber(n)} ${what}`;
 
 /** A prompt shortened for a one-line description, quoted. */
 export function quote(text: string, max = 60): string {
@@ -119,7 +119,7 @@ export function describeAction(entry: OutboxEntry, promptOf: (id: string) => str
 
 /** The state of an entry in words. */
 export function describeEntryState(entry: OutboxEntry): string {
-  if (entry.state === 'failed') return 'Refused by Cleom';
+  if (entry.state === 'refused') return 'Refused by Cleom';
   if (entry.attempts > 0) {
     return `Waiting to send (tried ${formatNumber(entry.attempts)} ${entry.attempts === 1 ? 'time' : 'times'})`;
   }
@@ -128,10 +128,10 @@ export function describeEntryState(entry: OutboxEntry): string {
 
 /** The entries as the panel lists them: refused ones first (they need the user), then in send order. */
 export function orderOutbox(entries: readonly OutboxEntry[]): OutboxEntry[] {
-  const failed = entries.filter((e) => e.state === 'failed');
-  const pending = entries.filter((e) => e.state !== 'failed');
+  const refused = entries.filter((e) => e.state === 'refused');
+  const pending = entries.filter((e) => e.state !== 'refused');
   const bySeq = (a: OutboxEntry, b: OutboxEntry) => a.seq - b.seq;
-  return [...failed.sort(bySeq), ...pending.sort(bySeq)];
+  return [...refused.sort(bySeq), ...pending.sort(bySeq)];
 }
 
 /**

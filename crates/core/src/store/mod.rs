@@ -119,6 +119,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("0004_outbox", include_str!("migrations/0004_outbox.sql")),
     ("0005_active", include_str!("migrations/0005_active.sql")),
+    (
+        "0006_outbox_refused",
+        include_str!("migrations/0006_outbox_refused.sql"),
+    ),
 ];
 
 /// SQLite's page cache per connection, in KiB. The default (2 MiB) holds little of a 100,000

@@ -63,7 +63,7 @@ pub enum OutboxState {
     /// Waiting to be sent (again, after a lost connection).
     Pending,
     /// The server refused it; kept, with the reason, until the user retries or dismisses it.
-    Failed,
+    Refused,
 }
 
 /// Why the server refused an action: its stable error code and the message for the user.
@@ -204,13 +204,13 @@ impl Store {
 
     /// How many actions wait to be sent, and how many the server refused.
     pub fn outbox_counts(&self) -> Result<(u64, u64)> {
-        let (pending, failed): (i64, i64) = self.conn.query_row(
-            "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'failed')
+        let (pending, refused): (i64, i64) = self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'refused')
              FROM outbox",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok((pending.unsigned_abs(), failed.unsigned_abs()))
+        Ok((pending.unsigned_abs(), refused.unsigned_abs()))
     }
 
     fn outbox_where(&self, condition: &str) -> Result<Vec<OutboxEntry>> {
@@ -241,8 +241,8 @@ impl Store {
                 id,
                 action,
                 created_at,
-                state: if state == "failed" {
-                    OutboxState::Failed
+                state: if state == "refused" {
+                    OutboxState::Refused
                 } else {
                     OutboxState::Pending
                 },
@@ -287,7 +287,7 @@ impl Store {
         Ok(())
     }
 
-    /// The server refused action `seq`: it stays, failed, with the reason; a generation
+    /// The server refused action `seq`: it stays, refused, with the reason; a generation
     /// composed offline shows as failed with that reason.
     pub fn outbox_refused(&mut self, seq: i64, refusal: &Refusal) -> Result<()> {
         let tx = self
@@ -295,7 +295,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let changed = tx
             .prepare_cached(
-                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, error_code = ?2,
+                "UPDATE outbox SET state = 'refused', attempts = attempts + 1, error_code = ?2,
                      error_message = ?3
                  WHERE seq = ?1",
             )?
@@ -315,7 +315,7 @@ impl Store {
         let changed = tx
             .prepare_cached(
                 "UPDATE outbox SET state = 'pending', error_code = NULL, error_message = NULL
-                 WHERE seq = ?1 AND state = 'failed'",
+                 WHERE seq = ?1 AND state = 'refused'",
             )?
             .execute([seq])?;
         if changed == 1 {
@@ -334,7 +334,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found: Option<(String, Option<String>)> = tx
             .prepare_cached(
-                "SELECT kind, generation_id FROM outbox WHERE seq = ?1 AND state = 'failed'",
+                "SELECT kind, generation_id FROM outbox WHERE seq = ?1 AND state = 'refused'",
             )?
             .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;

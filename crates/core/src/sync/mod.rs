@@ -40,7 +40,7 @@ const PROFILE_MARK: &str = "sync.profile";
 pub struct SyncReport {
     /// Queued actions the server accepted.
     pub sent: usize,
-    /// Queued actions the server refused (they stay in the outbox, failed, with the reason).
+    /// Queued actions the server refused (they stay in the outbox, refused, with the reason).
     pub refused: usize,
     pub profile_changed: bool,
     pub generations: usize,

@@ -10,4 +10,4 @@ pending: number,
 /**
  * Actions the server refused (shown with their reason, to retry or dismiss).
  */
-failed: number, };
+refused: number, };

@@ -249,3 +249,48 @@ fn a_failed_upgrade_leaves_the_first_schema_intact() {
         .unwrap();
     assert_eq!(old_index, 1);
 }
+
+#[test]
+fn an_action_refused_before_0006_is_still_refused_and_keeps_its_reason() {
+    let f = fixture();
+    let key = key();
+    {
+        let store = Store::create_at_version(&f.path, &key, 5).unwrap();
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO outbox (seq, id, kind, generation_id, payload_json, created_at, state,
+                     attempts, error_code, error_message)
+                 VALUES
+                 (1, 'a1', 'delete_generation', 'g1',
+                  '{\"kind\":\"deleteGeneration\",\"generationId\":\"g1\"}',
+                  '2025-03-01T10:00:00Z', 'failed', 2, 'permission_denied', 'Not yours.'),
+                 (2, 'a2', 'delete_generation', 'g2',
+                  '{\"kind\":\"deleteGeneration\",\"generationId\":\"g2\"}',
+                  '2025-03-01T10:00:01Z', 'pending', 0, NULL, NULL);",
+            )
+            .unwrap();
+    }
+    let mut store = Store::open(&f.path, &same_key(&key)).unwrap();
+    let outbox = store.outbox().unwrap();
+    assert_eq!(
+        outbox.iter().map(|e| e.state).collect::<Vec<_>>(),
+        [OutboxState::Refused, OutboxState::Pending]
+    );
+    assert_eq!(outbox[0].attempts, 2);
+    assert_eq!(
+        outbox[0].refusal,
+        Some(Refusal {
+            code: "permission_denied".into(),
+            message: "Not yours.".into(),
+        })
+    );
+    assert_eq!(store.outbox_counts().unwrap(), (1, 1));
+    // The rebuilt table still takes the states the app writes, and only those.
+    assert!(store.outbox_retry(1).unwrap());
+    assert_eq!(store.outbox_counts().unwrap(), (2, 0));
+    let bad = store
+        .conn
+        .execute("UPDATE outbox SET state = 'failed' WHERE seq = 1", []);
+    assert!(bad.is_err(), "the old word is refused by the CHECK");
+}
