@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use rand::distr::{Alphanumeric, SampleString};
 use serde::Serialize;
 
 use crate::access::{self, AccessReport};
@@ -17,33 +16,21 @@ use crate::clips::{self, download::ClipSource};
 use crate::error::{Error, Result};
 use crate::export::{self, ExportSummary};
 use crate::local_copy::LocalCopy;
-use crate::model::{
-    self, Generation, GenerationRequest, LedgerEntry, Mode, Profile, Purchase, Reference, Settings,
-};
+use crate::model::{Generation, LedgerEntry, Profile, Purchase, Reference, Settings};
 use crate::pricing::{Estimate, PricingTable};
 use crate::remote::Remote;
 use crate::secret::SecretString;
 use crate::session::Session;
+use crate::store::new_client_id;
 use crate::store::{
     FacetCounts, ItemWithThumbnail, LibraryQuery, OutboxAction, OutboxEntry, Page, PageCursor,
     ProfileField, QueryPage,
 };
+use crate::studio::{self, Generated, Studio};
 use crate::sync::{SyncEngine, SyncProgress, SyncReport};
-
-/// The store's `sync_state` key under which the last pricing table served is kept, so estimates
-/// work offline.
-const PRICING_KEY: &str = "pricing-table";
-
-/// The store's `sync_state` key under which the Studio's unsent draft is kept: it is private text
-/// (a prompt), so it lives in the encrypted store and never in a plain file.
-const DRAFT_KEY: &str = "studio-draft";
 
 /// The longest display name accepted, in characters.
 pub const MAX_DISPLAY_NAME: usize = 100;
-
-/// The largest draft the Studio may keep (a prompt of 4,000 characters and its settings fit
-/// many times over); anything bigger is refused rather than stored.
-pub const MAX_DRAFT_BYTES: usize = 64 * 1024;
 
 /// The display name as it is kept: without the spaces around it, none when nothing is left,
 /// refused (`request.invalid`) when longer than [`MAX_DISPLAY_NAME`] characters.
@@ -57,21 +44,6 @@ pub fn display_name(name: Option<&str>) -> Result<Option<String>> {
         )));
     }
     Ok(Some(name.to_string()))
-}
-
-/// Refuses (`request.invalid`) a draft larger than [`MAX_DRAFT_BYTES`].
-pub fn check_draft(draft: &str) -> Result<()> {
-    if draft.len() > MAX_DRAFT_BYTES {
-        return Err(Error::InvalidInput(
-            "The draft is too large to keep.".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// A random client id for a queued action or a new generation.
-fn client_id() -> String {
-    Alphanumeric.sample_string(&mut rand::rng(), 20)
 }
 
 pub struct Account {
@@ -225,30 +197,7 @@ impl Account {
 
     /// The served pricing table, refreshed when online and remembered for offline estimates.
     pub async fn pricing(&self) -> Result<PricingTable> {
-        match self.remote.api.pricing().await {
-            Ok(table) => {
-                let json = serde_json::to_string(&table)
-                    .map_err(|e| Error::InvalidInput(e.to_string()))?;
-                self.local
-                    .with_store(|s| Ok(s.set_cursor(PRICING_KEY, &json)?))?;
-                Ok(table)
-            }
-            Err(e) => {
-                let e = Error::from(e);
-                if e.is_offline() {
-                    self.saved_pricing()
-                } else {
-                    Err(e)
-                }
-            }
-        }
-    }
-
-    fn saved_pricing(&self) -> Result<PricingTable> {
-        let saved = self.local.with_store(|s| Ok(s.cursor(PRICING_KEY)?))?;
-        saved
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .ok_or(Error::PricingUnavailable)
+        self.studio().pricing().await
     }
 
     pub async fn estimate(&self, settings: &Settings) -> Result<Estimate> {
@@ -262,17 +211,7 @@ impl Account {
         settings: &Settings,
         references: &[Reference],
     ) -> Result<Estimate> {
-        settings
-            .validate()
-            .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let mode = Mode::detect(references).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let table = match self.saved_pricing() {
-            Ok(table) => table,
-            Err(_) => self.pricing().await?,
-        };
-        table
-            .estimate(mode, settings)
-            .map_err(|e| Error::InvalidInput(e.to_string()))
+        self.studio().estimate(settings, references).await
     }
 
     /// Asks the Cleom API for a new clip. The id is chosen here, so a retried request is
@@ -281,73 +220,31 @@ impl Account {
         self.generate_with(prompt, settings, Vec::new()).await
     }
 
-    /// [`Account::generate`] with references attached (their metadata: name, kind and size).
+    /// [`Account::generate`] with references attached (their metadata: name, kind and size);
+    /// queued in the outbox when the request cannot be delivered (see `studio`).
     pub async fn generate_with(
         &self,
         prompt: &str,
         settings: Settings,
         references: Vec<Reference>,
     ) -> Result<Generation> {
-        model::validate_prompt(prompt).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        settings
-            .validate()
-            .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let estimate = self.estimate_with(&settings, &references).await?;
-        if let Some(profile) = self.profile()? {
-            if estimate.total > profile.credit_balance {
-                return Err(Error::InsufficientCredits {
-                    needed: estimate.total,
-                    balance: profile.credit_balance,
-                });
-            }
-        }
-        let request = GenerationRequest {
-            id: client_id(),
-            prompt: prompt.to_string(),
-            settings,
-            references,
-        };
-        let sent = self
-            .session
-            .authorized(|token| {
-                let request = &request;
-                async move { Ok(self.remote.api.create_generation(request, &token).await?) }
-            })
-            .await;
-        match sent {
-            Ok(generation) => {
-                self.local
-                    .with_store(|s| Ok(s.upsert_generations(std::slice::from_ref(&generation))?))?;
+        match self.studio().generate(prompt, settings, references).await? {
+            Generated::Sent(generation) => {
                 self.analytics.record(Feature::Generate);
                 Ok(generation)
             }
-            // Not refused, just not delivered: the request waits in the outbox (under its own
-            // id, so sending it again can never charge twice) and shows as queued meanwhile.
-            Err(Error::Remote(e)) if e.is_transient() => {
-                let placeholder = Generation {
-                    id: request.id.clone(),
-                    prompt: request.prompt.clone(),
-                    mode: Mode::detect(&request.references)
-                        .map_err(|e| Error::InvalidInput(e.to_string()))?,
-                    settings: request.settings.clone(),
-                    references: request.references.clone(),
-                    status: model::Status::Queued,
-                    progress: 0.0,
-                    credits_charged: 0,
-                    output_url: None,
-                    thumbnail_url: None,
-                    error: None,
-                    created_at: crate::now_rfc3339(),
-                    updated_at: crate::now_rfc3339(),
-                    deleted: false,
-                    deleted_at: None,
-                };
-                self.local
-                    .with_store(|s| Ok(s.enqueue_generation(&request, &placeholder)?))?;
+            Generated::Queued(placeholder) => {
                 self.analytics.record(Feature::GenerateOffline);
                 Ok(placeholder)
             }
-            Err(e) => Err(e),
+        }
+    }
+
+    fn studio(&self) -> Studio<'_> {
+        Studio {
+            local: &self.local,
+            session: &self.session,
+            remote: &self.remote,
         }
     }
 
@@ -370,7 +267,7 @@ impl Account {
                     continue;
                 }
                 actions.push((
-                    client_id(),
+                    new_client_id(),
                     OutboxAction::DeleteGeneration {
                         generation_id: id.clone(),
                     },
@@ -427,7 +324,7 @@ impl Account {
             other => other,
         };
         self.local.with_store(|s| {
-            Ok(s.enqueue(&[(client_id(), OutboxAction::SetProfileField { change })])?)
+            Ok(s.enqueue(&[(new_client_id(), OutboxAction::SetProfileField { change })])?)
         })
     }
 
@@ -455,16 +352,16 @@ impl Account {
     pub fn draft(&self) -> Result<Option<String>> {
         Ok(self
             .local
-            .with_store(|s| Ok(s.cursor(DRAFT_KEY)?))?
+            .with_store(|s| Ok(s.cursor(studio::DRAFT_KEY)?))?
             .filter(|d| !d.is_empty()))
     }
 
     /// Keeps the Studio's draft in the encrypted store, so it survives a restart; an empty
-    /// draft forgets it. A draft larger than [`MAX_DRAFT_BYTES`] is refused.
+    /// draft forgets it. A draft larger than `studio::MAX_DRAFT_BYTES` is refused.
     pub fn save_draft(&self, draft: &str) -> Result<()> {
-        check_draft(draft)?;
+        studio::check_draft(draft)?;
         self.local
-            .with_store(|s| Ok(s.set_cursor(DRAFT_KEY, draft)?))
+            .with_store(|s| Ok(s.set_cursor(studio::DRAFT_KEY, draft)?))
     }
 
     /// Sends what waits in the outbox, then brings the local store up to the server's state;
@@ -679,26 +576,6 @@ mod tests {
         );
         let err = display_name(Some(&format!("{longest}e"))).unwrap_err();
         assert_eq!(err.code(), "request.invalid");
-    }
-
-    #[test]
-    fn a_draft_is_kept_up_to_its_limit() {
-        check_draft("").unwrap();
-        check_draft(&"x".repeat(MAX_DRAFT_BYTES)).unwrap();
-        // Bytes, not characters: 2-byte characters reach the limit at half the count.
-        check_draft(&"é".repeat(MAX_DRAFT_BYTES / 2)).unwrap();
-        assert_eq!(
-            check_draft(&"é".repeat(MAX_DRAFT_BYTES / 2 + 1))
-                .unwrap_err()
-                .code(),
-            "request.invalid"
-        );
-        assert_eq!(
-            check_draft(&"x".repeat(MAX_DRAFT_BYTES + 1))
-                .unwrap_err()
-                .code(),
-            "request.invalid"
-        );
     }
 
     fn generation_json(id: &str) -> String {

@@ -26,6 +26,7 @@ pub mod secret;
 mod session;
 mod signed_in;
 pub mod store;
+mod studio;
 pub mod sync;
 
 pub use account::Account;

@@ -50,7 +50,7 @@ pub use library::{
     Download, FacetCount, FacetCounts, Filters, ItemWithThumbnail, LibraryCursor, LibraryQuery,
     QueryPage, Sort, Thumbnail,
 };
-pub use outbox::{OutboxAction, OutboxEntry, OutboxState, ProfileField, Refusal};
+pub use outbox::{new_client_id, OutboxAction, OutboxEntry, OutboxState, ProfileField, Refusal};
 pub use search::SnippetPart;
 
 /// Why the local history could not be used. Messages never contain the key.

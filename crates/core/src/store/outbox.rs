@@ -7,6 +7,7 @@
 //! or not the server has been told. `crate::sync` sends the pending actions in order, each
 //! under its client id so that sending twice is harmless, and reports the result here.
 
+use rand::distr::{Alphanumeric, SampleString};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +55,12 @@ impl OutboxAction {
             OutboxAction::SetProfileField { .. } => None,
         }
     }
+}
+
+/// A random client id for a queued action or a new generation: the id that makes sending it
+/// twice harmless.
+pub fn new_client_id() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 20)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
