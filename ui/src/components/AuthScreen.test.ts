@@ -81,18 +81,6 @@ describe('AuthScreen', () => {
     expect($('#auth-error').textContent).toMatch(/unlock it/i);
   });
 
-  it('shows the unavailable reason and the available state', () => {
-    const { unmount } = render(AuthScreen, {
-      keychain: { state: 'unavailable', reason: 'no Secret Service on D-Bus' },
-      notice: null,
-      onsignedin: vi.fn(),
-    });
-    expect($('#keychain-status').textContent).toContain('no Secret Service on D-Bus');
-    unmount();
-    render(AuthScreen, { keychain: { state: 'available' }, notice: null, onsignedin: vi.fn() });
-    expect($('#keychain-status').textContent).toBe('Credentials are stored in your system keychain.');
-  });
-
   it('does not call the backend with empty fields', async () => {
     render(AuthScreen, { keychain: { state: 'available' }, notice: null, onsignedin: vi.fn() });
     await fireEvent.click($('#auth-submit'));
@@ -107,6 +95,23 @@ describe('AuthScreen', () => {
       onsignedin: vi.fn(),
     });
     expect(screen.getByText(/Your session expired\./)).toBeTruthy();
+  });
+
+  it('shows the receipt of a deleted account above the form', () => {
+    render(AuthScreen, {
+      keychain: { state: 'available' },
+      notice: {
+        kind: 'deleted',
+        receipt: {
+          email: 'ada@example.com',
+          deletedAt: '2025-01-05T10:00:00Z',
+          removed: { generations: 3, ledgerEntries: 2, purchases: 1, mediaFiles: 4, localFiles: 7, keychainEntries: 2 },
+        },
+      },
+      onsignedin: vi.fn(),
+    });
+    expect($('#deletion-receipt').textContent).toContain('Your account ada@example.com was deleted');
+    expect($('#deletion-receipt').querySelector('#save-receipt')).not.toBeNull();
   });
 });
 
@@ -146,46 +151,5 @@ describe('Forgot password?', () => {
     render(AuthScreen, { keychain: { state: 'available' }, notice: null, onsignedin: vi.fn() });
     await fireEvent.click($('#auth-mode-toggle'));
     expect(document.querySelector('#forgot-password')).toBeNull();
-  });
-});
-
-describe('the deletion receipt', () => {
-  beforeEach(() => tauri.reset());
-
-  const receipt = {
-    email: 'ada@example.com',
-    deletedAt: '2025-01-05T10:00:00Z',
-    removed: { generations: 3, ledgerEntries: 2, purchases: 1, mediaFiles: 4, localFiles: 7, keychainEntries: 2 },
-  };
-
-  it('saves the receipt and shows where', async () => {
-    tauri.handle('save_receipt', () => '/home/ada/Downloads/cleom-deletion-receipt-<b>x</b>.txt');
-    render(AuthScreen, { keychain: { state: 'available' }, notice: { kind: 'deleted', receipt }, onsignedin: vi.fn() });
-    const button = $('#deletion-receipt').querySelector<HTMLButtonElement>('#save-receipt')!;
-    expect(button.textContent?.trim()).toBe('Save the receipt');
-    expect($('#save-receipt-status').getAttribute('role')).toBe('status');
-    await fireEvent.click(button);
-    await waitFor(() =>
-      expect($('#save-receipt-status').textContent).toBe('Receipt saved to /home/ada/Downloads/cleom-deletion-receipt-<b>x</b>.txt'),
-    );
-    expect(document.querySelector('#save-receipt-status b')).toBeNull();
-    expect(tauri.callsOf('save_receipt')).toEqual([{}]);
-    expect(button.disabled).toBe(false);
-  });
-
-  it('shows why the receipt could not be saved', async () => {
-    tauri.handle('save_receipt', () => {
-      throw { code: 'store.io', message: 'The Downloads folder is not writable.' };
-    });
-    render(AuthScreen, { keychain: { state: 'available' }, notice: { kind: 'deleted', receipt }, onsignedin: vi.fn() });
-    await fireEvent.click($('#save-receipt'));
-    await waitFor(() =>
-      expect($('#save-receipt-status').textContent).toBe('The receipt could not be saved: The Downloads folder is not writable.'),
-    );
-  });
-
-  it('is not offered after a plain sign-out', () => {
-    render(AuthScreen, { keychain: { state: 'available' }, notice: { kind: 'signed-out', reason: 'Bye.' }, onsignedin: vi.fn() });
-    expect(document.querySelector('#save-receipt')).toBeNull();
   });
 });

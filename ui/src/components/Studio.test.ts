@@ -163,6 +163,19 @@ describe('Studio', () => {
     expect(saved).toMatchObject({ prompt: 'Edited', durationSeconds: 25, resolution: '2k' });
   });
 
+  it('generates with Ctrl+Enter in the prompt', async () => {
+    const { ongenerated } = studio();
+    await waitFor(() => expect(must('#estimate').dataset.value).toBe('700'));
+    await fireEvent.input(must('#prompt'), { target: { value: 'A heron lands' } });
+    await waitFor(() => expect(must<HTMLButtonElement>('#generate').disabled).toBe(false));
+    tauri.handle('generate', () => generation({ id: 'new' }));
+    await fireEvent.keyDown(must('#prompt'), { key: 'Enter' });
+    expect(tauri.callsOf('generate')).toHaveLength(0);
+    await fireEvent.keyDown(must('#prompt'), { key: 'Enter', ctrlKey: true });
+    await waitFor(() => expect(ongenerated).toHaveBeenCalled());
+    expect(tauri.callsOf('generate')).toEqual([expect.objectContaining({ prompt: 'A heron lands' })]);
+  });
+
   it('says why Generate is disabled when credits are short', async () => {
     studio({ balance: 100 });
     await fireEvent.input(must('#prompt'), { target: { value: 'Too dear' } });
