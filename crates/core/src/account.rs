@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use crate::access::{self, AccessReport};
 use crate::analytics::{self, Feature};
-use crate::clips::{self, download::ClipSource};
+use crate::clips;
+use crate::clips::download::{ClipSource, InFlight};
 use crate::error::{Error, Result};
 use crate::export::{self, ExportSummary};
 use crate::local_copy::LocalCopy;
@@ -52,6 +53,8 @@ pub struct Account {
     remote: Remote,
     /// Feature counts, sent only with the user's opt-in (see `analytics`).
     analytics: analytics::Counter,
+    /// The clip downloads under way, one per generation (see `clips::download`).
+    clip_downloads: InFlight,
 }
 
 /// What an account deletion removed, for the receipt the user can keep.
@@ -127,6 +130,7 @@ impl Account {
             local,
             remote,
             analytics: analytics::Counter::default(),
+            clip_downloads: InFlight::default(),
         }
     }
 
@@ -403,6 +407,7 @@ impl Account {
             local: &self.local,
             session: &self.session,
             api: &self.remote.api,
+            in_flight: &self.clip_downloads,
         }
     }
 
@@ -693,6 +698,87 @@ mod tests {
             .get(&keychain::refresh_token_entry("u1"))
             .unwrap()
             .is_some());
+    }
+
+    /// Serves `body` to every GET, slowly (64 KiB every millisecond) and to many clients at
+    /// once; answers the server's address and how many requests it has had.
+    async fn slow_clip_server(body: Vec<u8>) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = served.clone();
+        let body = Arc::new(body);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let Ok(n @ 1..) = stream.read(&mut buf).await else {
+                            return;
+                        };
+                        request.extend_from_slice(&buf[..n]);
+                    }
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    for chunk in body.chunks(64 * 1024) {
+                        if stream.write_all(chunk).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    }
+                });
+            }
+        });
+        (base, served)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_saves_of_one_clip_at_once_share_one_download_with_the_right_bytes() {
+        let (account, _keychain, _server, dir) = account(vec![]).await;
+        let clip: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+        let (media, served) = slow_clip_server(clip.clone()).await;
+        let generation: Generation = serde_json::from_value(serde_json::json!({
+            "id": "g1", "prompt": "a fox at dawn", "mode": "text_to_video",
+            "settings": {"durationSeconds": 5, "resolution": "1080p"},
+            "status": "succeeded", "outputUrl": format!("{media}/media/g1.mp4"),
+            "createdAt": "2025-03-01T10:00:00Z", "updatedAt": "2025-03-01T10:00:00Z"
+        }))
+        .unwrap();
+        account
+            .local()
+            .with_store(|s| Ok(s.upsert_generations(&[generation])?))
+            .unwrap();
+        let folder = dir.path().join("Downloads");
+        let (first, second) = tokio::join!(
+            account.save_clip("g1", &folder),
+            account.save_clip("g1", &folder)
+        );
+        let (first, second) = (first.unwrap(), second.unwrap());
+        assert_eq!(
+            first, second,
+            "the second save answers the first one's file"
+        );
+        assert!(
+            std::fs::read(&first).unwrap() == clip,
+            "the clip's exact bytes"
+        );
+        assert_eq!(
+            served.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "one download for both"
+        );
+        let names: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "no second copy, no .part left: {names:?}");
     }
 
     #[test]

@@ -11,9 +11,10 @@
 //! The store is read a page at a time (the lock is held only while a page is read), so the app
 //! stays responsive during a long download, and memory does not grow with the history.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -32,11 +33,41 @@ pub const EXPORT_FOLDER: &str = "export-videos";
 const PAGE: usize = 500;
 
 /// Where an account's clips come from: its local copy lists them, its session and the Cleom API
-/// fetch them.
+/// fetch them, one download per generation at a time (`in_flight`).
 pub(crate) struct ClipSource<'a> {
     pub(crate) local: &'a LocalCopy,
     pub(crate) session: &'a Session,
     pub(crate) api: &'a CleomApi,
+    pub(crate) in_flight: &'a InFlight,
+}
+
+/// The generations whose clip is being downloaded in this process. Two downloads of one clip
+/// into one `.part` file would corrupt it (one truncating while the other writes), so a second
+/// caller waits for the first and then finds its finished file, and shares that result.
+#[derive(Default)]
+pub(crate) struct InFlight(std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
+
+impl InFlight {
+    /// Waits until no other download of generation `id` runs here; the download is this
+    /// caller's until the guard is dropped.
+    pub(crate) async fn claim(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut claims = self
+                .0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            claims.retain(|_, claim| claim.strong_count() > 0);
+            match claims.get(id).and_then(Weak::upgrade) {
+                Some(lock) => lock,
+                None => {
+                    let lock = Arc::new(tokio::sync::Mutex::new(()));
+                    claims.insert(id.to_string(), Arc::downgrade(&lock));
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
 }
 
 /// Downloads every finished clip of `source` that is not yet in `folder`. Returns the bytes
@@ -89,6 +120,7 @@ pub(crate) async fn for_export(
                 continue;
             };
             let dest = folder.join(&name);
+            let _claim = source.in_flight.claim(&g.id).await;
             if !dest.is_file() {
                 let part = folder.join(format!("{name}.part"));
                 let on_progress = |now: u64, _: Option<u64>| report(done, bytes + now);

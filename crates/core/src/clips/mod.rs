@@ -20,7 +20,8 @@ use download::ClipSource;
 const OPENED_FOLDER: &str = "clips";
 
 /// Saves generation `id`'s clip into `folder`; returns the file's path. A clip saved before
-/// that is still on disk is not downloaded again.
+/// that is still on disk is not downloaded again; a save of the same clip already under way
+/// is waited for, and its file answered.
 pub(crate) async fn save(source: &ClipSource<'_>, id: &str, folder: &Path) -> Result<PathBuf> {
     let generation = source
         .local
@@ -34,6 +35,7 @@ pub(crate) async fn save(source: &ClipSource<'_>, id: &str, folder: &Path) -> Re
             ))
         }
     };
+    let _claim = source.in_flight.claim(id).await;
     if let Some(saved) = saved_clip(source, id)? {
         if saved.starts_with(folder) && saved.is_file() {
             return Ok(saved);
