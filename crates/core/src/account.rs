@@ -256,33 +256,46 @@ impl Account {
     /// next sync, in order; offline, whenever the server can be reached again). Returns how
     /// many were queued: ids already gone or already queued are skipped.
     pub fn delete_generations(&self, ids: &[String]) -> Result<usize> {
-        self.local.with_store(|s| {
-            let queued: std::collections::HashSet<String> = s
-                .outbox()?
-                .into_iter()
-                .filter_map(|entry| match entry.action {
-                    OutboxAction::DeleteGeneration { generation_id } => Some(generation_id),
-                    _ => None,
-                })
-                .collect();
-            let mut actions = Vec::new();
-            for id in ids {
-                if queued.contains(id) || s.generation(id)?.is_none() {
-                    continue;
+        self.local
+            .with_store(|s| {
+                let queued: std::collections::HashSet<String> = s
+                    .outbox()?
+                    .into_iter()
+                    .filter_map(|entry| match entry.action {
+                        OutboxAction::DeleteGeneration { generation_id } => Some(generation_id),
+                        _ => None,
+                    })
+                    .collect();
+                let mut actions = Vec::new();
+                for id in ids {
+                    if queued.contains(id) || s.generation(id)?.is_none() {
+                        continue;
+                    }
+                    actions.push((
+                        new_client_id(),
+                        OutboxAction::DeleteGeneration {
+                            generation_id: id.clone(),
+                        },
+                    ));
                 }
-                actions.push((
-                    new_client_id(),
-                    OutboxAction::DeleteGeneration {
-                        generation_id: id.clone(),
-                    },
-                ));
-            }
-            s.enqueue(&actions)?;
-            if !actions.is_empty() {
-                self.analytics.record(Feature::DeleteGenerations);
-            }
-            Ok(actions.len())
-        })
+                s.enqueue(&actions)?;
+                if !actions.is_empty() {
+                    self.analytics.record(Feature::DeleteGenerations);
+                }
+                Ok(actions.len())
+            })
+            .inspect(|_| self.remove_clip_leftovers())
+    }
+
+    /// The app's own copies of clips whose generation is gone leave with it (see `clips`). A
+    /// copy that cannot be removed now is removed by the next call; the deletion stands.
+    fn remove_clip_leftovers(&self) {
+        if let Err(e) = clips::remove_leftovers(&self.local, &self.clip_downloads) {
+            tracing::warn!(
+                code = e.code(),
+                "the app's copies of deleted clips stay for now"
+            );
+        }
     }
 
     /// Sends the feature counts gathered since the last report — only if the user opted in
@@ -312,6 +325,7 @@ impl Account {
     /// on the server is queued (sent in batches by the next syncs). Returns how many.
     pub fn delete_all_generations(&self) -> Result<usize> {
         let queued = self.local.with_store(|s| Ok(s.delete_all_generations()?))?;
+        self.remove_clip_leftovers();
         if queued > 0 {
             self.analytics.record(Feature::DeleteGenerations);
         }
@@ -384,7 +398,11 @@ impl Account {
             remote: &self.remote,
             session: &self.session,
         };
-        engine.run(progress).await
+        let report = engine.run(progress).await?;
+        if report.generations > 0 {
+            self.remove_clip_leftovers();
+        }
+        Ok(report)
     }
 
     /// Saves generation `id`'s clip into `folder`; returns the file's path (see `clips`).
@@ -440,36 +458,51 @@ impl Account {
         cancel: Arc<std::sync::atomic::AtomicBool>,
     ) -> Result<ExportSummary> {
         self.analytics.record(Feature::Export);
-        let videos = if options.include_videos {
-            let folder = self.local.private_folder(clips::download::EXPORT_FOLDER)?;
-            let bytes = clips::download::for_export(
-                &self.clip_source(),
-                &folder,
-                options.only.as_ref(),
-                &*progress,
-                &cancel,
-            )
-            .await?;
-            Some((folder, bytes))
+        let clips = if options.include_videos {
+            Some(self.local.private_folder(clips::download::EXPORT_FOLDER)?)
         } else {
             None
         };
-        let account = Arc::clone(&self);
+        let written = Arc::clone(&self)
+            .write_export(dest, options, clips.clone(), progress, cancel)
+            .await;
+        // In the zip now, or the export was canceled or failed: the downloads go either way.
+        if let Some(folder) = clips {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+        written
+    }
+
+    /// [`Account::export_to`]'s work: the clips into `clips` (if wanted), then the zip.
+    async fn write_export(
+        self: Arc<Self>,
+        dest: std::path::PathBuf,
+        options: export::ExportOptions,
+        clips: Option<std::path::PathBuf>,
+        progress: Arc<dyn Fn(export::ExportProgress) + Send + Sync>,
+        cancel: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Result<ExportSummary> {
+        let downloaded = match &clips {
+            Some(folder) => {
+                clips::download::for_export(
+                    &self.clip_source(),
+                    folder,
+                    options.only.as_ref(),
+                    &*progress,
+                    &cancel,
+                )
+                .await?
+            }
+            None => 0,
+        };
         tokio::task::spawn_blocking(move || -> Result<ExportSummary> {
             let mut monitor = export::Monitor::new(&*progress, &cancel);
-            monitor.bytes_downloaded = videos.as_ref().map_or(0, |(_, bytes)| *bytes);
-            let folder = videos.as_ref().map(|(folder, _)| folder.as_path());
+            monitor.bytes_downloaded = downloaded;
             let mut zip = export::ZipExport::create(&dest, &options)?;
-            account
-                .local
-                .with_store(|s| Ok(zip.write_records(s, folder, &monitor)?))?;
+            self.local
+                .with_store(|s| Ok(zip.write_records(s, clips.as_deref(), &monitor)?))?;
             zip.write_videos(&monitor)?;
-            let summary = zip.finish(&monitor)?;
-            if let Some(folder) = folder {
-                // The clips are in the zip now; the downloads are not needed any more.
-                let _ = std::fs::remove_dir_all(folder);
-            }
-            Ok(summary)
+            Ok(zip.finish(&monitor)?)
         })
         .await
         .map_err(|e| Error::InvalidInput(format!("the export stopped unexpectedly: {e}")))?
@@ -701,8 +734,12 @@ mod tests {
     }
 
     /// Serves `body` to every GET, slowly (64 KiB every millisecond) and to many clients at
-    /// once; answers the server's address and how many requests it has had.
-    async fn slow_clip_server(body: Vec<u8>) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    /// once, breaking the connection off after `cut` bytes if given; answers the server's
+    /// address and how many requests it has had.
+    async fn slow_clip_server(
+        body: Vec<u8>,
+        cut: Option<usize>,
+    ) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -727,7 +764,8 @@ mod tests {
                         body.len()
                     );
                     let _ = stream.write_all(head.as_bytes()).await;
-                    for chunk in body.chunks(64 * 1024) {
+                    let sent = &body[..cut.unwrap_or(body.len())];
+                    for chunk in sent.chunks(64 * 1024) {
                         if stream.write_all(chunk).await.is_err() {
                             return;
                         }
@@ -739,22 +777,117 @@ mod tests {
         (base, served)
     }
 
+    /// Stores finished generations `ids` whose clips are `{media}/media/<id>.mp4`.
+    fn store_finished(account: &Account, media: &str, ids: &[&str]) {
+        let generations: Vec<Generation> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                serde_json::from_value(serde_json::json!({
+                    "id": id, "prompt": format!("take {i} of a fox at dawn"),
+                    "mode": "text_to_video",
+                    "settings": {"durationSeconds": 5, "resolution": "1080p"},
+                    "status": "succeeded", "outputUrl": format!("{media}/media/{id}.mp4"),
+                    "createdAt": format!("2025-03-01T10:00:0{i}Z"),
+                    "updatedAt": "2025-03-01T10:00:00Z"
+                }))
+                .unwrap()
+            })
+            .collect();
+        account
+            .local()
+            .with_store(|s| Ok(s.upsert_generations(&generations)?))
+            .unwrap();
+    }
+
+    fn files_in(folder: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn the_apps_clip_copies_leave_with_their_generations_and_the_users_downloads_stay() {
+        let (account, _keychain, _server, dir) = account(vec![]).await;
+        let (media, _) = slow_clip_server(b"a clip".to_vec(), None).await;
+        store_finished(&account, &media, &["g1", "g2", "g3"]);
+        let copies = dir.path().join("accounts/u1/clips");
+        for id in ["g1", "g2", "g3"] {
+            let opened = account.clip_to_open(id).await.unwrap();
+            assert!(opened.starts_with(&copies), "{opened:?}");
+        }
+        assert_eq!(files_in(&copies).len(), 3);
+
+        // A download the user chose replaces the app's copy: "Open" plays theirs from now on.
+        let downloads = dir.path().join("Downloads");
+        let saved = account.save_clip("g3", &downloads).await.unwrap();
+        assert_eq!(account.clip_to_open("g3").await.unwrap(), saved);
+        assert_eq!(files_in(&copies).len(), 2, "{:?}", files_in(&copies));
+
+        account.delete_generations(&["g1".to_string()]).unwrap();
+        let left = files_in(&copies);
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(left[0].contains("g2"), "{left:?}");
+
+        account.delete_all_generations().unwrap();
+        assert_eq!(files_in(&copies), Vec::<String>::new());
+        assert_eq!(
+            std::fs::read(&saved).unwrap(),
+            b"a clip",
+            "the user's own download stays"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_download_and_a_canceled_export_leave_no_file_of_the_clip() {
+        let (account, _keychain, _server, dir) = account(vec![]).await;
+        let clip = vec![7u8; 1024 * 1024];
+        let (broken, _) = slow_clip_server(clip.clone(), Some(200 * 1024)).await;
+        store_finished(&account, &broken, &["g1"]);
+        let downloads = dir.path().join("Downloads");
+        account.save_clip("g1", &downloads).await.unwrap_err();
+        assert_eq!(files_in(&downloads), Vec::<String>::new(), "no .part");
+
+        let (media, _) = slow_clip_server(clip, None).await;
+        store_finished(&account, &media, &["g2", "g3"]);
+        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = cancel.clone();
+        let progress = Arc::new(move |p: export::ExportProgress| {
+            if p.items_done >= 1 {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        let options = export::ExportOptions {
+            include_videos: true,
+            only: Some(["g2".to_string(), "g3".to_string()].into()),
+            ..export::ExportOptions::default()
+        };
+        let account = Arc::new(account);
+        let err = Arc::clone(&account)
+            .export_to(dir.path().join("export.zip"), options, progress, cancel)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "export.canceled");
+        assert!(!dir.path().join("export.zip").exists());
+        assert!(
+            !dir.path().join("accounts/u1/export-videos").exists(),
+            "{:?}",
+            files_in(&dir.path().join("accounts/u1/export-videos"))
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_saves_of_one_clip_at_once_share_one_download_with_the_right_bytes() {
         let (account, _keychain, _server, dir) = account(vec![]).await;
         let clip: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
-        let (media, served) = slow_clip_server(clip.clone()).await;
-        let generation: Generation = serde_json::from_value(serde_json::json!({
-            "id": "g1", "prompt": "a fox at dawn", "mode": "text_to_video",
-            "settings": {"durationSeconds": 5, "resolution": "1080p"},
-            "status": "succeeded", "outputUrl": format!("{media}/media/g1.mp4"),
-            "createdAt": "2025-03-01T10:00:00Z", "updatedAt": "2025-03-01T10:00:00Z"
-        }))
-        .unwrap();
-        account
-            .local()
-            .with_store(|s| Ok(s.upsert_generations(&[generation])?))
-            .unwrap();
+        let (media, served) = slow_clip_server(clip.clone(), None).await;
+        store_finished(&account, &media, &["g1"]);
         let folder = dir.path().join("Downloads");
         let (first, second) = tokio::join!(
             account.save_clip("g1", &folder),

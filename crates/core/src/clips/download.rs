@@ -4,9 +4,10 @@
 //! For an export, clips are downloaded before the zip is written, into a private folder of the account
 //! (`accounts/<uid>/export-videos/`), one `<id>.<ext>` per clip, through the resumable
 //! download of the Cleom API: a clip arrives as `<id>.<ext>.part` and is renamed when complete.
-//! So a canceled, failed or interrupted export loses nothing: the next attempt skips the clips
-//! already there and resumes the partial one with a `Range` request. The folder is removed when
-//! an export completes, and goes with the account on a wipe.
+//! The folder is removed when an export ends, complete, canceled or failed, so no copy of a clip
+//! stays behind; only an export stopped by a killed app leaves it, and the next attempt skips
+//! the clips already there and resumes the partial one with a `Range` request. It also goes
+//! with the account on a wipe.
 //!
 //! The store is read a page at a time (the lock is held only while a page is read), so the app
 //! stays responsive during a long download, and memory does not grow with the history.
@@ -43,17 +44,29 @@ pub(crate) struct ClipSource<'a> {
 
 /// The generations whose clip is being downloaded in this process. Two downloads of one clip
 /// into one `.part` file would corrupt it (one truncating while the other writes), so a second
-/// caller waits for the first and then finds its finished file, and shares that result.
+/// caller waits for the first and then finds its finished file, and shares that result. The
+/// app's own copies are tidied (`clips::remove_leftovers`) only while no download runs, so a
+/// clip just downloaded and not yet recorded is never taken for a leftover.
 #[derive(Default)]
-pub(crate) struct InFlight(std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
+pub(crate) struct InFlight {
+    claims: std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    downloads: Arc<tokio::sync::RwLock<()>>,
+}
+
+/// One caller's turn to download a clip; the next caller's starts when it is dropped.
+pub(crate) struct Claim {
+    _clip: tokio::sync::OwnedMutexGuard<()>,
+    _running: tokio::sync::OwnedRwLockReadGuard<()>,
+}
 
 impl InFlight {
     /// Waits until no other download of generation `id` runs here; the download is this
-    /// caller's until the guard is dropped.
-    pub(crate) async fn claim(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    /// caller's until the claim is dropped.
+    pub(crate) async fn claim(&self, id: &str) -> Claim {
+        let running = Arc::clone(&self.downloads).read_owned().await;
         let lock = {
             let mut claims = self
-                .0
+                .claims
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             claims.retain(|_, claim| claim.strong_count() > 0);
@@ -66,7 +79,16 @@ impl InFlight {
                 }
             }
         };
-        lock.lock_owned().await
+        Claim {
+            _clip: lock.lock_owned().await,
+            _running: running,
+        }
+    }
+
+    /// Runs `f` if no download is under way (and none starts meanwhile); `None` otherwise.
+    pub(crate) fn when_idle<T>(&self, f: impl FnOnce() -> T) -> Option<T> {
+        let _idle = self.downloads.try_write().ok()?;
+        Some(f())
     }
 }
 

@@ -5,6 +5,10 @@
 //! interrupted one continues where it stopped. The file is named after the prompt (sanitised:
 //! no path traversal, no reserved names) and the id; an existing file of that name is never
 //! overwritten. Where it went is recorded in the store, for the Library's "downloaded" filter.
+//!
+//! The copies in the account's private folder are the app's, not the user's: they go when their
+//! generation is deleted, when a download the user chose replaces them, and when a download
+//! fails (its `.part`). Clips the user saved into a folder of theirs are never removed.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -13,8 +17,9 @@ pub(crate) mod download;
 
 use crate::error::{Error, Result};
 use crate::export::{clip_extension, safe_file_name};
+use crate::local_copy::LocalCopy;
 use crate::model::Status;
-use download::ClipSource;
+use download::{ClipSource, InFlight};
 
 /// The account's private folder of clips opened from the app.
 const OPENED_FOLDER: &str = "clips";
@@ -36,9 +41,10 @@ pub(crate) async fn save(source: &ClipSource<'_>, id: &str, folder: &Path) -> Re
         }
     };
     let _claim = source.in_flight.claim(id).await;
-    if let Some(saved) = saved_clip(source, id)? {
+    let before = saved_clip(source, id)?;
+    if let Some(saved) = &before {
         if saved.starts_with(folder) && saved.is_file() {
-            return Ok(saved);
+            return Ok(saved.clone());
         }
     }
     std::fs::create_dir_all(folder)?;
@@ -49,11 +55,20 @@ pub(crate) async fn save(source: &ClipSource<'_>, id: &str, folder: &Path) -> Re
         dest.file_name().unwrap_or_default().to_string_lossy()
     ));
     let never = AtomicBool::new(false);
-    download::fetch(source, &generation, &part, |_, _| {}, &never).await?;
+    if let Err(e) = download::fetch(source, &generation, &part, |_, _| {}, &never).await {
+        let _ = std::fs::remove_file(&part);
+        return Err(e);
+    }
     std::fs::rename(&part, &dest)?;
     source
         .local
         .with_store(|s| Ok(s.record_download(id, &dest)?))?;
+    // "Open" uses the clip the user saved from now on: the app's own copy is not needed.
+    if let Some(replaced) = before.filter(|b| *b != dest) {
+        if replaced.starts_with(source.local.private_folder(OPENED_FOLDER)?) {
+            let _ = std::fs::remove_file(replaced);
+        }
+    }
     Ok(dest)
 }
 
@@ -67,6 +82,29 @@ pub(crate) async fn to_open(source: &ClipSource<'_>, id: &str) -> Result<PathBuf
     }
     let folder = source.local.private_folder(OPENED_FOLDER)?;
     save(source, id, &folder).await
+}
+
+/// Removes the app's own clip copies that no generation records any more (deleted here or on
+/// another device, or replaced by a download the user chose) and the `.part` files of downloads
+/// that stopped. Only while no download runs; otherwise the next call does it. Returns how many
+/// files went.
+pub(crate) fn remove_leftovers(local: &LocalCopy, in_flight: &InFlight) -> Result<usize> {
+    let folder = local.private_folder(OPENED_FOLDER)?;
+    in_flight
+        .when_idle(|| {
+            let recorded = local.with_store(|s| Ok(s.saved_clip_paths()?))?;
+            let files = std::fs::read_dir(&folder)?
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| path.is_file());
+            let mut removed = 0;
+            for path in files.filter(|path| !recorded.contains(path)) {
+                std::fs::remove_file(path)?;
+                removed += 1;
+            }
+            Ok(removed)
+        })
+        .unwrap_or(Ok(0))
 }
 
 fn saved_clip(source: &ClipSource<'_>, id: &str) -> Result<Option<PathBuf>> {

@@ -23,6 +23,7 @@
 //! the threading (a `Mutex<Store>` behind a blocking task).
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -651,6 +652,18 @@ impl Store {
             .query_row([id], |r| r.get(0))
             .optional()?;
         Ok(path.flatten().map(PathBuf::from))
+    }
+
+    /// Every file the user saved a clip into, as recorded (see [`Store::record_download`]).
+    pub fn saved_clip_paths(&self) -> Result<HashSet<PathBuf>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT local_file FROM generations WHERE local_file IS NOT NULL")?;
+        let paths = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .map(|path| path.map(PathBuf::from))
+            .collect::<Result<_, _>>()?;
+        Ok(paths)
     }
 
     /// What this database holds, counted, for the "everything we store about you" view.
