@@ -167,6 +167,18 @@ async fn the_access_report_names_everything_and_reveals_no_secret() {
     assert_eq!(here.holdings.saved_clips.len(), 1);
     assert!(here.database_bytes > 0);
     assert!(here.database_path.ends_with("history.db"));
+    // Every file the app keeps for the account is listed, and each is really there.
+    let files: Vec<&str> = here.files.iter().map(|f| f.path.as_str()).collect();
+    for name in ["history.db", "history.lock", "device.json"] {
+        assert!(
+            files.iter().any(|f| f.ends_with(name)),
+            "{name} in {files:?}"
+        );
+    }
+    assert!(here
+        .files
+        .iter()
+        .all(|f| std::path::Path::new(&f.path).is_file()));
     let names: Vec<&str> = here
         .keychain_entries
         .iter()

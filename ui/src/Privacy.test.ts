@@ -76,6 +76,10 @@ function accessReport(overrides: Partial<AccessReport['onTheServer']> = {}): Acc
       ],
       pendingActions: 2,
       refusedActions: 1,
+      files: [
+        { path: '/home/ada/.local/share/cleom-desktop/accounts/u1/clips/a-fox-g1.mp4', bytes: 2_621_440 },
+        { path: '/home/ada/.local/share/cleom-desktop/accounts/u1/history.db', bytes: 5 * 1024 * 1024 },
+      ],
     },
     onTheServer: { profile: { ...profile, creditBalance: 1500 }, error: null, asOfLastSync: holdings, ...overrides },
   };
@@ -109,6 +113,13 @@ describe('Everything we store about you', () => {
     expect([...document.querySelectorAll('[data-testid="access-saved-clip"]')].map((li) => li.textContent)).toEqual([
       `/home/ada/Downloads/${XSS}-g1.mp4`,
     ]);
+    const files = [...document.querySelectorAll<HTMLElement>('[data-testid="access-file"]')];
+    expect(files.map((li) => li.querySelector('code')?.textContent)).toEqual([
+      '/home/ada/.local/share/cleom-desktop/accounts/u1/clips/a-fox-g1.mp4',
+      '/home/ada/.local/share/cleom-desktop/accounts/u1/history.db',
+    ]);
+    expect(files.map((li) => li.dataset.bytes)).toEqual(['2621440', '5242880']);
+    expect(files[0]!.textContent).toContain('(2.5 MB)');
     expect(text('#access-keychain-location')).toBe('Secret Service (service com.cleomai.desktop.debug)');
     const entries = [...document.querySelectorAll<HTMLElement>('[data-testid="keychain-entry"]')];
     expect(entries.map((r) => r.querySelector('.keychain-name')?.textContent)).toEqual(['database-key:u1', 'refresh-token:u1']);

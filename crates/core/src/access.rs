@@ -43,6 +43,17 @@ pub struct DeviceHoldings {
     /// Actions done here that the server has not heard of yet, and refused ones.
     pub pending_actions: u64,
     pub refused_actions: u64,
+    /// Every file the app keeps for this account here: the history and its journal, the clips
+    /// opened from the app, an export's downloads under way, and who is signed in.
+    pub files: Vec<HeldFile>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct HeldFile {
+    pub path: String,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -129,6 +140,14 @@ pub(crate) async fn report(
             keychain_entries,
             pending_actions: pending,
             refused_actions: refused,
+            files: local
+                .files()?
+                .into_iter()
+                .map(|(path, bytes)| HeldFile {
+                    path: path.display().to_string(),
+                    bytes,
+                })
+                .collect(),
         },
         on_the_server: ServerHoldings {
             profile: server_profile,

@@ -59,6 +59,34 @@ impl LocalCopy {
         Ok(self.data.database_path(&self.uid)?)
     }
 
+    /// Every file kept for this account on this device, with its size, sorted by path: the
+    /// account's folder, all of it, and `device.json` (who is signed in).
+    pub(crate) fn files(&self) -> Result<Vec<(PathBuf, u64)>> {
+        let mut files = Vec::new();
+        let mut folders = vec![self.data.account_dir(&self.uid)?];
+        while let Some(folder) = folders.pop() {
+            let entries = match std::fs::read_dir(&folder) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for entry in entries.flatten() {
+                let meta = entry.metadata()?;
+                if meta.is_dir() {
+                    folders.push(entry.path());
+                } else {
+                    files.push((entry.path(), meta.len()));
+                }
+            }
+        }
+        let signed_in = signed_in::path(&self.data);
+        if let Ok(meta) = std::fs::metadata(&signed_in) {
+            files.push((signed_in, meta.len()));
+        }
+        files.sort();
+        Ok(files)
+    }
+
     /// The keychain holding this copy's database key (and the session's refresh token).
     pub(crate) fn keychain(&self) -> &dyn Keychain {
         self.keychain.as_ref()

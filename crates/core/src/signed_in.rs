@@ -23,9 +23,14 @@ pub(crate) struct SignedIn {
     pub(crate) email: Option<String>,
 }
 
+/// Where the file is.
+pub(crate) fn path(data: &DataDir) -> std::path::PathBuf {
+    data.root().join(FILE)
+}
+
 /// Who is signed in; nobody when the file is missing or unreadable.
 pub(crate) fn read(data: &DataDir) -> SignedIn {
-    std::fs::read(data.root().join(FILE))
+    std::fs::read(path(data))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
@@ -34,13 +39,13 @@ pub(crate) fn read(data: &DataDir) -> SignedIn {
 pub(crate) fn write(data: &DataDir, signed_in: &SignedIn) -> Result<()> {
     let bytes =
         serde_json::to_vec_pretty(signed_in).map_err(|e| Error::InvalidInput(e.to_string()))?;
-    paths::write_private_file(&data.root().join(FILE), &bytes)?;
+    paths::write_private_file(&path(data), &bytes)?;
     Ok(())
 }
 
 /// Nobody is signed in any more (the file goes; a missing one is fine).
 pub(crate) fn forget(data: &DataDir) -> Result<()> {
-    match std::fs::remove_file(data.root().join(FILE)) {
+    match std::fs::remove_file(path(data)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
         _ => Ok(()),
     }

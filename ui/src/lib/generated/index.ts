@@ -20,6 +20,7 @@ export type * from './FacetCount';
 export type * from './FacetCounts';
 export type * from './GenerationRequest';
 export type * from './GenerationView';
+export type * from './HeldFile';
 export type * from './Holdings';
 export type * from './KeychainEntry';
 export type * from './KeychainState';
