@@ -11,6 +11,11 @@
 //! else is a 404 and the player shows the poster instead — as it does offline before a clip was
 //! ever fetched.
 //!
+//! The id is the path's one segment, percent-decoded exactly once; anything else (more segments,
+//! `.` or `..`, a slash or a control character once decoded) is a 404 before the account is
+//! asked. Every answer says `X-Content-Type-Options: nosniff` and carries a sandboxing CSP, so a
+//! clip is only ever played as the media type it is served as, never run as a page.
+//!
 //! Byte ranges are served (`Range: bytes=…` → 206), as a video player asks for them to start
 //! playing at once and to seek; an answer holds at most [`MAX_CHUNK`] bytes, so a long 4K clip
 //! is never read into memory whole.
@@ -41,6 +46,40 @@ pub fn content_type(path: &std::path::Path) -> &'static str {
         "mkv" => "video/x-matroska",
         _ => "application/octet-stream",
     }
+}
+
+/// Headers on every answer of the scheme, the 404s included.
+const HARDENING: [(&str, &str); 2] = [
+    ("x-content-type-options", "nosniff"),
+    ("content-security-policy", "default-src 'none'; sandbox"),
+];
+
+/// The generation id a `clip:` path names, or `None`: the path's one segment (after its leading
+/// `/`), percent-decoded exactly once, never empty, `.`, `..`, or holding a slash, a backslash
+/// or a control character.
+pub fn clip_id(path: &str) -> Option<String> {
+    let segment = path.strip_prefix('/').unwrap_or(path);
+    if segment.contains('/') {
+        return None;
+    }
+    let id = percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()?
+        .into_owned();
+    let refused = id.is_empty()
+        || id == "."
+        || id == ".."
+        || id.chars().any(|c| c == '/' || c == '\\' || c.is_control());
+    (!refused).then_some(id)
+}
+
+/// A response builder with the [`HARDENING`] headers.
+fn hardened() -> tauri::http::response::Builder {
+    HARDENING
+        .iter()
+        .fold(Response::builder(), |builder, (name, value)| {
+            builder.header(*name, *value)
+        })
 }
 
 /// The most one answer holds; a player asks for the rest with further ranges.
@@ -80,7 +119,7 @@ pub fn byte_range(header: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, 
 pub fn answer(path: &Path, range: Option<&str>) -> std::io::Result<Response<Vec<u8>>> {
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
-    let response = Response::builder()
+    let response = hardened()
         .header(header::CONTENT_TYPE, content_type(path))
         .header(header::ACCEPT_RANGES, "bytes");
     let part = match byte_range(range, len) {
@@ -114,14 +153,18 @@ pub fn handle(
     responder: UriSchemeResponder,
 ) {
     let app = ctx.app_handle().clone();
-    let id = request.uri().path().trim_start_matches('/').to_string();
+    let id = clip_id(request.uri().path());
     let range = request
         .headers()
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     tauri::async_runtime::spawn(async move {
-        let response = match clip(&app, &id).await {
+        let found = match id {
+            Some(id) => clip(&app, &id).await,
+            None => Err(cleom_core::Error::InvalidInput("not a clip id".into())),
+        };
+        let response = match found {
             Ok(path) => {
                 match tauri::async_runtime::spawn_blocking(move || answer(&path, range.as_deref()))
                     .await
@@ -150,7 +193,7 @@ pub fn handle(
 }
 
 fn not_found() -> Result<Response<Vec<u8>>, tauri::http::Error> {
-    Response::builder()
+    hardened()
         .status(StatusCode::NOT_FOUND)
         .header(header::CONTENT_TYPE, "text/plain")
         .body(Vec::new())
@@ -212,5 +255,42 @@ mod tests {
         let outside = answer(&path, Some("bytes=1000-")).unwrap();
         assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
         assert_eq!(outside.headers()[header::CONTENT_RANGE], "bytes */1000");
+    }
+
+    #[test]
+    fn an_id_is_one_segment_decoded_exactly_once() {
+        assert_eq!(clip_id("/g1").as_deref(), Some("g1"));
+        assert_eq!(clip_id("/a%20fox").as_deref(), Some("a fox"));
+        // Once: an encoded percent stays a percent sign, never decoded a second time.
+        assert_eq!(clip_id("/g%2541").as_deref(), Some("g%41"));
+        for refused in [
+            "/", "", "/.", "/..", "/%2e%2e", "/%2E", "/a/b", "/a%2fb", "/a%5cb", "/%00", "/g%0a",
+            "/%ff",
+        ] {
+            assert_eq!(clip_id(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn every_answer_forbids_sniffing_and_sandboxes_the_clip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clip.mp4");
+        std::fs::write(&path, b"not really a clip").unwrap();
+        let answers = [
+            answer(&path, None).unwrap(),
+            answer(&path, Some("bytes=2-5")).unwrap(),
+            answer(&path, Some("bytes=900-")).unwrap(),
+            not_found().unwrap(),
+        ];
+        for answer in &answers {
+            assert_eq!(answer.headers()["x-content-type-options"], "nosniff");
+            let csp = answer.headers()["content-security-policy"]
+                .to_str()
+                .unwrap();
+            assert!(
+                csp.contains("sandbox") && csp.contains("default-src 'none'"),
+                "{csp}"
+            );
+        }
     }
 }
