@@ -603,7 +603,7 @@ impl AccountChanges {
 
     /// Whether a credential changes (a new email or any password): that needs a recent sign-in
     /// and signs every other session out.
-    fn change_credentials(&self, user: &AuthUser) -> bool {
+    fn changes_credentials(&self, user: &AuthUser) -> bool {
         self.email.as_ref().is_some_and(|e| *e != user.email) || self.password_hash.is_some()
     }
 }
@@ -614,7 +614,7 @@ async fn update(app: &AppState, body: Json) -> Result<Json, AuthError> {
         .run(move |db| {
             db.write(|tx| {
                 let (user, auth_time_ms) = user_for_id_token(tx.conn, &body)?;
-                let credentials_change = changes.change_credentials(&user);
+                let credentials_change = changes.changes_credentials(&user);
                 if credentials_change {
                     require_recent_login(auth_time_ms)?;
                 }
