@@ -194,56 +194,14 @@ async fn run(command: Command) -> Outcome {
                 }),
             ..
         }) => {
-            let password = if password_stdin {
-                Some(read_stdin_line("the export's password")?)
-            } else if password {
-                Some(prompt_password("Export password: ")?)
-            } else {
-                None
-            };
+            let password = verify_password(password_stdin, password)?;
             verify(&file, password.as_ref())
         }
-        Command::SignIn(credentials) => {
-            let password = password(credentials.password_stdin)?;
-            let account = device()?.sign_in(&credentials.email, &password).await?;
-            println!(
-                "Signed in as {} (uid {}). The session is kept in the system keychain.",
-                account.email(),
-                account.uid()
-            );
-            Ok(())
-        }
-        Command::SignUp(credentials) => {
-            let password = password(credentials.password_stdin)?;
-            let account = device()?.sign_up(&credentials.email, &password).await?;
-            println!(
-                "Created and signed in to {} (uid {}).",
-                account.email(),
-                account.uid()
-            );
-            Ok(())
-        }
-        Command::SignOut => {
-            let device = device()?;
-            match device.resume()? {
-                Some(account) => {
-                    device.sign_out(&account)?;
-                    println!("Signed out of {}.", account.email());
-                }
-                None => println!("Nobody is signed in."),
-            }
-            Ok(())
-        }
+        Command::SignIn(credentials) => sign_in(credentials).await,
+        Command::SignUp(credentials) => sign_up(credentials).await,
+        Command::SignOut => sign_out(),
         Command::Status => status(),
-        Command::Sync => {
-            let account = signed_in(&device()?)?;
-            let report = account.sync().await?;
-            println!(
-                "Synced: {} generations, {} credit ledger entries and {} thumbnails updated.",
-                report.generations, report.ledger_entries, report.thumbnails
-            );
-            Ok(())
-        }
+        Command::Sync => sync().await,
         Command::Export(ExportCommand {
             out,
             include_videos,
@@ -252,18 +210,7 @@ async fn run(command: Command) -> Outcome {
             verify: None,
         }) => {
             let out = out.ok_or_else(|| Failure::usage("--out FILE is required"))?;
-            let password = if password_stdin {
-                Some(read_stdin_line("the export password")?)
-            } else if encrypt {
-                let first = prompt_password("Export password: ")?;
-                let again = prompt_password("The same password again: ")?;
-                if first.expose() != again.expose() {
-                    return Err(Failure::usage("the two passwords differ"));
-                }
-                Some(first)
-            } else {
-                None
-            };
+            let password = export_password(password_stdin, encrypt)?;
             let account = Arc::new(signed_in(&device()?)?);
             export_to(account, out, include_videos, password).await
         }
@@ -272,6 +219,77 @@ async fn run(command: Command) -> Outcome {
             yes,
         } => delete_account(password_stdin, yes).await,
     }
+}
+
+async fn sign_in(credentials: Credentials) -> Outcome {
+    let password = password(credentials.password_stdin)?;
+    let account = device()?.sign_in(&credentials.email, &password).await?;
+    println!(
+        "Signed in as {} (uid {}). The session is kept in the system keychain.",
+        account.email(),
+        account.uid()
+    );
+    Ok(())
+}
+
+async fn sign_up(credentials: Credentials) -> Outcome {
+    let password = password(credentials.password_stdin)?;
+    let account = device()?.sign_up(&credentials.email, &password).await?;
+    println!(
+        "Created and signed in to {} (uid {}).",
+        account.email(),
+        account.uid()
+    );
+    Ok(())
+}
+
+fn sign_out() -> Outcome {
+    let device = device()?;
+    match device.resume()? {
+        Some(account) => {
+            device.sign_out(&account)?;
+            println!("Signed out of {}.", account.email());
+        }
+        None => println!("Nobody is signed in."),
+    }
+    Ok(())
+}
+
+async fn sync() -> Outcome {
+    let account = signed_in(&device()?)?;
+    let report = account.sync().await?;
+    println!(
+        "Synced: {} generations, {} credit ledger entries and {} thumbnails updated.",
+        report.generations, report.ledger_entries, report.thumbnails
+    );
+    Ok(())
+}
+
+/// The password of an export being checked: from standard input, asked for, or none.
+fn verify_password(from_stdin: bool, ask: bool) -> Result<Option<SecretString>, Failure> {
+    Ok(if from_stdin {
+        Some(read_stdin_line("the export's password")?)
+    } else if ask {
+        Some(prompt_password("Export password: ")?)
+    } else {
+        None
+    })
+}
+
+/// The password of a new export: from standard input, asked for twice (`encrypt`), or none.
+fn export_password(from_stdin: bool, encrypt: bool) -> Result<Option<SecretString>, Failure> {
+    Ok(if from_stdin {
+        Some(read_stdin_line("the export password")?)
+    } else if encrypt {
+        let first = prompt_password("Export password: ")?;
+        let again = prompt_password("The same password again: ")?;
+        if first.expose() != again.expose() {
+            return Err(Failure::usage("the two passwords differ"));
+        }
+        Some(first)
+    } else {
+        None
+    })
 }
 
 fn device() -> Result<Device, Failure> {

@@ -21,9 +21,9 @@ use sha2::{Digest as _, Sha256};
 use crate::db::{Store, Tx};
 use crate::documents::{self, profile_path};
 use crate::error::StoreError;
-use crate::firestore::value::{fields_from_json, Fields, Timestamp, Value};
 use crate::ids;
 use crate::ledger;
+use crate::value::{fields_from_json, Fields, Timestamp, Value};
 use crate::AppState;
 
 /// ID token lifetime, in seconds (`expiresIn`).
@@ -562,87 +562,74 @@ async fn lookup(app: &AppState, body: Json) -> Result<Json, AuthError> {
         .await
 }
 
+/// What an `accounts:update` asks to change, checked, with a new password already hashed.
+struct AccountChanges {
+    email: Option<String>,
+    /// `Some(None)` removes the display name.
+    display_name: Option<Option<String>>,
+    password_hash: Option<([u8; 16], [u8; 32])>,
+}
+
+impl AccountChanges {
+    /// Reads and checks the changes `body` asks for (the password is hashed off the runtime).
+    async fn from_request(body: &Json) -> Result<AccountChanges, AuthError> {
+        let email = match text(body, "email")? {
+            None => None,
+            Some(_) => Some(checked_email(body)?),
+        };
+        let new_password = match text(body, "password")? {
+            None => None,
+            Some(p) => Some(checked_new_password(Some(p))?),
+        };
+        let delete_display_name = body
+            .get("deleteAttribute")
+            .and_then(Json::as_array)
+            .is_some_and(|attrs| attrs.iter().any(|a| a == "DISPLAY_NAME"));
+        let display_name: Option<Option<String>> = if delete_display_name {
+            Some(None)
+        } else {
+            text(body, "displayName")?.map(|n| (!n.is_empty()).then(|| n.to_string()))
+        };
+        let password_hash = match new_password {
+            Some(p) => Some(hash_new_password(p).await?),
+            None => None,
+        };
+        Ok(AccountChanges {
+            email,
+            display_name,
+            password_hash,
+        })
+    }
+
+    /// Whether a credential changes (a new email or any password): that needs a recent sign-in
+    /// and signs every other session out.
+    fn changes_credentials(&self, user: &AuthUser) -> bool {
+        self.email.as_ref().is_some_and(|e| *e != user.email) || self.password_hash.is_some()
+    }
+}
+
 async fn update(app: &AppState, body: Json) -> Result<Json, AuthError> {
-    let new_email = match text(&body, "email")? {
-        None => None,
-        Some(_) => Some(checked_email(&body)?),
-    };
-    let new_password = match text(&body, "password")? {
-        None => None,
-        Some(p) => Some(checked_new_password(Some(p))?),
-    };
-    let delete_display_name = body
-        .get("deleteAttribute")
-        .and_then(Json::as_array)
-        .is_some_and(|attrs| attrs.iter().any(|a| a == "DISPLAY_NAME"));
-    let new_display_name: Option<Option<String>> = if delete_display_name {
-        Some(None)
-    } else {
-        text(&body, "displayName")?.map(|n| (!n.is_empty()).then(|| n.to_string()))
-    };
-    let password_hash = match new_password {
-        Some(p) => Some(hash_new_password(p).await?),
-        None => None,
-    };
+    let changes = AccountChanges::from_request(&body).await?;
     app.store
         .run(move |db| {
             db.write(|tx| {
                 let (user, auth_time_ms) = user_for_id_token(tx.conn, &body)?;
-                let credentials_change = new_email.as_ref().is_some_and(|e| *e != user.email) || password_hash.is_some();
+                let credentials_change = changes.changes_credentials(&user);
                 if credentials_change {
                     require_recent_login(auth_time_ms)?;
                 }
                 let uid = user.uid.clone();
-                let mut profile_changes: Vec<(&str, Value)> = Vec::new();
-                if let Some(email) = &new_email {
-                    if *email != user.email {
-                        if email_taken(tx.conn, email)? {
-                            return Err(AuthError::bad("EMAIL_EXISTS"));
-                        }
-                        tx.conn
-                            .execute(
-                                "UPDATE auth_users SET email = ?1, email_verified = 0 WHERE uid = ?2",
-                                params![email, uid],
-                            )
-                            .map_err(StoreError::from)?;
-                        profile_changes.push(("email", Value::String(email.clone())));
-                    }
-                }
-                if let Some(name) = &new_display_name {
-                    tx.conn
-                        .execute("UPDATE auth_users SET display_name = ?1 WHERE uid = ?2", params![name, uid])
-                        .map_err(StoreError::from)?;
-                    profile_changes.push((
-                        "displayName",
-                        name.as_ref().map_or(Value::Null, |n| Value::String(n.clone())),
-                    ));
-                }
-                if let Some((salt, hash)) = &password_hash {
-                    tx.conn
-                        .execute(
-                            "UPDATE auth_users SET password_salt = ?1, password_hash = ?2, password_updated_at_ms = ?3
-                             WHERE uid = ?4",
-                            params![&salt[..], &hash[..], now_ms(), uid],
-                        )
-                        .map_err(StoreError::from)?;
-                }
+                let profile_changes = write_account_changes(tx, &user, &changes)?;
                 if !profile_changes.is_empty() {
                     update_profile(tx, &uid, profile_changes)?;
                 }
                 let session = if credentials_change {
-                    // A new email or password signs every other session out.
-                    revoke_tokens(tx.conn, &uid)?;
-                    tx.conn
-                        .execute(
-                            "UPDATE auth_users SET valid_since_s = ?1 WHERE uid = ?2",
-                            params![now_ms() / 1000, uid],
-                        )
-                        .map_err(StoreError::from)?;
-                    Some(issue_session(tx.conn, &uid)?)
+                    Some(sign_out_other_sessions(tx.conn, &uid)?)
                 } else {
                     None
                 };
-                let user = user_by_uid(tx.conn, &uid)?.ok_or_else(|| AuthError::bad("USER_NOT_FOUND"))?;
+                let user =
+                    user_by_uid(tx.conn, &uid)?.ok_or_else(|| AuthError::bad("USER_NOT_FOUND"))?;
                 let mut out = user_json(&user);
                 out["kind"] = json!("identitytoolkit#SetAccountInfoResponse");
                 if let Some(session) = session {
@@ -654,6 +641,65 @@ async fn update(app: &AppState, body: Json) -> Result<Json, AuthError> {
             })
         })
         .await
+}
+
+/// Writes `changes` to `user`'s Auth record; answers the profile document's fields that
+/// follow them (`email`, `displayName`).
+fn write_account_changes(
+    tx: &Tx<'_>,
+    user: &AuthUser,
+    changes: &AccountChanges,
+) -> Result<Vec<(&'static str, Value)>, AuthError> {
+    let uid = &user.uid;
+    let mut profile_changes = Vec::new();
+    if let Some(email) = &changes.email {
+        if *email != user.email {
+            if email_taken(tx.conn, email)? {
+                return Err(AuthError::bad("EMAIL_EXISTS"));
+            }
+            tx.conn
+                .execute(
+                    "UPDATE auth_users SET email = ?1, email_verified = 0 WHERE uid = ?2",
+                    params![email, uid],
+                )
+                .map_err(StoreError::from)?;
+            profile_changes.push(("email", Value::String(email.clone())));
+        }
+    }
+    if let Some(name) = &changes.display_name {
+        tx.conn
+            .execute(
+                "UPDATE auth_users SET display_name = ?1 WHERE uid = ?2",
+                params![name, uid],
+            )
+            .map_err(StoreError::from)?;
+        profile_changes.push((
+            "displayName",
+            name.as_ref()
+                .map_or(Value::Null, |n| Value::String(n.clone())),
+        ));
+    }
+    if let Some((salt, hash)) = &changes.password_hash {
+        tx.conn
+            .execute(
+                "UPDATE auth_users SET password_salt = ?1, password_hash = ?2, password_updated_at_ms = ?3
+                 WHERE uid = ?4",
+                params![&salt[..], &hash[..], now_ms(), uid],
+            )
+            .map_err(StoreError::from)?;
+    }
+    Ok(profile_changes)
+}
+
+/// After a new email or password: every session of `uid` is signed out and a new one issued
+/// for the caller.
+fn sign_out_other_sessions(conn: &Connection, uid: &str) -> Result<Session, StoreError> {
+    revoke_tokens(conn, uid)?;
+    conn.execute(
+        "UPDATE auth_users SET valid_since_s = ?1 WHERE uid = ?2",
+        params![now_ms() / 1000, uid],
+    )?;
+    issue_session(conn, uid)
 }
 
 /// `accounts:sendOobCode`. No mail is sent locally: the code is kept in the database, where the

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::error::{BackendError, StoreError};
-use crate::firestore::value::{fields_from_json, fields_to_json, Fields, Timestamp, Value};
+use crate::value::{fields_from_json, fields_to_json, Fields, Timestamp, Value};
 
 /// Bumped (with a new step in [`migrate`]) whenever the schema changes.
 const SCHEMA_VERSION: i64 = 4;

@@ -44,6 +44,7 @@ mod generations;
 mod ids;
 mod ledger;
 mod media;
+mod value;
 mod worker;
 
 use std::net::{Ipv4Addr, SocketAddr};

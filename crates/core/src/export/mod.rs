@@ -39,7 +39,7 @@ use sha2::{Digest, Sha256};
 use zip::write::{FileOptions, SimpleFileOptions};
 use zip::{AesMode, CompressionMethod, ZipWriter};
 
-use crate::model::{Generation, Status};
+use crate::model::{Generation, Profile, Status};
 use crate::secret::SecretString;
 use crate::store::{Store, StoreError};
 
@@ -365,44 +365,45 @@ impl ZipExport {
         videos: Option<&Path>,
         monitor: &Monitor<'_>,
     ) -> Result<(), ExportError> {
-        let encrypted = self.encrypted();
-        let readme = if encrypted {
+        self.write_readme()?;
+        let profile = store.profile()?;
+        self.archive.file("profile.json", Kind::Text, |w| {
+            serde_json::to_writer_pretty(&mut *w, &profile).map_err(io::Error::from)?;
+            w.write_all(b"\n")
+        })?;
+        self.write_generations(store, profile.as_ref(), videos, monitor)?;
+        self.write_ledger(store)?;
+        self.write_purchases(store)?;
+        monitor.check()
+    }
+
+    fn write_readme(&mut self) -> Result<(), ExportError> {
+        let readme = if self.encrypted() {
             format!("{ENCRYPTED_NOTICE}{README}")
         } else {
             README.to_string()
         };
         self.archive.file("README.txt", Kind::Readme, |w| {
             w.write_all(readme.as_bytes())
-        })?;
-        let profile = store.profile()?;
-        self.archive.file("profile.json", Kind::Text, |w| {
-            serde_json::to_writer_pretty(&mut *w, &profile).map_err(io::Error::from)?;
-            w.write_all(b"\n")
-        })?;
+        })
+    }
 
-        // A zip is written one file at a time, but the generations are read once: the three
-        // files that list them are written into side zips and merged in afterwards.
-        let password = self.archive.password.as_ref();
-        let mut json = Side::create(&self.part, "json", password, self.archive.modified)?;
-        let mut csv = Side::create(&self.part, "csv", password, self.archive.modified)?;
-        let mut html = Side::create(&self.part, "html", password, self.archive.modified)?;
-        json.archive.start("generations.json", Kind::Text)?;
-        json.archive.write_all(b"[\n")?;
-        csv.archive.start("generations.csv", Kind::Text)?;
-        csv::write_row(&mut csv.archive, &GENERATION_COLUMNS)?;
-        html.archive.start("index.html", Kind::Text)?;
-        html::write_head(&mut html.archive, profile.as_ref(), &self.exported_at)?;
-
-        let media_name = |g: &Generation, ext: &str| {
-            let prompt = if encrypted { "" } else { g.prompt.as_str() };
-            safe_file_name(prompt, &g.id, ext)
-        };
+    /// Streams the generations (those in [`ExportOptions::only`], if given) into their media
+    /// files and the three files that list them.
+    fn write_generations(
+        &mut self,
+        store: &Store,
+        profile: Option<&Profile>,
+        videos: Option<&Path>,
+        monitor: &Monitor<'_>,
+    ) -> Result<(), ExportError> {
+        let mut lists =
+            GenerationLists::start(&self.part, &self.archive, profile, &self.exported_at)?;
         let total = match &self.only {
             Some(only) => store.count_generations()?.min(only.len() as u64),
             None => store.count_generations()?,
         };
         let mut done = 0u64;
-        let mut line = Vec::with_capacity(4096);
         store.for_each_generation(|g: Generation| -> Result<(), ExportError> {
             if self.only.as_ref().is_some_and(|only| !only.contains(&g.id)) {
                 return Ok(());
@@ -411,82 +412,54 @@ impl ZipExport {
                 monitor.check()?;
                 self.report(ExportStep::Generations, done, total, monitor);
             }
-            let mut thumbnail = None;
-            if g.thumbnail_url.is_some() {
-                if let Some((mime, bytes)) = store.thumbnail(&g.id)? {
-                    let name = media_name(&g, image_extension(&mime));
-                    let size = bytes.len() as u64;
-                    self.archive
-                        .file(&format!("media/{name}"), Kind::Media(size), |w| {
-                            w.write_all(&bytes)
-                        })?;
-                    self.counts.thumbnails += 1;
-                    thumbnail = Some(name);
-                }
-            }
-            let mut video = None;
-            if let (Some(folder), Some(cached)) = (videos, clip_cache_name(&g)) {
-                let path = folder.join(cached);
-                if g.status == Status::Succeeded && path.is_file() {
-                    let name = media_name(&g, video_extension(&g));
-                    self.videos.push((path, format!("media/{name}")));
-                    video = Some(name);
-                }
-            }
-            let thumbnail_file = thumbnail.as_ref().map(|n| format!("media/{n}"));
-            let video_file = video.as_ref().map(|n| format!("media/{n}"));
-
-            #[derive(Serialize)]
-            #[serde(rename_all = "camelCase")]
-            struct Exported<'a> {
-                #[serde(flatten)]
-                generation: &'a Generation,
-                thumbnail_file: Option<&'a str>,
-                video_file: Option<&'a str>,
-            }
-            if done > 0 {
-                json.archive.write_all(b",\n")?;
-            }
-            line.clear();
-            serde_json::to_writer(
-                &mut line,
-                &Exported {
-                    generation: &g,
-                    thumbnail_file: thumbnail_file.as_deref(),
-                    video_file: video_file.as_deref(),
-                },
-            )
-            .map_err(io::Error::from)?;
-            json.archive.write_all(&line)?;
-
-            write_generation_row(
-                &mut csv.archive,
-                &g,
-                thumbnail_file.as_deref(),
-                video_file.as_deref(),
-            )?;
-            // The page lives next to media/: its links are relative to it.
-            html::write_item(
-                &mut html.archive,
-                &g,
-                thumbnail.as_deref(),
-                video.as_deref(),
-                done == 0,
-                &mut line,
-            )?;
+            let media = GenerationMedia {
+                thumbnail: self.write_thumbnail(store, &g)?,
+                video: self.find_video(&g, videos),
+            };
+            lists.write(&g, &media, done == 0)?;
             done += 1;
             Ok(())
         })?;
         self.counts.generations = done;
         self.report(ExportStep::Generations, done, total.max(done), monitor);
-        json.archive.write_all(b"\n]\n")?;
-        html::write_tail(&mut html.archive)?;
-        for side in [json, csv, html] {
-            monitor.check()?;
-            side.merge_into(&mut self.archive)?;
-        }
+        lists.merge_into(&mut self.archive, monitor)
+    }
 
-        // The ledger and purchases.
+    /// Writes a generation's stored thumbnail into `media/`, giving its name there.
+    fn write_thumbnail(
+        &mut self,
+        store: &Store,
+        g: &Generation,
+    ) -> Result<Option<String>, ExportError> {
+        if g.thumbnail_url.is_none() {
+            return Ok(None);
+        }
+        let Some((mime, bytes)) = store.thumbnail(&g.id)? else {
+            return Ok(None);
+        };
+        let name = media_name(g, image_extension(&mime), self.encrypted());
+        let size = bytes.len() as u64;
+        self.archive
+            .file(&format!("media/{name}"), Kind::Media(size), |w| {
+                w.write_all(&bytes)
+            })?;
+        self.counts.thumbnails += 1;
+        Ok(Some(name))
+    }
+
+    /// Remembers a succeeded generation's downloaded clip, if `videos` has it, for
+    /// [`ZipExport::write_videos`], giving its name in `media/`.
+    fn find_video(&mut self, g: &Generation, videos: Option<&Path>) -> Option<String> {
+        let path = videos?.join(clip_cache_name(g)?);
+        if g.status != Status::Succeeded || !path.is_file() {
+            return None;
+        }
+        let name = media_name(g, video_extension(g), self.encrypted());
+        self.videos.push((path, format!("media/{name}")));
+        Some(name)
+    }
+
+    fn write_ledger(&mut self, store: &Store) -> Result<(), ExportError> {
         let ledger = store.ledger()?;
         self.counts.credit_ledger_entries = ledger.len() as u64;
         self.archive.file("credit-ledger.csv", Kind::Text, |w| {
@@ -507,8 +480,10 @@ impl ZipExport {
                 )?;
             }
             Ok(())
-        })?;
-        drop(ledger);
+        })
+    }
+
+    fn write_purchases(&mut self, store: &Store) -> Result<(), ExportError> {
         let purchases = store.purchases()?;
         self.counts.purchases = purchases.len() as u64;
         self.archive.file("purchases.csv", Kind::Text, |w| {
@@ -527,8 +502,7 @@ impl ZipExport {
                 )?;
             }
             Ok(())
-        })?;
-        monitor.check()
+        })
     }
 
     fn report(&self, step: ExportStep, done: u64, total: u64, monitor: &Monitor<'_>) {
@@ -649,6 +623,119 @@ impl Drop for ZipExport {
 /// The extension of a generation's downloaded clip.
 fn video_extension(g: &Generation) -> &'static str {
     clip_extension(g.output_url.as_deref().unwrap_or_default())
+}
+
+/// A generation's media file name: from its prompt and id, or its id only when the export is
+/// encrypted (zip does not encrypt names).
+fn media_name(g: &Generation, ext: &str, encrypted: bool) -> String {
+    let prompt = if encrypted { "" } else { g.prompt.as_str() };
+    safe_file_name(prompt, &g.id, ext)
+}
+
+/// The names in `media/` of one generation's thumbnail and clip, where it has them.
+struct GenerationMedia {
+    thumbnail: Option<String>,
+    video: Option<String>,
+}
+
+/// A generation as generations.json lists it: every field, and its media files.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportedGeneration<'a> {
+    #[serde(flatten)]
+    generation: &'a Generation,
+    thumbnail_file: Option<&'a str>,
+    video_file: Option<&'a str>,
+}
+
+/// generations.json, generations.csv and index.html, written side by side as the generations
+/// are read once: a zip is written one file at a time, so each goes into a [`Side`] zip and is
+/// merged into the export afterwards.
+struct GenerationLists {
+    json: Side,
+    csv: Side,
+    html: Side,
+    /// Reused for each generation's JSON.
+    line: Vec<u8>,
+}
+
+impl GenerationLists {
+    /// Creates the side zips next to `part` and writes each file's beginning.
+    fn start(
+        part: &Path,
+        archive: &Archive,
+        profile: Option<&Profile>,
+        exported_at: &str,
+    ) -> Result<GenerationLists, ExportError> {
+        let password = archive.password.as_ref();
+        let mut json = Side::create(part, "json", password, archive.modified)?;
+        let mut csv = Side::create(part, "csv", password, archive.modified)?;
+        let mut html = Side::create(part, "html", password, archive.modified)?;
+        json.archive.start("generations.json", Kind::Text)?;
+        json.archive.write_all(b"[\n")?;
+        csv.archive.start("generations.csv", Kind::Text)?;
+        csv::write_row(&mut csv.archive, &GENERATION_COLUMNS)?;
+        html.archive.start("index.html", Kind::Text)?;
+        html::write_head(&mut html.archive, profile, exported_at)?;
+        Ok(GenerationLists {
+            json,
+            csv,
+            html,
+            line: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Lists one generation in all three files; `first` is whether it is the first.
+    fn write(
+        &mut self,
+        g: &Generation,
+        media: &GenerationMedia,
+        first: bool,
+    ) -> Result<(), ExportError> {
+        let thumbnail_file = media.thumbnail.as_ref().map(|n| format!("media/{n}"));
+        let video_file = media.video.as_ref().map(|n| format!("media/{n}"));
+        if !first {
+            self.json.archive.write_all(b",\n")?;
+        }
+        self.line.clear();
+        serde_json::to_writer(
+            &mut self.line,
+            &ExportedGeneration {
+                generation: g,
+                thumbnail_file: thumbnail_file.as_deref(),
+                video_file: video_file.as_deref(),
+            },
+        )
+        .map_err(io::Error::from)?;
+        self.json.archive.write_all(&self.line)?;
+        write_generation_row(
+            &mut self.csv.archive,
+            g,
+            thumbnail_file.as_deref(),
+            video_file.as_deref(),
+        )?;
+        // The page lives next to media/: its links are relative to it.
+        html::write_item(
+            &mut self.html.archive,
+            g,
+            media.thumbnail.as_deref(),
+            media.video.as_deref(),
+            first,
+            &mut self.line,
+        )?;
+        Ok(())
+    }
+
+    /// Writes each file's end and merges the three into `main`.
+    fn merge_into(mut self, main: &mut Archive, monitor: &Monitor<'_>) -> Result<(), ExportError> {
+        self.json.archive.write_all(b"\n]\n")?;
+        html::write_tail(&mut self.html.archive)?;
+        for side in [self.json, self.csv, self.html] {
+            monitor.check()?;
+            side.merge_into(main)?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Serialize)]

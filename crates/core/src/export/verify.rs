@@ -118,79 +118,17 @@ pub fn verify(path: &Path, password: Option<&SecretString>) -> Result<VerifyRepo
     let mut zip = ZipArchive::new(BufReader::new(file))
         .map_err(|e| ExportError::NotAnExport(format!("not a readable zip ({e})")))?;
     let password = password.map(|p| p.expose().as_bytes());
-
     let manifest: Manifest = {
         let entry = open(&mut zip, MANIFEST, password)?;
         serde_json::from_reader(entry)
             .map_err(|e| ExportError::NotAnExport(format!("{MANIFEST} is unreadable ({e})")))?
     };
-    let mut listed: BTreeMap<String, (String, Option<u64>)> = BTreeMap::new();
-    for f in manifest.files {
-        listed.insert(f.path, (f.sha256.to_ascii_lowercase(), f.bytes));
-    }
-
-    let mut problems = Vec::new();
-    let mut found = Found::default();
-    let mut files_checked = 0;
-    let mut chunk = vec![0u8; 1 << 16];
+    let mut check = Check::new(manifest.files);
     for index in 0..zip.len() {
-        let name = zip
-            .name_for_index(index)
-            .map(str::to_string)
-            .unwrap_or_default();
-        if name == MANIFEST {
-            continue;
-        }
-        if !is_safe_path(&name) {
-            problems.push(VerifyProblem::UnsafePath { path: name.clone() });
-        }
-        let Some((sha256, bytes)) = listed.remove(&name) else {
-            problems.push(VerifyProblem::Unlisted { path: name });
-            continue;
-        };
-        files_checked += 1;
-        let mut counter = Counter::for_file(&name);
-        let read = (|| -> Result<(String, u64), ExportError> {
-            let mut entry = match password {
-                Some(p) => zip.by_index_decrypt(index, p),
-                None => zip.by_index(index),
-            }
-            .map_err(|e| zip_error(&name, e))?;
-            let mut hasher = Sha256::new();
-            let mut size = 0u64;
-            loop {
-                let n = match entry.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e.into()),
-                };
-                hasher.update(&chunk[..n]);
-                counter.feed(&chunk[..n]);
-                size += n as u64;
-            }
-            Ok((hex::encode(hasher.finalize()), size))
-        })();
-        match read {
-            Ok((actual, size)) => {
-                if actual != sha256 || bytes.is_some_and(|b| b != size) {
-                    problems.push(VerifyProblem::Changed { path: name.clone() });
-                }
-                found.add(&name, &counter);
-            }
-            Err(e @ (ExportError::PasswordRequired | ExportError::WrongPassword)) => return Err(e),
-            Err(e) => problems.push(VerifyProblem::Unreadable {
-                path: name,
-                reason: e.to_string(),
-            }),
-        }
+        check.entry(&mut zip, index, password)?;
     }
-    problems.extend(
-        listed
-            .into_keys()
-            .map(|path| VerifyProblem::Missing { path }),
-    );
-    found.compare(&manifest.counts, &mut problems);
+    let files_checked = check.files_checked;
+    let problems = check.finish(&manifest.counts);
     Ok(VerifyReport {
         schema_version: manifest.schema_version,
         exported_at: manifest.exported_at,
@@ -199,6 +137,120 @@ pub fn verify(path: &Path, password: Option<&SecretString>) -> Result<VerifyRepo
         files_checked,
         problems,
     })
+}
+
+/// A check going through the zip's files: what the manifest lists and has not been seen yet,
+/// what the files seen hold, and the problems found so far.
+struct Check {
+    /// SHA-256 (lowercase hex) and size by path.
+    listed: BTreeMap<String, (String, Option<u64>)>,
+    found: Found,
+    files_checked: usize,
+    problems: Vec<VerifyProblem>,
+    /// Reused for reading every file.
+    chunk: Vec<u8>,
+}
+
+impl Check {
+    fn new(files: Vec<ManifestFile>) -> Check {
+        let mut listed = BTreeMap::new();
+        for f in files {
+            listed.insert(f.path, (f.sha256.to_ascii_lowercase(), f.bytes));
+        }
+        Check {
+            listed,
+            found: Found::default(),
+            files_checked: 0,
+            problems: Vec::new(),
+            chunk: vec![0u8; 1 << 16],
+        }
+    }
+
+    /// Checks the zip's file at `index` against the manifest. Fails only when the password is
+    /// missing or wrong: a file that cannot be read is a problem of this export.
+    fn entry<R: Read + io::Seek>(
+        &mut self,
+        zip: &mut ZipArchive<R>,
+        index: usize,
+        password: Option<&[u8]>,
+    ) -> Result<(), ExportError> {
+        let name = zip
+            .name_for_index(index)
+            .map(str::to_string)
+            .unwrap_or_default();
+        if name == MANIFEST {
+            return Ok(());
+        }
+        if !is_safe_path(&name) {
+            self.problems
+                .push(VerifyProblem::UnsafePath { path: name.clone() });
+        }
+        let Some((sha256, bytes)) = self.listed.remove(&name) else {
+            self.problems.push(VerifyProblem::Unlisted { path: name });
+            return Ok(());
+        };
+        self.files_checked += 1;
+        let mut counter = Counter::for_file(&name);
+        match hash(zip, index, &name, password, &mut self.chunk, &mut counter) {
+            Ok((actual, size)) => {
+                if actual != sha256 || bytes.is_some_and(|b| b != size) {
+                    self.problems
+                        .push(VerifyProblem::Changed { path: name.clone() });
+                }
+                self.found.add(&name, &counter);
+            }
+            Err(e @ (ExportError::PasswordRequired | ExportError::WrongPassword)) => return Err(e),
+            Err(e) => self.problems.push(VerifyProblem::Unreadable {
+                path: name,
+                reason: e.to_string(),
+            }),
+        }
+        Ok(())
+    }
+
+    /// The problems found: those of the files, then the listed files never seen, then the
+    /// counts that differ from `counts`.
+    fn finish(self, counts: &Counts) -> Vec<VerifyProblem> {
+        let mut problems = self.problems;
+        problems.extend(
+            self.listed
+                .into_keys()
+                .map(|path| VerifyProblem::Missing { path }),
+        );
+        self.found.compare(counts, &mut problems);
+        problems
+    }
+}
+
+/// Reads the zip's file at `index` (named `name`) through, feeding `counter`: its SHA-256
+/// (lowercase hex) and size.
+fn hash<R: Read + io::Seek>(
+    zip: &mut ZipArchive<R>,
+    index: usize,
+    name: &str,
+    password: Option<&[u8]>,
+    chunk: &mut [u8],
+    counter: &mut Counter,
+) -> Result<(String, u64), ExportError> {
+    let mut entry = match password {
+        Some(p) => zip.by_index_decrypt(index, p),
+        None => zip.by_index(index),
+    }
+    .map_err(|e| zip_error(name, e))?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    loop {
+        let n = match entry.read(chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        hasher.update(&chunk[..n]);
+        counter.feed(&chunk[..n]);
+        size += n as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), size))
 }
 
 /// A relative path of plain names: no `..`, no root, no drive, no backslash.

@@ -8,7 +8,6 @@
 
 pub(crate) mod query;
 pub(crate) mod rules;
-pub(crate) mod value;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -21,10 +20,12 @@ use serde_json::{json, Value as Json};
 
 use self::query::Query;
 use self::rules::Caller;
-use self::value::{fields_from_json, fields_to_json, project, FieldPath, Fields, Timestamp, Value};
 use crate::auth::{self, BearerError, Principal};
 use crate::db::{StoredDoc, Tx};
 use crate::error::StoreError;
+use crate::value::{
+    fields_from_json, fields_to_json, project, FieldPath, Fields, Timestamp, Value,
+};
 use crate::AppState;
 
 /// An error in Firestore's shape: `{"error": {"code": 403, "message": …, "status": …}}`.
@@ -351,23 +352,7 @@ async fn route(
     let caller = caller(&app, headers).await?;
     let params = parse_params(raw_query)?;
     if method == Method::POST {
-        if rest == "documents:commit" {
-            return commit(&app, caller, prefix, parse_body(&body)?).await;
-        }
-        if let Some(parent) = rest.strip_suffix(":runQuery") {
-            let parent = match parent {
-                "documents" => String::new(),
-                other => match other.strip_prefix("documents/") {
-                    Some(path) => {
-                        check_document_path(path)?;
-                        path.to_string()
-                    }
-                    None => return Err(FirestoreError::not_found("Unknown method.")),
-                },
-            };
-            return run_query(&app, caller, prefix, parent, parse_body(&body)?).await;
-        }
-        return Err(FirestoreError::not_found("Unknown method."));
+        return route_post(&app, caller, prefix, rest, &body).await;
     }
     let Some(path) = rest.strip_prefix("documents/") else {
         return Err(FirestoreError::not_found("Unknown method."));
@@ -390,49 +375,97 @@ async fn route(
         Method::GET => get_document(&app, caller, prefix, path, params.read_mask).await,
         Method::PATCH => {
             let document = parse_body(&body)?;
-            let fields = match document.get("fields") {
-                None | Some(Json::Null) => Fields::new(),
-                Some(fields) => {
-                    fields_from_json(fields).map_err(|e| FirestoreError::invalid(e.0))?
-                }
-            };
-            let write = Write {
-                path: path.clone(),
-                kind: WriteKind::Update {
-                    fields,
-                    mask: params.update_mask,
-                },
-                transforms: Vec::new(),
-                precondition: params.precondition,
-            };
-            let read_mask = params.read_mask;
-            let store = app.store.clone();
-            store
-                .run(move |db| {
-                    db.write(|tx| {
-                        apply_writes(tx, &caller, &prefix, vec![write])?;
-                        let doc = tx
-                            .get(&path)?
-                            .ok_or_else(|| FirestoreError::not_found("document vanished"))?;
-                        Ok(document_json(&prefix, &doc, read_mask.as_deref()))
-                    })
-                })
-                .await
+            patch_document(&app, caller, prefix, path, params, document).await
         }
-        Method::DELETE => {
-            let write = Write {
-                path,
-                kind: WriteKind::Delete,
-                transforms: Vec::new(),
-                precondition: params.precondition,
-            };
-            app.store
-                .run(move |db| db.write(|tx| apply_writes(tx, &caller, &prefix, vec![write])))
-                .await?;
-            Ok(json!({}))
-        }
+        Method::DELETE => delete_document(&app, caller, prefix, path, params.precondition).await,
         _ => Err(FirestoreError::not_found("Unknown method.")),
     }
+}
+
+/// `POST …/documents:commit` and `POST …/documents[/{document path}]:runQuery`.
+async fn route_post(
+    app: &AppState,
+    caller: Caller,
+    prefix: String,
+    rest: &str,
+    body: &Bytes,
+) -> Result<Json, FirestoreError> {
+    if rest == "documents:commit" {
+        return commit(app, caller, prefix, parse_body(body)?).await;
+    }
+    let Some(parent) = rest.strip_suffix(":runQuery") else {
+        return Err(FirestoreError::not_found("Unknown method."));
+    };
+    let parent = query_parent(parent)?;
+    run_query(app, caller, prefix, parent, parse_body(body)?).await
+}
+
+/// The relative path of the document a `:runQuery` runs under: "" for `documents` (the root),
+/// `{path}` for `documents/{path}`.
+fn query_parent(parent: &str) -> Result<String, FirestoreError> {
+    match parent {
+        "documents" => Ok(String::new()),
+        other => match other.strip_prefix("documents/") {
+            Some(path) => {
+                check_document_path(path)?;
+                Ok(path.to_string())
+            }
+            None => Err(FirestoreError::not_found("Unknown method.")),
+        },
+    }
+}
+
+/// `PATCH …/documents/{path}`: sets the document (or the fields in `updateMask`) and answers it
+/// as written (or the fields in `mask`).
+async fn patch_document(
+    app: &AppState,
+    caller: Caller,
+    prefix: String,
+    path: String,
+    params: Params,
+    document: Json,
+) -> Result<Json, FirestoreError> {
+    let write = Write {
+        path: path.clone(),
+        kind: WriteKind::Update {
+            fields: parse_fields(document.get("fields"))?,
+            mask: params.update_mask,
+        },
+        transforms: Vec::new(),
+        precondition: params.precondition,
+    };
+    let read_mask = params.read_mask;
+    app.store
+        .run(move |db| {
+            db.write(|tx| {
+                apply_writes(tx, &caller, &prefix, vec![write])?;
+                let doc = tx
+                    .get(&path)?
+                    .ok_or_else(|| FirestoreError::not_found("document vanished"))?;
+                Ok(document_json(&prefix, &doc, read_mask.as_deref()))
+            })
+        })
+        .await
+}
+
+/// `DELETE …/documents/{path}`.
+async fn delete_document(
+    app: &AppState,
+    caller: Caller,
+    prefix: String,
+    path: String,
+    precondition: Precondition,
+) -> Result<Json, FirestoreError> {
+    let write = Write {
+        path,
+        kind: WriteKind::Delete,
+        transforms: Vec::new(),
+        precondition,
+    };
+    app.store
+        .run(move |db| db.write(|tx| apply_writes(tx, &caller, &prefix, vec![write])))
+        .await?;
+    Ok(json!({}))
 }
 
 async fn get_document(
@@ -600,61 +633,76 @@ fn parse_transforms(json: Option<&Json>) -> Result<Vec<(FieldPath, TransformOp)>
         .collect()
 }
 
-fn parse_write(json: &Json, prefix: &str) -> Result<Write, FirestoreError> {
-    let precondition = match json.get("currentDocument") {
-        None | Some(Json::Null) => Precondition::default(),
-        Some(current) => Precondition {
-            exists: match current.get("exists") {
-                None => None,
-                Some(Json::Bool(b)) => Some(*b),
-                Some(_) => {
-                    return Err(FirestoreError::invalid(
-                        "currentDocument.exists must be a boolean",
-                    ))
-                }
-            },
-            update_time: match current.get("updateTime") {
-                None => None,
-                Some(t) => Some(t.as_str().and_then(Timestamp::parse).ok_or_else(|| {
-                    FirestoreError::invalid("invalid currentDocument.updateTime")
-                })?),
-            },
-        },
+/// A document's `fields`; absent or null means none.
+fn parse_fields(json: Option<&Json>) -> Result<Fields, FirestoreError> {
+    match json {
+        None | Some(Json::Null) => Ok(Fields::new()),
+        Some(fields) => fields_from_json(fields).map_err(|e| FirestoreError::invalid(e.0)),
+    }
+}
+
+/// A write's `currentDocument`.
+fn parse_precondition(json: Option<&Json>) -> Result<Precondition, FirestoreError> {
+    let current = match json {
+        None | Some(Json::Null) => return Ok(Precondition::default()),
+        Some(current) => current,
     };
+    Ok(Precondition {
+        exists: match current.get("exists") {
+            None => None,
+            Some(Json::Bool(b)) => Some(*b),
+            Some(_) => {
+                return Err(FirestoreError::invalid(
+                    "currentDocument.exists must be a boolean",
+                ))
+            }
+        },
+        update_time: match current.get("updateTime") {
+            None => None,
+            Some(t) => Some(
+                t.as_str()
+                    .and_then(Timestamp::parse)
+                    .ok_or_else(|| FirestoreError::invalid("invalid currentDocument.updateTime"))?,
+            ),
+        },
+    })
+}
+
+/// An update's `updateMask`: `None` sets the whole document.
+fn parse_update_mask(json: Option<&Json>) -> Result<Option<Vec<FieldPath>>, FirestoreError> {
+    let mask = match json {
+        None | Some(Json::Null) => return Ok(None),
+        Some(mask) => mask,
+    };
+    let paths = match mask.get("fieldPaths") {
+        None => Vec::new(),
+        Some(Json::Array(paths)) => paths.clone(),
+        Some(_) => {
+            return Err(FirestoreError::invalid(
+                "updateMask.fieldPaths must be an array",
+            ))
+        }
+    };
+    let paths = paths
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .ok_or_else(|| FirestoreError::invalid("a field path must be a string"))
+                .and_then(|p| FieldPath::parse(p).map_err(|e| FirestoreError::invalid(e.0)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(paths))
+}
+
+fn parse_write(json: &Json, prefix: &str) -> Result<Write, FirestoreError> {
+    let precondition = parse_precondition(json.get("currentDocument"))?;
     if let Some(update) = json.get("update") {
         let name = update
             .get("name")
             .and_then(Json::as_str)
             .ok_or_else(|| FirestoreError::invalid("an update needs the document name"))?;
-        let fields = match update.get("fields") {
-            None | Some(Json::Null) => Fields::new(),
-            Some(fields) => fields_from_json(fields).map_err(|e| FirestoreError::invalid(e.0))?,
-        };
-        let mask = match json.get("updateMask") {
-            None | Some(Json::Null) => None,
-            Some(mask) => {
-                let paths = match mask.get("fieldPaths") {
-                    None => Vec::new(),
-                    Some(Json::Array(paths)) => paths.clone(),
-                    Some(_) => {
-                        return Err(FirestoreError::invalid(
-                            "updateMask.fieldPaths must be an array",
-                        ))
-                    }
-                };
-                let paths = paths
-                    .iter()
-                    .map(|p| {
-                        p.as_str()
-                            .ok_or_else(|| FirestoreError::invalid("a field path must be a string"))
-                            .and_then(|p| {
-                                FieldPath::parse(p).map_err(|e| FirestoreError::invalid(e.0))
-                            })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                Some(paths)
-            }
-        };
+        let fields = parse_fields(update.get("fields"))?;
+        let mask = parse_update_mask(json.get("updateMask"))?;
         return Ok(Write {
             path: relative_path(name, prefix)?,
             kind: WriteKind::Update { fields, mask },
@@ -708,101 +756,140 @@ fn apply_writes(
     prefix: &str,
     writes: Vec<Write>,
 ) -> Result<Vec<Json>, FirestoreError> {
-    let mut results = Vec::with_capacity(writes.len());
     // The `email` claim of the caller's ID token, which the rules compare a profile email with.
     let auth_email = match caller {
         Caller::User(uid) => auth::email_of(tx.conn, uid)?,
         Caller::Admin | Caller::Anonymous => None,
     };
-    for write in writes {
-        if !rules::may_write_path(caller, &write.path) {
-            return Err(FirestoreError::denied());
+    writes
+        .into_iter()
+        .map(|write| apply_write(tx, caller, prefix, auth_email.as_deref(), write))
+        .collect()
+}
+
+/// Applies one write inside `tx` if its precondition holds and the rules allow it; answers its
+/// write result.
+fn apply_write(
+    tx: &Tx<'_>,
+    caller: &Caller,
+    prefix: &str,
+    auth_email: Option<&str>,
+    write: Write,
+) -> Result<Json, FirestoreError> {
+    if !rules::may_write_path(caller, &write.path) {
+        return Err(FirestoreError::denied());
+    }
+    let name = format!("{prefix}{}", write.path);
+    let before = tx.get(&write.path)?;
+    check_precondition(&write.precondition, before.as_ref(), &name)?;
+    let before_fields = before.as_ref().map(|d| &d.fields);
+    let mut after = fields_after(write.kind, before_fields);
+    let transform_results = match after.as_mut() {
+        Some(fields) => apply_transforms(fields, &write.transforms, tx.now),
+        None => Vec::new(),
+    };
+    if !rules::can_write(
+        caller,
+        &write.path,
+        before_fields,
+        after.as_ref(),
+        tx.now,
+        auth_email,
+    ) {
+        return Err(FirestoreError::denied());
+    }
+    match after {
+        Some(fields) => {
+            tx.set(&write.path, &fields)?;
+            let mut result = json!({ "updateTime": tx.now.to_rfc3339() });
+            if !transform_results.is_empty() {
+                result["transformResults"] = Json::Array(transform_results);
+            }
+            Ok(result)
         }
-        let name = format!("{prefix}{}", write.path);
-        let before = tx.get(&write.path)?;
-        if let Some(must_exist) = write.precondition.exists {
-            match (must_exist, &before) {
-                (true, None) => {
-                    return Err(FirestoreError::not_found(format!(
-                        "No document to update: {name}"
-                    )))
-                }
-                (false, Some(_)) => {
-                    return Err(FirestoreError::new(
-                        StatusCode::CONFLICT,
-                        "ALREADY_EXISTS",
-                        format!("Document already exists: {name}"),
-                    ))
-                }
-                _ => {}
-            }
-        }
-        if let Some(required) = write.precondition.update_time {
-            if before.as_ref().map(|d| d.update_time) != Some(required) {
-                return Err(FirestoreError::new(
-                    StatusCode::BAD_REQUEST,
-                    "FAILED_PRECONDITION",
-                    format!(
-                        "The document {name} was updated since {}.",
-                        required.to_rfc3339()
-                    ),
-                ));
-            }
-        }
-        let before_fields = before.as_ref().map(|d| &d.fields);
-        let mut after = match write.kind {
-            WriteKind::Delete => None,
-            WriteKind::Update { fields, mask: None } => Some(fields),
-            WriteKind::Update {
-                fields,
-                mask: Some(mask),
-            } => {
-                let mut merged = before_fields.cloned().unwrap_or_default();
-                for path in &mask {
-                    match path.get(&fields) {
-                        Some(value) => path.set(&mut merged, value.clone()),
-                        None => path.remove(&mut merged),
-                    }
-                }
-                Some(merged)
-            }
-            WriteKind::Transform => Some(before_fields.cloned().unwrap_or_default()),
-        };
-        let mut transform_results = Vec::new();
-        if let Some(fields) = after.as_mut() {
-            for (path, op) in &write.transforms {
-                let value = match op {
-                    TransformOp::RequestTime => Value::Timestamp(tx.now),
-                    TransformOp::Increment(operand) => apply_increment(path.get(fields), operand),
-                };
-                transform_results.push(value.to_json());
-                path.set(fields, value);
-            }
-        }
-        if !rules::can_write(
-            caller,
-            &write.path,
-            before_fields,
-            after.as_ref(),
-            tx.now,
-            auth_email.as_deref(),
-        ) {
-            return Err(FirestoreError::denied());
-        }
-        match after {
-            Some(fields) => {
-                tx.set(&write.path, &fields)?;
-                let mut result = json!({ "updateTime": tx.now.to_rfc3339() });
-                if !transform_results.is_empty() {
-                    result["transformResults"] = Json::Array(transform_results);
-                }
-                results.push(result);
-            }
-            None => {
-                tx.delete(&write.path)?;
-                results.push(json!({}));
-            }
+        None => {
+            tx.delete(&write.path)?;
+            Ok(json!({}))
         }
     }
-    Ok(results)
+}
+
+/// Whether the document named `name`, as it is now (`before`), meets a write's precondition.
+fn check_precondition(
+    precondition: &Precondition,
+    before: Option<&StoredDoc>,
+    name: &str,
+) -> Result<(), FirestoreError> {
+    if let Some(must_exist) = precondition.exists {
+        match (must_exist, before) {
+            (true, None) => {
+                return Err(FirestoreError::not_found(format!(
+                    "No document to update: {name}"
+                )))
+            }
+            (false, Some(_)) => {
+                return Err(FirestoreError::new(
+                    StatusCode::CONFLICT,
+                    "ALREADY_EXISTS",
+                    format!("Document already exists: {name}"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    if let Some(required) = precondition.update_time {
+        if before.map(|d| d.update_time) != Some(required) {
+            return Err(FirestoreError::new(
+                StatusCode::BAD_REQUEST,
+                "FAILED_PRECONDITION",
+                format!(
+                    "The document {name} was updated since {}.",
+                    required.to_rfc3339()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A document's fields after a write of `kind`, before its field transforms, given its fields
+/// `before` (`None`: it does not exist). `None`: the write deletes it.
+fn fields_after(kind: WriteKind, before: Option<&Fields>) -> Option<Fields> {
+    match kind {
+        WriteKind::Delete => None,
+        WriteKind::Update { fields, mask: None } => Some(fields),
+        WriteKind::Update {
+            fields,
+            mask: Some(mask),
+        } => {
+            let mut merged = before.cloned().unwrap_or_default();
+            for path in &mask {
+                match path.get(&fields) {
+                    Some(value) => path.set(&mut merged, value.clone()),
+                    None => path.remove(&mut merged),
+                }
+            }
+            Some(merged)
+        }
+        WriteKind::Transform => Some(before.cloned().unwrap_or_default()),
+    }
+}
+
+/// Applies field transforms in order, `now` being the request time; answers their
+/// `transformResults`.
+fn apply_transforms(
+    fields: &mut Fields,
+    transforms: &[(FieldPath, TransformOp)],
+    now: Timestamp,
+) -> Vec<Json> {
+    let mut results = Vec::with_capacity(transforms.len());
+    for (path, op) in transforms {
+        let value = match op {
+            TransformOp::RequestTime => Value::Timestamp(now),
+            TransformOp::Increment(operand) => apply_increment(path.get(fields), operand),
+        };
+        results.push(value.to_json());
+        path.set(fields, value);
+    }
+    results
 }

@@ -15,9 +15,9 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::value::{FieldPath, Value};
 use crate::db::{scan_collection, Scan, StoredDoc};
 use crate::error::StoreError;
+use crate::value::{FieldPath, Timestamp, Value};
 
 /// A query that is not valid (→ 400 INVALID_ARGUMENT).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -320,59 +320,106 @@ fn parse_cursor(wire: &WireCursor, orders: usize) -> Result<Cursor, InvalidQuery
     })
 }
 
+/// The one collection a query reads, by id.
+fn parse_collection(from: &[WireCollection]) -> Result<String, InvalidQuery> {
+    let [collection] = from else {
+        return Err(invalid(
+            "a query must select exactly one collection in `from`",
+        ));
+    };
+    if collection.all_descendants {
+        return Err(invalid(
+            "collection group queries (allDescendants) are not supported",
+        ));
+    }
+    if collection.collection_id.is_empty() || collection.collection_id.contains('/') {
+        return Err(invalid("invalid collectionId"));
+    }
+    Ok(collection.collection_id.clone())
+}
+
+fn parse_order(order: &WireOrder) -> Result<Order, InvalidQuery> {
+    let descending = match order.direction.as_deref() {
+        None | Some("ASCENDING") | Some("DIRECTION_UNSPECIFIED") => false,
+        Some("DESCENDING") => true,
+        Some(other) => return Err(invalid(format!("unknown order direction {other:?}"))),
+    };
+    Ok(Order {
+        path: parse_field(&order.field)?,
+        descending,
+    })
+}
+
+/// The orderings Firestore adds after the query's own: each inequality-filtered field not
+/// ordered yet (by name), then `__name__`, all in the last ordering's direction.
+fn add_implicit_orders(orders: &mut Vec<Order>, filter: Option<&Filter>) {
+    let mut inequality_fields = Vec::new();
+    if let Some(filter) = filter {
+        collect_inequality_fields(filter, &mut inequality_fields);
+    }
+    inequality_fields.sort();
+    let last_descending = orders.last().is_some_and(|o| o.descending);
+    for path in inequality_fields {
+        if !orders.iter().any(|o| o.path == path) {
+            orders.push(Order {
+                path,
+                descending: last_descending,
+            });
+        }
+    }
+    if !orders.iter().any(|o| o.path.is_document_name()) {
+        orders.push(Order {
+            path: FieldPath(vec!["__name__".into()]),
+            descending: last_descending,
+        });
+    }
+}
+
+fn parse_offset(offset: Option<i64>) -> Result<usize, InvalidQuery> {
+    match offset {
+        None => Ok(0),
+        Some(n) => usize::try_from(n).map_err(|_| invalid("offset must not be negative")),
+    }
+}
+
+fn parse_limit(limit: Option<&WireLimit>) -> Result<Option<usize>, InvalidQuery> {
+    match limit {
+        None => Ok(None),
+        Some(WireLimit::Number(n) | WireLimit::Wrapped { value: n }) => Ok(Some(
+            usize::try_from(*n).map_err(|_| invalid("limit must not be negative"))?,
+        )),
+    }
+}
+
+/// The fields a `select` keeps; `__name__` is dropped, as every result carries its name.
+fn parse_projection(
+    select: Option<&WireProjection>,
+) -> Result<Option<Vec<FieldPath>>, InvalidQuery> {
+    let Some(select) = select else {
+        return Ok(None);
+    };
+    let fields = select
+        .fields
+        .iter()
+        .map(parse_field)
+        .filter(|p| !matches!(p, Ok(path) if path.is_document_name()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(fields))
+}
+
 impl Query {
     /// Parses the `structuredQuery` object of a `runQuery` request.
     pub(crate) fn parse(json: &Json) -> Result<Query, InvalidQuery> {
         let wire: WireQuery = serde_json::from_value(json.clone())
             .map_err(|e| invalid(format!("invalid structuredQuery: {e}")))?;
-        let [collection] = wire.from.as_slice() else {
-            return Err(invalid(
-                "a query must select exactly one collection in `from`",
-            ));
-        };
-        if collection.all_descendants {
-            return Err(invalid(
-                "collection group queries (allDescendants) are not supported",
-            ));
-        }
-        if collection.collection_id.is_empty() || collection.collection_id.contains('/') {
-            return Err(invalid("invalid collectionId"));
-        }
+        let collection_id = parse_collection(&wire.from)?;
         let filter = wire.filter.as_ref().map(parse_filter).transpose()?;
-
-        let mut orders = Vec::new();
-        for order in &wire.order_by {
-            let descending = match order.direction.as_deref() {
-                None | Some("ASCENDING") | Some("DIRECTION_UNSPECIFIED") => false,
-                Some("DESCENDING") => true,
-                Some(other) => return Err(invalid(format!("unknown order direction {other:?}"))),
-            };
-            orders.push(Order {
-                path: parse_field(&order.field)?,
-                descending,
-            });
-        }
-        let mut inequality_fields = Vec::new();
-        if let Some(filter) = &filter {
-            collect_inequality_fields(filter, &mut inequality_fields);
-        }
-        inequality_fields.sort();
-        let last_descending = orders.last().is_some_and(|o| o.descending);
-        for path in inequality_fields {
-            if !orders.iter().any(|o| o.path == path) {
-                orders.push(Order {
-                    path,
-                    descending: last_descending,
-                });
-            }
-        }
-        if !orders.iter().any(|o| o.path.is_document_name()) {
-            orders.push(Order {
-                path: FieldPath(vec!["__name__".into()]),
-                descending: last_descending,
-            });
-        }
-
+        let mut orders = wire
+            .order_by
+            .iter()
+            .map(parse_order)
+            .collect::<Result<Vec<_>, _>>()?;
+        add_implicit_orders(&mut orders, filter.as_ref());
         let start = wire
             .start_at
             .as_ref()
@@ -383,36 +430,15 @@ impl Query {
             .as_ref()
             .map(|c| parse_cursor(c, orders.len()))
             .transpose()?;
-        let offset = match wire.offset {
-            None => 0,
-            Some(n) => usize::try_from(n).map_err(|_| invalid("offset must not be negative"))?,
-        };
-        let limit = match wire.limit {
-            None => None,
-            Some(WireLimit::Number(n) | WireLimit::Wrapped { value: n }) => {
-                Some(usize::try_from(n).map_err(|_| invalid("limit must not be negative"))?)
-            }
-        };
-        let projection = match wire.select {
-            None => None,
-            Some(select) => Some(
-                select
-                    .fields
-                    .iter()
-                    .map(parse_field)
-                    .filter(|p| !matches!(p, Ok(path) if path.is_document_name()))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-        };
         Ok(Query {
-            collection_id: collection.collection_id.clone(),
+            collection_id,
             filter,
             orders,
             start,
             end,
-            offset,
-            limit,
-            projection,
+            offset: parse_offset(wire.offset)?,
+            limit: parse_limit(wire.limit.as_ref())?,
+            projection: parse_projection(wire.select.as_ref())?,
         })
     }
 
@@ -464,7 +490,7 @@ impl Query {
     /// How to read the collection: by the `updatedAt` index when the query allows it.
     fn scan_plan(&self) -> Scan {
         let updated_at = FieldPath(vec!["updatedAt".into()]);
-        let mut bound: Option<super::value::Timestamp> = None;
+        let mut bound: Option<Timestamp> = None;
         let mut consider = |filter: &Filter| {
             if let Filter::Compare {
                 path,

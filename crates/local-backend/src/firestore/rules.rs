@@ -10,8 +10,7 @@
 //!   server only, so credits can only change through the Cleom API.
 //! - `Bearer owner` (the emulators' admin token) bypasses the rules.
 
-use super::value::{Fields, Value};
-use crate::firestore::value::Timestamp;
+use crate::value::{Fields, Timestamp, Value};
 
 /// Who is making a Firestore request.
 #[derive(Debug, Clone, PartialEq, Eq)]

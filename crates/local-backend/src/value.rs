@@ -4,6 +4,10 @@
 //! Documents are stored as this same JSON, so what a client wrote is what it reads back, and the
 //! query engine compares parsed [`Value`]s. Timestamps are kept as integer microseconds (the
 //! precision Firestore stores) so that cursors compare instants, never strings.
+//!
+//! A module of its own, below `db`: the database stores documents as these values and the Auth
+//! and Firestore surfaces both build them, so the imports run one way, `firestore` → `auth` →
+//! `db` → `value`.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
