@@ -10,6 +10,7 @@ use cleom_core::model::{
 };
 use cleom_core::pricing::PricingTable;
 use cleom_core::remote::auth::AuthSession;
+use cleom_core::remote::cleom_api::MAX_CLIP_BYTES;
 use cleom_core::remote::firestore::{Document, StructuredQuery, Value, Write};
 use cleom_core::secret::SecretString;
 
@@ -290,7 +291,9 @@ pub async fn the_worker_delivers_media_that_downloads_with_resume(t: Arc<Target>
 
     let dir = tempfile::tempdir()?;
     let whole = dir.path().join("whole.gif");
-    let size = api.download(&clip, &whole, |_, _| {}).await?;
+    let size = api
+        .download(&clip, &whole, MAX_CLIP_BYTES, |_, _| {})
+        .await?;
     let bytes = std::fs::read(&whole)?;
     check_eq!(bytes.len() as u64, size);
     check!(bytes.starts_with(b"GIF89a"), "a GIF");
@@ -299,7 +302,7 @@ pub async fn the_worker_delivers_media_that_downloads_with_resume(t: Arc<Target>
     let partial = dir.path().join("partial.gif");
     std::fs::write(&partial, &bytes[..100])?;
     let mut first_progress = None;
-    api.download(&clip, &partial, |done, _| {
+    api.download(&clip, &partial, MAX_CLIP_BYTES, |done, _| {
         first_progress.get_or_insert(done);
     })
     .await?;
@@ -370,8 +373,13 @@ pub async fn deleting_a_generation_leaves_a_tombstone(t: Arc<Target>) -> Outcome
     );
     let dir = tempfile::tempdir()?;
     expect_code(
-        api.download(&clip, &dir.path().join("gone.gif"), |_, _| {})
-            .await,
+        api.download(
+            &clip,
+            &dir.path().join("gone.gif"),
+            MAX_CLIP_BYTES,
+            |_, _| {},
+        )
+        .await,
         "not_found",
     )?;
 
@@ -445,8 +453,13 @@ pub async fn deleting_the_account_cascades(t: Arc<Target>) -> Outcome {
     let dir = tempfile::tempdir()?;
     let clip = done.output_url.ok_or("an output URL")?;
     expect_code(
-        api.download(&clip, &dir.path().join("gone.gif"), |_, _| {})
-            .await,
+        api.download(
+            &clip,
+            &dir.path().join("gone.gif"),
+            MAX_CLIP_BYTES,
+            |_, _| {},
+        )
+        .await,
         "not_found",
     )?;
 

@@ -11,6 +11,7 @@ use cleom_core::device::Device;
 use cleom_core::keychain::{self, memory::MemoryKeychain, Keychain as _};
 use cleom_core::model::{Settings, Status};
 use cleom_core::paths::DataDir;
+use cleom_core::remote::cleom_api::MAX_CLIP_BYTES;
 use cleom_core::secret::SecretString;
 
 use crate::support::{check, check_eq, logs, unique_email, wait_for, Outcome};
@@ -93,7 +94,7 @@ async fn full_session(t: &Target, dir: &Path) -> Result<Vec<(&'static str, Strin
     );
     t.remote
         .api
-        .download(&clip, &dir.join("clip.gif"), |_, _| {})
+        .download(&clip, &dir.join("clip.gif"), MAX_CLIP_BYTES, |_, _| {})
         .await?;
 
     let receipt = account.delete(&password).await?;

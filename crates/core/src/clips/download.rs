@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::export::{clip_cache_name, ExportError, ExportProgress, ExportStep};
 use crate::local_copy::LocalCopy;
 use crate::model::{Generation, Status};
-use crate::remote::cleom_api::CleomApi;
+use crate::remote::cleom_api::{CleomApi, MAX_CLIP_BYTES};
 use crate::remote::RemoteError;
 use crate::session::Session;
 use crate::store::PageCursor;
@@ -207,7 +207,11 @@ pub(crate) async fn fetch(
 ) -> Result<()> {
     let api = source.api;
     let url = g.output_url.clone().unwrap_or_default();
-    let first = until_canceled(cancel, api.download(&url, part, &mut on_progress)).await?;
+    let first = until_canceled(
+        cancel,
+        api.download(&url, part, MAX_CLIP_BYTES, &mut on_progress),
+    )
+    .await?;
     match first {
         Ok(_) => return Ok(()),
         Err(RemoteError::PermissionDenied | RemoteError::NotFound) => {}
@@ -220,7 +224,11 @@ pub(crate) async fn fetch(
         .await?;
     match fresh.output_url {
         Some(fresh_url) if fresh_url != url => {
-            until_canceled(cancel, api.download(&fresh_url, part, &mut on_progress)).await??;
+            until_canceled(
+                cancel,
+                api.download(&fresh_url, part, MAX_CLIP_BYTES, &mut on_progress),
+            )
+            .await??;
             Ok(())
         }
         _ => Err(RemoteError::NotFound.into()),

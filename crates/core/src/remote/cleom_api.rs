@@ -28,6 +28,10 @@ use crate::secret::SecretString;
 /// Thumbnails and posters fetched into memory are at most this large.
 pub const MAX_FETCH_BYTES: u64 = 5 * 1024 * 1024;
 
+/// The largest clip a download accepts. A minute of 4K video at a high bit rate is well under
+/// 1 GiB; an answer larger than this is not a clip, and would only fill the user's disk.
+pub const MAX_CLIP_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
 /// A download may take this long in all (the usual request timeout would cut large files)...
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(6 * 60 * 60);
 /// ...but may not stall for longer than this between two chunks.
@@ -188,10 +192,13 @@ impl CleomApi {
     /// (`Range: bytes=N-`; a `200` answer restarts it from scratch). `on_progress(done, total)`
     /// is called after every chunk. Returns the size of the complete file. Download into a
     /// temporary name and rename when this returns: a file left by a failed call is partial.
+    /// A file larger than `limit` is `TooLarge`, found from its announced size where there is
+    /// one, and otherwise once that many bytes have arrived.
     pub async fn download(
         &self,
         url: &str,
         dest: &Path,
+        limit: u64,
         mut on_progress: impl FnMut(u64, Option<u64>),
     ) -> Result<u64, RemoteError> {
         let url = self.media_url(url)?;
@@ -238,7 +245,10 @@ impl CleomApi {
                 return Err(error_from(response).await);
             };
 
-            let mut file = tokio::fs::OpenOptions::new()
+            if total.is_some_and(|total| total > limit) {
+                return Err(RemoteError::TooLarge(limit));
+            }
+            let file = tokio::fs::OpenOptions::new()
                 .create(true)
                 .write(true)
                 .append(append)
@@ -246,20 +256,12 @@ impl CleomApi {
                 .open(dest)
                 .await
                 .map_err(io_error)?;
-            let mut done = if append { resume_from } else { 0 };
+            let done = if append { resume_from } else { 0 };
             on_progress(done, total);
-            loop {
-                let chunk = tokio::time::timeout(STALL_TIMEOUT, response.chunk())
-                    .await
-                    .map_err(|_| RemoteError::Timeout)?
-                    .map_err(|e| from_transport(&e))?;
-                let Some(chunk) = chunk else { break };
-                file.write_all(&chunk).await.map_err(io_error)?;
-                done += chunk.len() as u64;
-                on_progress(done, total);
-            }
-            file.flush().await.map_err(io_error)?;
-            file.sync_all().await.map_err(io_error)?;
+            let done = write_body(&mut response, file, done, limit, |done| {
+                on_progress(done, total)
+            })
+            .await?;
             if total.is_some_and(|total| done != total) {
                 return Err(RemoteError::Unreachable);
             }
@@ -305,6 +307,33 @@ impl CleomApi {
         let joined = base.join(url).map_err(|_| RemoteError::InvalidUrl)?;
         check_url(joined.as_str())
     }
+}
+
+/// Appends `response`'s body to `file` (which holds `done` bytes), up to `limit` bytes in all;
+/// returns the bytes the file holds then.
+async fn write_body(
+    response: &mut reqwest::Response,
+    mut file: tokio::fs::File,
+    mut done: u64,
+    limit: u64,
+    mut on_progress: impl FnMut(u64),
+) -> Result<u64, RemoteError> {
+    loop {
+        let chunk = tokio::time::timeout(STALL_TIMEOUT, response.chunk())
+            .await
+            .map_err(|_| RemoteError::Timeout)?
+            .map_err(|e| from_transport(&e))?;
+        let Some(chunk) = chunk else { break };
+        done += chunk.len() as u64;
+        if done > limit {
+            return Err(RemoteError::TooLarge(limit));
+        }
+        file.write_all(&chunk).await.map_err(io_error)?;
+        on_progress(done);
+    }
+    file.flush().await.map_err(io_error)?;
+    file.sync_all().await.map_err(io_error)?;
+    Ok(done)
 }
 
 fn io_error(error: std::io::Error) -> RemoteError {
@@ -528,7 +557,9 @@ mod tests {
         let mut progress = Vec::new();
         let url = format!("{}/api/v1/media/tok/clip.gif", server.base());
         let size = api
-            .download(&url, &dest, |done, total| progress.push((done, total)))
+            .download(&url, &dest, MAX_CLIP_BYTES, |done, total| {
+                progress.push((done, total))
+            })
             .await
             .unwrap();
         assert_eq!(size, CLIP.len() as u64);
@@ -555,7 +586,9 @@ mod tests {
         let (api, _server) = client(vec![Canned::bytes(200, CLIP)]).await;
         let url = format!("{}/api/v1/media/tok/clip.gif", _server.base());
         assert_eq!(
-            api.download(&url, &dest, |_, _| {}).await.unwrap(),
+            api.download(&url, &dest, MAX_CLIP_BYTES, |_, _| {})
+                .await
+                .unwrap(),
             CLIP.len() as u64
         );
         assert_eq!(std::fs::read(&dest).unwrap(), CLIP);
@@ -571,7 +604,9 @@ mod tests {
         let (api, server) = client(vec![complete]).await;
         let url = format!("{}/m/clip.gif", server.base());
         assert_eq!(
-            api.download(&url, &dest, |_, _| {}).await.unwrap(),
+            api.download(&url, &dest, MAX_CLIP_BYTES, |_, _| {})
+                .await
+                .unwrap(),
             CLIP.len() as u64
         );
         assert_eq!(server.requests().len(), 1);
@@ -582,7 +617,9 @@ mod tests {
         let (api, server) = client(vec![other, Canned::bytes(200, CLIP)]).await;
         let url = format!("{}/m/clip.gif", server.base());
         assert_eq!(
-            api.download(&url, &dest, |_, _| {}).await.unwrap(),
+            api.download(&url, &dest, MAX_CLIP_BYTES, |_, _| {})
+                .await
+                .unwrap(),
             CLIP.len() as u64
         );
         assert_eq!(std::fs::read(&dest).unwrap(), CLIP);
@@ -602,13 +639,38 @@ mod tests {
         let (api, server) = client(vec![wrong]).await;
         let url = format!("{}/m/clip.gif", server.base());
         assert_eq!(
-            api.download(&url, &dest, |_, _| {})
+            api.download(&url, &dest, MAX_CLIP_BYTES, |_, _| {})
                 .await
                 .unwrap_err()
                 .code(),
             "server.malformed_response"
         );
         assert_eq!(std::fs::read(&dest).unwrap(), &CLIP[..10]);
+    }
+
+    #[tokio::test]
+    async fn a_download_larger_than_its_limit_stops_whether_or_not_its_size_is_announced() {
+        let (api, server) = client(vec![
+            Canned::bytes(200, CLIP),
+            // No Content-Length: the size is only found while it arrives.
+            Canned::bytes(200, CLIP).without_length(),
+        ])
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let url = server.url("/media/clip.gif");
+        let limit = CLIP.len() as u64 - 1;
+        for _ in 0..2 {
+            let dest = dir.path().join("clip.gif.part");
+            let err = api
+                .download(&url, &dest, limit, |_, _| {})
+                .await
+                .unwrap_err();
+            assert_eq!(err, RemoteError::TooLarge(limit));
+            let kept = std::fs::metadata(&dest).map_or(0, |m| m.len());
+            assert!(kept <= limit, "{kept} bytes written");
+            let _ = std::fs::remove_file(&dest);
+        }
+        assert_eq!(server.requests().len(), 2);
     }
 
     #[tokio::test]
@@ -619,6 +681,7 @@ mod tests {
             .download(
                 "http://cdn.example.com/clip.gif",
                 &dir.path().join("x"),
+                MAX_CLIP_BYTES,
                 |_, _| {},
             )
             .await

@@ -35,6 +35,9 @@ pub(crate) struct Canned {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     delay: Duration,
+    /// Whether the answer says its size (`Content-Length`); without it the body ends when the
+    /// connection closes.
+    sized: bool,
 }
 
 impl Canned {
@@ -48,11 +51,18 @@ impl Canned {
             headers: Vec::new(),
             body: body.to_vec(),
             delay: Duration::ZERO,
+            sized: true,
         }
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Canned {
         self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The answer without `Content-Length`: the client learns the size only as the body ends.
+    pub fn without_length(mut self) -> Canned {
+        self.sized = false;
         self
     }
 
@@ -139,11 +149,10 @@ async fn serve(mut stream: TcpStream, answer: Canned, recorded: &Mutex<Vec<Recor
     };
     recorded.lock().unwrap().push(request);
     tokio::time::sleep(answer.delay).await;
-    let mut head = format!(
-        "HTTP/1.1 {} Canned\r\nContent-Length: {}\r\nConnection: close\r\n",
-        answer.status,
-        answer.body.len()
-    );
+    let mut head = format!("HTTP/1.1 {} Canned\r\nConnection: close\r\n", answer.status);
+    if answer.sized {
+        head.push_str(&format!("Content-Length: {}\r\n", answer.body.len()));
+    }
     for (name, value) in &answer.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
