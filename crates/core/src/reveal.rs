@@ -14,10 +14,24 @@ pub struct Revealable {
     pub folder: PathBuf,
 }
 
+/// Folder extensions that macOS treats as a package: "opening" such a folder (the fallback when
+/// a file cannot be selected) would launch or install it rather than show it.
+const PACKAGE_EXTENSIONS: [&str; 8] = [
+    "app",
+    "appex",
+    "bundle",
+    "framework",
+    "kext",
+    "mpkg",
+    "pkg",
+    "plugin",
+];
+
 /// Whether `path` may be revealed: a file in `export_dir` (or a folder inside it), or directly
-/// in `chosen_folder`, the folder the user last picked with "Download to…". Checked on the
-/// canonical path, so `..` and symbolic links that lead elsewhere are refused. Refusals are
-/// `request.invalid`; an export folder that cannot be resolved is `io.failed`.
+/// in `chosen_folder`, the folder the user last picked with "Download to…", and never inside an
+/// app bundle or another package. Checked on the canonical path, so `..` and symbolic links
+/// that lead elsewhere are refused. Refusals are `request.invalid`; an export folder that
+/// cannot be resolved is `io.failed`.
 pub fn revealable(
     path: &Path,
     export_dir: &Path,
@@ -33,10 +47,19 @@ pub fn revealable(
     let file = std::fs::canonicalize(path).map_err(|_| outside())?;
     let folder = file.parent().ok_or_else(outside)?.to_path_buf();
     let allowed = folder.starts_with(&root) || chosen.as_ref() == Some(&folder);
-    if !allowed || !file.is_file() {
+    if !allowed || !file.is_file() || in_a_package(&folder) {
         return Err(outside());
     }
     Ok(Revealable { file, folder })
+}
+
+/// Whether any folder on `folder`'s path is a package (see [`PACKAGE_EXTENSIONS`]).
+fn in_a_package(folder: &Path) -> bool {
+    folder.ancestors().any(|dir| {
+        dir.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| PACKAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    })
 }
 
 #[cfg(test)]
@@ -120,6 +143,32 @@ mod tests {
                 .code(),
             "request.invalid"
         );
+    }
+
+    #[test]
+    fn nothing_inside_an_app_bundle_is_shown_even_where_files_may_be() {
+        let f = folders();
+        for bundle in ["Cleom.app", "Tool.APP", "Installer.pkg"] {
+            let inside = f.exports.join(bundle).join("Contents");
+            std::fs::create_dir_all(&inside).unwrap();
+            std::fs::write(inside.join("Info.plist"), b"<plist/>").unwrap();
+            refused(&f, &inside.join("Info.plist"));
+            // A folder the user chose that is itself a bundle.
+            let chosen = f.elsewhere.join(bundle);
+            std::fs::create_dir_all(&chosen).unwrap();
+            std::fs::write(chosen.join("clip.mp4"), b"c").unwrap();
+            assert_eq!(
+                revealable(&chosen.join("clip.mp4"), &f.exports, Some(&chosen))
+                    .unwrap_err()
+                    .code(),
+                "request.invalid"
+            );
+        }
+        // A name that only contains the word is fine.
+        let fine = f.exports.join("app-clips");
+        std::fs::create_dir_all(&fine).unwrap();
+        std::fs::write(fine.join("a.gif"), b"a").unwrap();
+        check(&f, &fine.join("a.gif")).unwrap();
     }
 
     #[test]
