@@ -112,6 +112,7 @@ pub async fn sync_once(app: &AppHandle) -> bool {
     };
     let result = account.sync_with_progress(&progress).await;
     let (pending, refused) = account.outbox_counts().unwrap_or_default();
+    let (unreadable, unreadable_reason) = account.set_aside_summary().unwrap_or_default();
     match result {
         Ok(report) => {
             emit_sync_state(
@@ -123,6 +124,8 @@ pub async fn sync_once(app: &AppHandle) -> bool {
                         error: None,
                         pending,
                         refused,
+                        unreadable,
+                        unreadable_reason,
                     }
                 }),
             );
@@ -163,6 +166,8 @@ pub async fn sync_once(app: &AppHandle) -> bool {
                     s.error = Some(error);
                     s.pending = pending;
                     s.refused = refused;
+                    s.unreadable = unreadable;
+                    s.unreadable_reason = unreadable_reason;
                 }),
             );
         }

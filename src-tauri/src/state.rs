@@ -70,6 +70,11 @@ pub struct SyncState {
     pub pending: u64,
     /// Actions the server refused (shown with their reason, to retry or dismiss).
     pub refused: u64,
+    /// Documents from the server the sync could not read (set aside until the server changes
+    /// them; `cleom_core::store::set_aside`).
+    pub unreadable: u64,
+    /// Why the latest of them could not be read.
+    pub unreadable_reason: Option<String>,
 }
 
 impl Default for SyncState {
@@ -80,6 +85,8 @@ impl Default for SyncState {
             error: None,
             pending: 0,
             refused: 0,
+            unreadable: 0,
+            unreadable_reason: None,
         }
     }
 }

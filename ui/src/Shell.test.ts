@@ -24,7 +24,7 @@ let outbox: OutboxEntry[];
 let ledger: LedgerEntry[];
 let purchases: Purchase[];
 
-const sync = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, refused: 0, ...s });
+const sync = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, refused: 0, unreadable: 0, unreadableReason: null, ...s });
 
 function backend() {
   const status: AppStatus = { keychain: { state: 'available' }, backend: { kind: 'embedded', url: 'http://127.0.0.1:1' }, account, online: true };
@@ -101,6 +101,19 @@ describe('sync indicator and outbox', () => {
     expect($('#sync-pending')).toBeNull();
     expect($('#sync-refused')).toBeNull();
     expect($('#sync-retry')).toBeNull();
+  });
+
+  it('says how many items from Cleom could not be read, and why, as plain text', async () => {
+    await mainScreen();
+    tauri.emit('sync-state', sync({ lastSyncAt: new Date().toISOString(), unreadable: 2, unreadableReason: '<b>progress</b> is not a number' }));
+    await waitFor(() => must('#sync-unreadable'));
+    const unreadable = must('#sync-unreadable');
+    expect(unreadable.dataset.value).toBe('2');
+    expect(unreadable.textContent?.replace(/\s+/g, ' ').trim()).toBe('Could not read 2 items: <b>progress</b> is not a number');
+    expect(unreadable.getAttribute('title')).toBe('<b>progress</b> is not a number');
+    expect($('#sync-unreadable b')).toBeNull();
+    tauri.emit('sync-state', sync({ lastSyncAt: new Date().toISOString() }));
+    await waitFor(() => expect($('#sync-unreadable')).toBeNull());
   });
 
   it('lists the outbox in words and retries or dismisses refused actions', async () => {

@@ -434,7 +434,12 @@ fn run(kind: &str, dir: &Path, all: &[Generation], key: Option<&DatabaseKey>) ->
     let (_, took) = timed(|| {
         for (n, page) in all.chunks(500).enumerate() {
             store
-                .apply_generations_page(page, "cursor.generations", &n.to_string())
+                .apply_generations_page(
+                    page,
+                    &cleom_core::store::Unread::default(),
+                    "cursor.generations",
+                    &n.to_string(),
+                )
                 .unwrap();
         }
     });

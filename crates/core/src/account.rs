@@ -356,6 +356,12 @@ impl Account {
         self.local.with_store(|s| Ok(s.outbox_counts()?))
     }
 
+    /// How many documents from the server could not be read and are set aside, and why the
+    /// latest could not (see `store::set_aside`).
+    pub fn set_aside_summary(&self) -> Result<(u64, Option<String>)> {
+        self.local.with_store(|s| Ok(s.set_aside_summary()?))
+    }
+
     /// Sends a refused action again with the next sync; `false` if there is no such refusal.
     pub fn retry_action(&self, seq: i64) -> Result<bool> {
         self.local.with_store(|s| Ok(s.outbox_retry(seq)?))

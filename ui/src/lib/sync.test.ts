@@ -16,7 +16,7 @@ import type { OutboxAction, OutboxEntry, SyncState } from './generated';
 import { buildSettings } from './studio';
 
 const now = Date.parse('2025-01-01T12:00:00Z');
-const state = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, refused: 0, ...s });
+const state = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, refused: 0, unreadable: 0, unreadableReason: null, ...s });
 const entry = (action: OutboxAction, over: Partial<OutboxEntry> = {}): OutboxEntry => ({
   seq: 1,
   id: 'c1',
@@ -117,6 +117,8 @@ describe('syncAnnouncement', () => {
     canRetry: false,
     pending: 0,
     refused: 0,
+    unreadable: 0,
+    unreadableReason: null,
     ...over,
   });
 

@@ -16,10 +16,18 @@ export type SyncDisplay = {
   pending: number;
   /** Actions the server refused. */
   refused: number;
+  /** Documents from the server the sync could not read, and why the latest could not. */
+  unreadable: number;
+  unreadableReason: string | null;
 };
 
 export function describeSync(sync: SyncState | null, online: boolean, now: number): SyncDisplay {
-  const counts = { pending: sync?.pending ?? 0, refused: sync?.refused ?? 0 };
+  const counts = {
+    pending: sync?.pending ?? 0,
+    refused: sync?.refused ?? 0,
+    unreadable: sync?.unreadable ?? 0,
+    unreadableReason: sync?.unreadableReason ?? null,
+  };
   const last = sync?.lastSyncAt ? `Last synced ${formatRelative(sync.lastSyncAt, now)}` : 'Not synced yet';
   if (sync?.state === 'syncing') {
     return { tone: 'busy', label: 'Syncing…', detail: null, canRetry: false, ...counts };

@@ -11,7 +11,7 @@ import type { AppError, SyncPhase, SyncProgress, SyncState } from './generated';
 /** How often the indicator's "Synced 5 min ago" is brought up to date. */
 const CLOCK_MS = 30_000;
 
-const emptySync = (): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, refused: 0 });
+const emptySync = (): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, refused: 0, unreadable: 0, unreadableReason: null });
 
 export class SyncStatus {
   online = $state(true);

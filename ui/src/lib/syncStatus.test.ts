@@ -8,7 +8,7 @@ import type { SyncState } from './generated';
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));
 
-const state = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, refused: 0, ...s });
+const state = (s: Partial<SyncState>): SyncState => ({ state: 'idle', lastSyncAt: null, error: null, pending: 0, refused: 0, unreadable: 0, unreadableReason: null, ...s });
 const unreachable = { code: 'network.unreachable', message: 'Cannot reach Cleom.' };
 
 describe('SyncStatus', () => {

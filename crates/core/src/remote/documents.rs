@@ -312,7 +312,8 @@ impl<'a> Fields<'a> {
     fn double_or(&self, key: &str, default: f64) -> Result<f64, RemoteError> {
         match self.get(key) {
             None => Ok(default),
-            Some(Value::Double(d)) => Ok(*d),
+            Some(Value::Double(d)) if d.is_finite() => Ok(*d),
+            Some(Value::Double(_)) => Err(self.error(key, "is not a finite number")),
             Some(Value::Integer(i)) => Ok(*i as f64),
             Some(_) => Err(self.error(key, "is not a number")),
         }

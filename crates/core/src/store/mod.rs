@@ -44,6 +44,7 @@ mod facets;
 pub mod library;
 mod outbox;
 mod search;
+mod set_aside;
 #[cfg(test)]
 mod tests;
 
@@ -53,6 +54,7 @@ pub use library::{
 };
 pub use outbox::{new_client_id, OutboxAction, OutboxEntry, OutboxState, ProfileField, Refusal};
 pub use search::SnippetPart;
+pub use set_aside::{SetAside, Unread};
 
 /// Why the local history could not be used. Messages never contain the key.
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +125,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_outbox_refused",
         include_str!("migrations/0006_outbox_refused.sql"),
+    ),
+    (
+        "0007_set_aside",
+        include_str!("migrations/0007_set_aside.sql"),
     ),
 ];
 
@@ -353,6 +359,7 @@ impl Store {
     pub fn apply_generations_page(
         &mut self,
         generations: &[Generation],
+        unread: &Unread,
         cursor_name: &str,
         cursor: &str,
     ) -> Result<Vec<Generation>> {
@@ -360,6 +367,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let finished = write_generations(&tx, generations)?;
+        set_aside::write_unread(&tx, unread)?;
         write_cursor(&tx, cursor_name, cursor)?;
         tx.commit()?;
         Ok(finished)
@@ -547,6 +555,7 @@ impl Store {
     pub fn apply_ledger_page(
         &mut self,
         entries: &[LedgerEntry],
+        unread: &Unread,
         cursor_name: &str,
         cursor: &str,
     ) -> Result<usize> {
@@ -554,6 +563,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         write_ledger(&tx, entries)?;
+        set_aside::write_unread(&tx, unread)?;
         write_cursor(&tx, cursor_name, cursor)?;
         tx.commit()?;
         Ok(entries.len())
@@ -593,6 +603,7 @@ impl Store {
     pub fn apply_purchases_page(
         &mut self,
         purchases: &[Purchase],
+        unread: &Unread,
         cursor_name: &str,
         cursor: &str,
     ) -> Result<usize> {
@@ -600,6 +611,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         write_purchases(&tx, purchases)?;
+        set_aside::write_unread(&tx, unread)?;
         write_cursor(&tx, cursor_name, cursor)?;
         tx.commit()?;
         Ok(purchases.len())

@@ -442,7 +442,9 @@ fn a_page_answers_the_generations_it_finished() {
         with_status("still", Status::Running),
         with_status("done", Status::Succeeded),
     ];
-    let finished = store.apply_generations_page(&first, "cursor", "1").unwrap();
+    let finished = store
+        .apply_generations_page(&first, &Unread::default(), "cursor", "1")
+        .unwrap();
     assert!(finished.is_empty(), "nothing was running here before");
 
     let second = [
@@ -453,7 +455,7 @@ fn a_page_answers_the_generations_it_finished() {
         with_status("new", Status::Succeeded),
     ];
     let finished = store
-        .apply_generations_page(&second, "cursor", "2")
+        .apply_generations_page(&second, &Unread::default(), "cursor", "2")
         .unwrap();
     let ids: Vec<&str> = finished.iter().map(|g| g.id.as_str()).collect();
     assert_eq!(
@@ -464,7 +466,7 @@ fn a_page_answers_the_generations_it_finished() {
     assert_eq!(finished[0].status, Status::Failed);
 
     let again = store
-        .apply_generations_page(&second, "cursor", "3")
+        .apply_generations_page(&second, &Unread::default(), "cursor", "3")
         .unwrap();
     assert!(
         again.is_empty(),

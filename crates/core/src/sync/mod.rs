@@ -13,6 +13,8 @@
 //! complete pull started from: a sync with nothing new is one request.
 
 mod plan;
+#[cfg(test)]
+mod tests;
 
 use serde::Serialize;
 
@@ -49,6 +51,8 @@ pub struct SyncReport {
     pub thumbnails: usize,
     /// Generations that were queued or running here and have succeeded or failed since.
     pub finished: Vec<Generation>,
+    /// Documents this sync could not read and set aside (see `store::set_aside`).
+    pub set_aside: usize,
 }
 
 impl SyncReport {
@@ -278,7 +282,7 @@ impl SyncEngine<'_> {
         }
         for collection in Collection::ALL {
             let pulled = self
-                .pull_collection(token, collection, progress, &mut report.finished)
+                .pull_collection(token, collection, progress, report)
                 .await?;
             match collection {
                 Collection::Generations => report.generations = pulled,
@@ -295,7 +299,7 @@ impl SyncEngine<'_> {
         token: &SecretString,
         collection: Collection,
         progress: &(dyn Fn(&SyncProgress) + Sync),
-        finished: &mut Vec<Generation>,
+        report: &mut SyncReport,
     ) -> Result<usize> {
         let parent = format!("users/{}", self.session.uid());
         let mut pulled = 0;
@@ -319,35 +323,7 @@ impl SyncEngine<'_> {
             };
             let next =
                 serde_json::to_string(&next).map_err(|e| Error::InvalidInput(e.to_string()))?;
-            match collection {
-                Collection::Generations => {
-                    let items = page
-                        .iter()
-                        .map(documents::generation_from_document)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    finished.extend(self.local.with_store(|store| {
-                        Ok(store.apply_generations_page(&items, collection.cursor_key(), &next)?)
-                    })?);
-                }
-                Collection::CreditLedger => {
-                    let items = page
-                        .iter()
-                        .map(documents::ledger_entry_from_document)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    self.local.with_store(|store| {
-                        Ok(store.apply_ledger_page(&items, collection.cursor_key(), &next)?)
-                    })?;
-                }
-                Collection::Purchases => {
-                    let items = page
-                        .iter()
-                        .map(documents::purchase_from_document)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    self.local.with_store(|store| {
-                        Ok(store.apply_purchases_page(&items, collection.cursor_key(), &next)?)
-                    })?;
-                }
-            }
+            report.set_aside += self.store_page(collection, &page, &next, &mut report.finished)?;
             pulled += page.len();
             pages += 1;
             progress(&SyncProgress {
@@ -360,6 +336,52 @@ impl SyncEngine<'_> {
             }
         }
         Ok(pulled)
+    }
+
+    /// Stores the documents of `page` that can be read, and the cursor `next` after it, in one
+    /// transaction; the others are set aside (see `store::set_aside`). Returns how many were.
+    fn store_page(
+        &self,
+        collection: Collection,
+        page: &[Document],
+        next: &str,
+        finished: &mut Vec<Generation>,
+    ) -> Result<usize> {
+        let key = collection.cursor_key();
+        let unread = self.local.with_store(|store| {
+            Ok(match collection {
+                Collection::Generations => {
+                    let read =
+                        plan::read_page(collection, page, documents::generation_from_document);
+                    finished.extend(store.apply_generations_page(
+                        &read.items,
+                        &read.unread,
+                        key,
+                        next,
+                    )?);
+                    read.unread
+                }
+                Collection::CreditLedger => {
+                    let read =
+                        plan::read_page(collection, page, documents::ledger_entry_from_document);
+                    store.apply_ledger_page(&read.items, &read.unread, key, next)?;
+                    read.unread
+                }
+                Collection::Purchases => {
+                    let read = plan::read_page(collection, page, documents::purchase_from_document);
+                    store.apply_purchases_page(&read.items, &read.unread, key, next)?;
+                    read.unread
+                }
+            })
+        })?;
+        for item in &unread.set_aside {
+            tracing::warn!(
+                collection = %item.collection,
+                reason = %item.reason,
+                "a document could not be read; it is set aside"
+            );
+        }
+        Ok(unread.set_aside.len())
     }
 
     /// Fetches thumbnails of finished generations once; after that they are served from the store.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::remote::firestore::{Direction, Document, FieldOp, StructuredQuery, Value};
 use crate::remote::RemoteError;
-use crate::store::{OutboxAction, OutboxEntry, Refusal};
+use crate::store::{OutboxAction, OutboxEntry, Refusal, SetAside, Unread};
 
 /// Documents per page: large enough that an initial sync takes few requests.
 pub(super) const PAGE_SIZE: u32 = 500;
@@ -141,25 +141,66 @@ pub(super) fn page_query(collection: Collection, cursor: Option<&Cursor>) -> Str
     query
 }
 
-/// The cursor after the last document of a page, or none for an empty page.
+/// The cursor after a page: at its last document with an `updatedAt` timestamp (a document
+/// without one is set aside by [`read_page`], and a query filtered on `updatedAt` never returns
+/// it again), or none for an empty page. A page where no document has one cannot move the
+/// cursor: that is a malformed answer.
 pub(super) fn cursor_after(page: &[Document]) -> Result<Option<Cursor>> {
-    let Some(last) = page.last() else {
+    if page.is_empty() {
         return Ok(None);
+    }
+    let last = page
+        .iter()
+        .rev()
+        .find_map(|doc| match doc.fields.get("updatedAt") {
+            Some(Value::Timestamp(t)) => Some(Cursor {
+                updated_at: t.clone(),
+                name: doc.name.clone(),
+            }),
+            _ => None,
+        });
+    match last {
+        Some(cursor) => Ok(Some(cursor)),
+        None => Err(RemoteError::MalformedResponse(
+            "no document of the page has an updatedAt timestamp".into(),
+        )
+        .into()),
+    }
+}
+
+/// A page read: the items `read` could make, and what it could not (set aside, with why).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ReadPage<T> {
+    pub(super) items: Vec<T>,
+    pub(super) unread: Unread,
+}
+
+/// Reads each document of a `collection` page with `read`. A document it cannot read is set
+/// aside with the reason, and the others are kept: one bad document never stops a sync.
+pub(super) fn read_page<T>(
+    collection: Collection,
+    page: &[Document],
+    read: impl Fn(&Document) -> Result<T, RemoteError>,
+) -> ReadPage<T> {
+    let mut items = Vec::with_capacity(page.len());
+    let mut unread = Unread {
+        collection: collection.id(),
+        ..Unread::default()
     };
-    let updated_at = match last.fields.get("updatedAt") {
-        Some(Value::Timestamp(t)) => t.clone(),
-        _ => {
-            return Err(RemoteError::MalformedResponse(format!(
-                "document {} has no updatedAt timestamp",
-                last.id()
-            ))
-            .into())
+    for doc in page {
+        match read(doc) {
+            Ok(item) => {
+                items.push(item);
+                unread.read.push(doc.name.clone());
+            }
+            Err(e) => unread.set_aside.push(SetAside {
+                collection: collection.id().to_string(),
+                document: doc.name.clone(),
+                reason: e.to_string(),
+            }),
         }
-    };
-    Ok(Some(Cursor {
-        updated_at,
-        name: last.name.clone(),
-    }))
+    }
+    ReadPage { items, unread }
 }
 
 /// Whether a page of `len` documents was the collection's last.
@@ -331,6 +372,46 @@ mod tests {
         bad.fields.clear();
         let err = cursor_after(&[bad]).unwrap_err();
         assert_eq!(err.code(), "server.malformed_response");
+    }
+
+    #[test]
+    fn a_page_moves_past_documents_it_cannot_read() {
+        let mut no_time = doc("n/3", "x");
+        no_time
+            .fields
+            .insert("updatedAt".into(), Value::String("yesterday".into()));
+        let page = [
+            doc("n/1", "2026-01-01T00:00:01Z"),
+            doc("n/2", "2026-01-01T00:00:02Z"),
+            no_time,
+        ];
+        // The cursor is at the last document that has a time (a query filtered on it never
+        // returns the other again).
+        assert_eq!(
+            cursor_after(&page).unwrap(),
+            Some(Cursor {
+                updated_at: "2026-01-01T00:00:02Z".into(),
+                name: "n/2".into()
+            })
+        );
+        let read = read_page(Collection::Purchases, &page, |d| {
+            match d.fields.get("updatedAt") {
+                Some(Value::Timestamp(_)) => Ok(d.id().to_string()),
+                _ => Err(RemoteError::MalformedResponse(
+                    "updatedAt is not a time".into(),
+                )),
+            }
+        });
+        assert_eq!(read.items, ["1", "2"]);
+        assert_eq!(read.unread.read, ["n/1", "n/2"]);
+        assert_eq!(
+            read.unread.set_aside,
+            [SetAside {
+                collection: "purchases".into(),
+                document: "n/3".into(),
+                reason: "Cleom sent an answer this version of the app does not understand (updatedAt is not a time).".into(),
+            }]
+        );
     }
 
     #[test]

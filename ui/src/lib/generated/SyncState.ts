@@ -10,4 +10,13 @@ pending: number,
 /**
  * Actions the server refused (shown with their reason, to retry or dismiss).
  */
-refused: number, };
+refused: number, 
+/**
+ * Documents from the server the sync could not read (set aside until the server changes
+ * them; `cleom_core::store::set_aside`).
+ */
+unreadable: number, 
+/**
+ * Why the latest of them could not be read.
+ */
+unreadableReason: string | null, };

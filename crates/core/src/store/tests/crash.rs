@@ -53,7 +53,12 @@ fn writer_child() {
         .map_or(0, |c| c.parse::<u64>().unwrap() + 1);
     loop {
         store
-            .apply_generations_page(&batch(number), "cursor.generations", &number.to_string())
+            .apply_generations_page(
+                &batch(number),
+                &Unread::default(),
+                "cursor.generations",
+                &number.to_string(),
+            )
             .unwrap();
         println!("committed {number}");
         number += 1;

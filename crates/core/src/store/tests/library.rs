@@ -953,7 +953,12 @@ fn purchases_round_trip_oldest_first() {
     let later = purchase("p2", "2025-03-02T00:00:00.5Z", 500);
     let earlier = purchase("p1", "2025-03-02T00:00:00Z", 1000);
     store
-        .apply_purchases_page(&[later.clone(), earlier.clone()], "cursor.purchases", "c1")
+        .apply_purchases_page(
+            &[later.clone(), earlier.clone()],
+            &Unread::default(),
+            "cursor.purchases",
+            "c1",
+        )
         .unwrap();
     let mut changed = later.clone();
     changed.amount_cents = 999;
