@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cleom_core::keychain::{self, os::OsKeychain, Keychain};
+use cleom_core::paths::DataDir;
 
 use update_server::{check_offers, manifest, tauri_cli, Key, UpdateServer, CURRENT};
 use window::{
@@ -310,7 +311,7 @@ async fn smoke_flow(data_dir: &Path, export_dir: &Path, next: &NextVersion) {
     app.close().await.unwrap();
 
     assert!(!data_dir.join("accounts").join(&uid).exists());
-    let keychain = OsKeychain::new(support::app_channel());
+    let keychain = OsKeychain::new(support::app_channel(), &DataDir::at(data_dir));
     for entry in keychain::account_entries(&uid) {
         assert!(
             keychain.get(&entry).unwrap().is_none(),

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use cleom_core::keychain::{self, os::OsKeychain, Channel, Keychain};
+use cleom_core::paths::DataDir;
 
 use crate::support;
 use crate::window::{
@@ -146,7 +147,7 @@ async fn a_user_signs_up_generates_works_offline_exports_and_deletes_the_account
     screenshot(&app, "07-offline").await;
 
     // Nothing secret or private is readable in the app's files.
-    let keychain = OsKeychain::new(Channel::current());
+    let keychain = OsKeychain::new(Channel::current(), &DataDir::at(data_dir.path()));
     let uid = std::fs::read_dir(data_dir.path().join("accounts"))
         .unwrap()
         .flatten()

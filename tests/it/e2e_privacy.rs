@@ -28,7 +28,7 @@ const PROMPT: &str = "Privacy clip: a paper crane unfolding in slow motion";
 /// A signed-up account on `data` with one finished generation, as the app will resume it.
 async fn account_with_a_clip(data: &std::path::Path, url: &str, email: &str) -> String {
     let remote = Remote::new(Endpoints::local(url).unwrap()).unwrap();
-    let device = Device::new(DataDir::at(data), support::keychain(), remote).unwrap();
+    let device = Device::new(DataDir::at(data), support::keychain(data), remote).unwrap();
     let account = device
         .sign_up(email, &SecretString::new(PASSWORD.into()))
         .await
@@ -225,7 +225,7 @@ async fn download_access_password_and_removing_this_devices_copy() {
         .await
         .unwrap()
         .unwrap_or_default();
-    let keychain = support::keychain();
+    let keychain = support::keychain(&dirs.root.path().join("data"));
     for entry in keychain::account_entries(&uid) {
         let secret = keychain.get(&entry).unwrap().unwrap();
         assert!(

@@ -52,7 +52,7 @@ async fn history_survives_offline_leaks_nothing_exports_and_deletes_everywhere()
     let backend = support::backend(backend_dir.path(), 0).await;
     let port = backend.addr().port();
     let url = backend.base_url();
-    let keychain = support::keychain();
+    let keychain = support::keychain(data.path());
     let email = support::unique_email("flow");
     let password = SecretString::new("a long enough password".into());
     let prompts = [
@@ -226,7 +226,11 @@ async fn errors_a_user_can_meet_have_stable_codes() {
     let backend_dir = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let backend = support::backend(backend_dir.path(), 0).await;
-    let device = device(data.path(), support::keychain(), &backend.base_url());
+    let device = device(
+        data.path(),
+        support::keychain(data.path()),
+        &backend.base_url(),
+    );
     let email = support::unique_email("errors");
     let weak = device
         .sign_up(&email, &SecretString::new("123".into()))
@@ -285,7 +289,7 @@ async fn errors_a_user_can_meet_have_stable_codes() {
     assert_eq!(account.outbox_counts().unwrap(), (1, 0));
     let down = self::device(
         data.path(),
-        support::keychain(),
+        support::keychain(data.path()),
         &format!("http://127.0.0.1:{port}"),
     );
     let err = down
@@ -305,7 +309,7 @@ async fn a_reset_copy_is_restored_by_the_next_sync() {
     let data = tempfile::tempdir().unwrap();
     let backend = support::backend(backend_dir.path(), 0).await;
     let url = backend.base_url();
-    let keychain = support::keychain();
+    let keychain = support::keychain(data.path());
     let password = SecretString::new("a long enough password".into());
     let device = device(data.path(), keychain.clone(), &url);
     let account = device

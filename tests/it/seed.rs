@@ -49,7 +49,7 @@ mod for_the_app {
         count: usize,
         prompt: impl Fn(usize) -> String,
     ) -> String {
-        let keychain = crate::support::keychain();
+        let keychain = crate::support::keychain(data_dir);
         let remote = Remote::new(Endpoints::local(backend_url).unwrap()).unwrap();
         let device = Device::new(DataDir::at(data_dir), Arc::clone(&keychain), remote).unwrap();
         let email = crate::support::unique_email("seeded");

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cleom_core::keychain::{memory::MemoryKeychain, os::OsKeychain, Channel, Keychain};
+use cleom_core::paths::DataDir;
 use cleom_local_backend::{BackendConfig, RunningBackend};
 
 /// The backend's admin token in tests, so they can check what the server holds.
@@ -23,12 +24,12 @@ pub async fn backend(dir: &Path, port: u16) -> RunningBackend {
     .expect("the local backend starts")
 }
 
-/// The real Secret Service when the test command provides one (`CLEOM_REAL_KEYCHAIN=1`, set by
+/// The keychain of data folder `data`: the real Secret Service when the test command provides one (`CLEOM_REAL_KEYCHAIN=1`, set by
 /// scripts/test-all.sh inside dbus-run-session with gnome-keyring); otherwise an in-memory one,
 /// said loudly, so a developer's plain `cargo test` still runs the flow.
-pub fn keychain() -> Arc<dyn Keychain> {
+pub fn keychain(data: &Path) -> Arc<dyn Keychain> {
     if std::env::var_os("CLEOM_REAL_KEYCHAIN").is_some() {
-        Arc::new(OsKeychain::new(app_channel()))
+        Arc::new(OsKeychain::new(app_channel(), &DataDir::at(data)))
     } else {
         eprintln!("NOTE: CLEOM_REAL_KEYCHAIN is not set: this run uses an in-memory keychain");
         Arc::new(MemoryKeychain::default())

@@ -471,7 +471,7 @@ async fn startup_steps(data_dir: &Path, backend_url: &str) {
     use cleom_core::paths::DataDir;
     use cleom_core::remote::{Endpoints, Remote};
     let remote = Remote::new(Endpoints::local(backend_url).unwrap()).unwrap();
-    let device = Device::new(DataDir::at(data_dir), support::keychain(), remote).unwrap();
+    let device = Device::new(DataDir::at(data_dir), support::keychain(data_dir), remote).unwrap();
     let t = Instant::now();
     let account = device.resume().unwrap().expect("a session to resume");
     let resume = t.elapsed();
@@ -485,7 +485,7 @@ async fn startup_steps(data_dir: &Path, backend_url: &str) {
     account.has_active_generations().unwrap();
     let active = t.elapsed();
     // The sync's thumbnail step, on a second connection to the same store.
-    let key = support::keychain()
+    let key = support::keychain(data_dir)
         .get(&cleom_core::keychain::database_key_entry(account.uid()))
         .unwrap()
         .unwrap();

@@ -296,7 +296,7 @@ fn device() -> Result<Device, Failure> {
     let endpoints = config::endpoints_from_env()?;
     let remote = Remote::new(endpoints).map_err(cleom_core::Error::from)?;
     let data = DataDir::from_env_or_default().map_err(cleom_core::Error::from)?;
-    let keychain = Arc::new(OsKeychain::new(Channel::current()));
+    let keychain = Arc::new(OsKeychain::new(Channel::current(), &data));
     Ok(Device::new(data, keychain, remote)?)
 }
 

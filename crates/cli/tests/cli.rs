@@ -277,8 +277,10 @@ async fn sign_in_sync_export_verify_tamper_and_delete() {
     assert!(deleted.contains("2 keychain entries"), "{deleted}");
     assert!(!data.path().join("accounts").join(&uid).exists());
     assert!(!data.path().join("device.json").exists());
-    let keychain =
-        cleom_core::keychain::os::OsKeychain::new(cleom_core::keychain::Channel::current());
+    let keychain = cleom_core::keychain::os::OsKeychain::new(
+        cleom_core::keychain::Channel::current(),
+        &cleom_core::paths::DataDir::at(data.path()),
+    );
     for entry in cleom_core::keychain::account_entries(&uid) {
         assert!(
             cleom_core::keychain::Keychain::get(&keychain, &entry)

@@ -1,12 +1,21 @@
 //! The keychain the user already trusts: the operating system's, which is encrypted with the
 //! user's login and guarded by the OS, so the database key and the refresh token are never
 //! written to a file by us.
+//!
+//! Entries are named per data folder as well as per build channel (the service) and account:
+//! two data folders of one account (a second profile, a test run, a portable copy) each have
+//! their own key, so resetting or signing out in one never deletes the other's. An entry an
+//! earlier version kept under the bare name moves to this folder's name the first time it is
+//! read.
 
 use std::sync::Arc;
 
 use zeroize::Zeroize;
 
+use sha2::{Digest, Sha256};
+
 use super::{Channel, Keychain, KeychainError};
+use crate::paths::DataDir;
 use crate::secret::SecretString;
 
 // keyring has a real store only for the OSes whose feature crates/core/Cargo.toml enables;
@@ -35,13 +44,17 @@ const OS_KEYCHAIN_NAME: &str = "Windows Credential Manager";
 #[derive(Debug, Clone)]
 pub struct OsKeychain {
     service: &'static str,
+    /// The data folder's part of every entry name (see [`folder_id`]).
+    folder: String,
     store: Arc<keyring::credential::CredentialBuilder>,
 }
 
 impl OsKeychain {
-    pub fn new(channel: Channel) -> OsKeychain {
+    /// The OS keychain of `channel`'s builds on the data folder `data`.
+    pub fn new(channel: Channel, data: &DataDir) -> OsKeychain {
         OsKeychain {
             service: channel.service(),
+            folder: folder_id(data),
             store: Arc::from(keyring::default::default_credential_builder()),
         }
     }
@@ -51,16 +64,55 @@ impl OsKeychain {
     pub(super) fn with_store(store: Arc<keyring::credential::CredentialBuilder>) -> OsKeychain {
         OsKeychain {
             service: Channel::Debug.service(),
+            folder: "test".into(),
             store,
         }
     }
 
+    /// `entry` of this data folder.
     fn entry(&self, entry: &str) -> Result<keyring::Entry, KeychainError> {
+        self.raw_entry(&format!("{}/{entry}", self.folder), entry)
+    }
+
+    /// `entry` under its bare name, as versions before per-folder names kept it.
+    fn unscoped_entry(&self, entry: &str) -> Result<keyring::Entry, KeychainError> {
+        self.raw_entry(entry, entry)
+    }
+
+    fn raw_entry(&self, name: &str, entry: &str) -> Result<keyring::Entry, KeychainError> {
         self.store
-            .build(None, self.service, entry)
+            .build(None, self.service, name)
             .map(keyring::Entry::new_with_credential)
             .map_err(|e| classify(entry, e))
     }
+
+    /// The value an earlier version kept under `entry`'s bare name, moved to this folder's
+    /// name; `None` when there is none.
+    fn move_unscoped(&self, entry: &str) -> Result<Option<SecretString>, KeychainError> {
+        let unscoped = self.unscoped_entry(entry)?;
+        let value = match unscoped.get_password() {
+            Ok(value) => SecretString::new(value),
+            Err(keyring::Error::NoEntry) => return Ok(None),
+            Err(e) => return Err(classify(entry, e)),
+        };
+        self.set(entry, &value)?;
+        match unscoped.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => {}
+            Err(e) => return Err(classify(entry, e)),
+        }
+        Ok(Some(value))
+    }
+}
+
+/// A data folder's part of the entry names: the first 16 hex digits of the SHA-256 of its
+/// absolute path, so the name says nothing of the path and stays short. Absolute, not
+/// canonical: it must be the same before the folder exists as after.
+fn folder_id(data: &DataDir) -> String {
+    let root = std::path::absolute(data.root()).unwrap_or_else(|_| data.root().to_path_buf());
+    // Component by component: `a/b/` and `a/./b` are the folder `a/b` too.
+    let root: std::path::PathBuf = root.components().collect();
+    let digest = Sha256::digest(root.to_string_lossy().as_bytes());
+    hex::encode(&digest[..8])
 }
 
 impl Keychain for OsKeychain {
@@ -74,7 +126,7 @@ impl Keychain for OsKeychain {
     fn get(&self, entry: &str) -> Result<Option<SecretString>, KeychainError> {
         match self.entry(entry)?.get_password() {
             Ok(value) => Ok(Some(SecretString::new(value))),
-            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(keyring::Error::NoEntry) => self.move_unscoped(entry),
             Err(e) => Err(classify(entry, e)),
         }
     }
@@ -232,11 +284,89 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_folders_part_of_the_names_is_short_stable_and_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let later = dir.path().join("cleom");
+        let before = folder_id(&DataDir::at(&later));
+        std::fs::create_dir(&later).unwrap();
+        assert_eq!(
+            folder_id(&DataDir::at(&later)),
+            before,
+            "the same once it exists"
+        );
+        assert_eq!(before.len(), 16);
+        assert!(before.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(!before.contains("cleom"), "says nothing of the path");
+        assert_ne!(folder_id(&DataDir::at(dir.path().join("other"))), before);
+    }
+
     /// Tests against the real OS keychain. They run only when `CLEOM_REAL_KEYCHAIN=1`, which the
     /// test command sets inside a throw-away D-Bus session with an unlocked gnome-keyring; then
     /// any keychain failure fails the test.
     mod real {
         use super::*;
+
+        /// The keychain of a data folder the real-keychain tests share (nothing is written there).
+        fn os(channel: Channel) -> OsKeychain {
+            OsKeychain::new(
+                channel,
+                &DataDir::at(std::env::temp_dir().join("cleom-keychain-tests")),
+            )
+        }
+
+        #[test]
+        fn two_data_folders_of_one_account_keep_their_own_entries() {
+            if !real_keychain_tested("two_data_folders_of_one_account_keep_their_own_entries") {
+                return;
+            }
+            let entry = unique("database-key");
+            let [a, b] = ["folder-a", "folder-b"].map(|name| {
+                OsKeychain::new(
+                    Channel::Debug,
+                    &DataDir::at(std::env::temp_dir().join(name)),
+                )
+            });
+            a.set(&entry, &secret("key-a")).unwrap();
+            b.set(&entry, &secret("key-b")).unwrap();
+            // A reset or sign-out in one deletes its entry, never the other's.
+            a.delete(&entry).unwrap();
+            assert!(a.get(&entry).unwrap().is_none());
+            assert_eq!(b.get(&entry).unwrap().unwrap().expose(), "key-b");
+            b.delete(&entry).unwrap();
+        }
+
+        #[test]
+        fn an_entry_under_its_bare_name_moves_to_the_folders_name_when_first_read() {
+            if !real_keychain_tested(
+                "an_entry_under_its_bare_name_moves_to_the_folders_name_when_first_read",
+            ) {
+                return;
+            }
+            let entry = unique("refresh-token");
+            let keychain = os(Channel::Debug);
+            keychain
+                .unscoped_entry(&entry)
+                .unwrap()
+                .set_password("from-an-earlier-version")
+                .unwrap();
+            assert_eq!(
+                keychain.get(&entry).unwrap().unwrap().expose(),
+                "from-an-earlier-version"
+            );
+            assert!(
+                matches!(
+                    keychain.unscoped_entry(&entry).unwrap().get_password(),
+                    Err(keyring::Error::NoEntry)
+                ),
+                "the bare name is gone"
+            );
+            assert_eq!(
+                keychain.entry(&entry).unwrap().get_password().unwrap(),
+                "from-an-earlier-version"
+            );
+            keychain.delete(&entry).unwrap();
+        }
 
         fn unique(name: &str) -> String {
             format!("test-{}/{name}", hex::encode(rand::random::<[u8; 8]>()))
@@ -248,21 +378,15 @@ mod tests {
                 return;
             }
             let entry = unique("refresh-token");
-            OsKeychain::new(Channel::Debug)
-                .set(&entry, &secret("token-1"))
-                .unwrap();
-            let other = OsKeychain::new(Channel::Debug);
+            os(Channel::Debug).set(&entry, &secret("token-1")).unwrap();
+            let other = os(Channel::Debug);
             assert_eq!(other.get(&entry).unwrap().unwrap().expose(), "token-1");
             other.set(&entry, &secret("token-2")).unwrap();
             assert_eq!(
-                OsKeychain::new(Channel::Debug)
-                    .get(&entry)
-                    .unwrap()
-                    .unwrap()
-                    .expose(),
+                os(Channel::Debug).get(&entry).unwrap().unwrap().expose(),
                 "token-2"
             );
-            OsKeychain::new(Channel::Debug).delete(&entry).unwrap();
+            os(Channel::Debug).delete(&entry).unwrap();
             assert!(other.get(&entry).unwrap().is_none());
             other.delete(&entry).unwrap();
         }
@@ -273,12 +397,9 @@ mod tests {
                 return;
             }
             let entry = unique("database-key");
-            let debug = OsKeychain::new(Channel::Debug);
+            let debug = os(Channel::Debug);
             debug.set(&entry, &secret("debug-only")).unwrap();
-            assert!(OsKeychain::new(Channel::Release)
-                .get(&entry)
-                .unwrap()
-                .is_none());
+            assert!(os(Channel::Release).get(&entry).unwrap().is_none());
             debug.delete(&entry).unwrap();
         }
 
@@ -287,10 +408,7 @@ mod tests {
             if !real_keychain_tested("probe_reports_available") {
                 return;
             }
-            assert_eq!(
-                probe(&OsKeychain::new(Channel::Debug)),
-                KeychainState::Available
-            );
+            assert_eq!(probe(&os(Channel::Debug)), KeychainState::Available);
         }
 
         #[test]
@@ -298,7 +416,7 @@ mod tests {
             if std::env::var_os("CLEOM_PROBE_CHILD").is_none() {
                 return;
             }
-            let state = probe(&OsKeychain::new(Channel::Debug));
+            let state = probe(&os(Channel::Debug));
             println!("PROBE={}", serde_json::to_string(&state).unwrap());
         }
 

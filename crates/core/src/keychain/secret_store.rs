@@ -33,7 +33,7 @@ impl SecretStore {
                 reason: None,
             };
         }
-        let os = OsKeychain::new(channel);
+        let os = OsKeychain::new(channel, data);
         let state = probe(&os);
         SecretStore::after_probe(os, state, keychain)
     }
@@ -136,7 +136,7 @@ mod tests {
         };
         // Unavailable: passphrase mode, not yet set up, with the reason.
         let store = SecretStore::after_probe(
-            OsKeychain::new(Channel::Debug),
+            OsKeychain::new(Channel::Debug, &data),
             KeychainState::Unavailable {
                 reason: "no D-Bus".into(),
             },
@@ -161,8 +161,11 @@ mod tests {
         );
         // Available or locked: the OS keychain, which has no passphrase.
         for state in [KeychainState::Available, KeychainState::Locked] {
-            let store =
-                SecretStore::after_probe(OsKeychain::new(Channel::Debug), state, passphrase());
+            let store = SecretStore::after_probe(
+                OsKeychain::new(Channel::Debug, &data),
+                state,
+                passphrase(),
+            );
             assert!(matches!(store, SecretStore::Os(_)));
             assert_eq!(
                 store
