@@ -60,6 +60,9 @@ impl Error {
             Error::KeyMissing => "store.key_missing",
             Error::PricingUnavailable => "pricing.unavailable",
             Error::InsufficientCredits { .. } => "credits.insufficient",
+            // By kind, not errno: Rust maps ENOSPC and EDQUOT (Linux, macOS) and
+            // ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL (Windows) to it alike.
+            Error::Io(e) if is_disk_full(e) => "io.disk_full",
             Error::Io(_) => "io.failed",
         }
     }
@@ -80,6 +83,14 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Whether `error` means the disk (or the user's quota) is full, on every OS.
+pub fn is_disk_full(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +104,29 @@ mod tests {
         assert!(Error::from(RemoteError::SessionExpired).is_session_expired());
         assert!(!Error::from(RemoteError::PermissionDenied).is_session_expired());
         assert!(!Error::NotSignedIn.is_session_expired());
+    }
+
+    #[test]
+    fn a_full_disk_is_told_by_its_kind_on_every_os() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert_eq!(Error::Io(full).code(), "io.disk_full");
+        let quota = std::io::Error::from(std::io::ErrorKind::QuotaExceeded);
+        assert_eq!(Error::Io(quota).code(), "io.disk_full");
+        #[cfg(unix)]
+        assert_eq!(
+            Error::Io(std::io::Error::from_raw_os_error(28)).code(),
+            "io.disk_full"
+        );
+        #[cfg(windows)]
+        for code in [39, 112] {
+            assert_eq!(
+                Error::Io(std::io::Error::from_raw_os_error(code)).code(),
+                "io.disk_full"
+            );
+        }
+        assert_eq!(
+            Error::Io(std::io::Error::from(std::io::ErrorKind::PermissionDenied)).code(),
+            "io.failed"
+        );
     }
 }
