@@ -595,7 +595,9 @@ fn python_csv(zip: &Path, name: &str) -> Vec<Vec<String>> {
 fn a_thumbnail_and_a_clip_of_one_extension_both_go_in() {
     let mut f = fixture();
     let g4 = generation("g4", "neon rain", 4, Status::Succeeded);
-    f.store.upsert_generations(&[g4.clone()]).unwrap();
+    f.store
+        .upsert_generations(std::slice::from_ref(&g4))
+        .unwrap();
     let gif = b"GIF89a a poster frame, long enough".to_vec();
     assert!(f.store.put_thumbnail("g4", "image/gif", &gif).unwrap());
     let clips = f.dir.path().join("clips");
@@ -713,6 +715,10 @@ fn csv_text_that_a_spreadsheet_would_run_starts_with_a_quote() {
     assert!(report.is_ok(), "{:?}", report.problems);
 }
 
+/// What Python's zipfile says of an entry: its name, method, CRC in the central directory and
+/// in the local header, AES vendor version in both, and size.
+type PythonEntry = (String, u32, u32, u32, Option<u16>, Option<u16>, u64);
+
 /// Issue 15: the encrypted entries are WinZip AE-2, so no CRC of the plaintext is readable:
 /// Python's zipfile sees AES (method 99), a CRC of 0 in the central directory and in the local
 /// header, and vendor version 2 in both AES fields.
@@ -745,8 +751,7 @@ for i in z.infolist():
     out.append([i.filename, i.compress_type, i.CRC, local_crc, aes_version(i.extra), aes_version(local_extra), i.file_size])
 print(json.dumps(out))
 "#;
-    let entries: Vec<(String, u32, u32, u32, Option<u16>, Option<u16>, u64)> =
-        serde_json::from_str(&python_zip(&dest, script, &[])).unwrap();
+    let entries: Vec<PythonEntry> = serde_json::from_str(&python_zip(&dest, script, &[])).unwrap();
     assert_eq!(entries.len(), 10);
     for (name, method, crc, local_crc, version, local_version, size) in &entries {
         if name == "README.txt" {
