@@ -277,7 +277,17 @@ fn verify_password(from_stdin: bool, ask: bool) -> Result<Option<SecretString>, 
 }
 
 /// The password of a new export: from standard input, asked for twice (`encrypt`), or none.
+/// Refused, before anything is downloaded, when the app would refuse it
+/// ([`export::check_export_password`]).
 fn export_password(from_stdin: bool, encrypt: bool) -> Result<Option<SecretString>, Failure> {
+    let password = read_export_password(from_stdin, encrypt)?;
+    if let Some(password) = &password {
+        export::check_export_password(password.expose())?;
+    }
+    Ok(password)
+}
+
+fn read_export_password(from_stdin: bool, encrypt: bool) -> Result<Option<SecretString>, Failure> {
     Ok(if from_stdin {
         Some(read_stdin_line("the export password")?)
     } else if encrypt {

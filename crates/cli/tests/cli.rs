@@ -254,6 +254,24 @@ async fn sign_in_sync_export_verify_tamper_and_delete() {
         &["export", "verify", secret_arg, "--password-stdin"],
         "zip password\n",
     );
+    // A password shorter than the app accepts is refused too, before anything is written.
+    let short_zip = exports.path().join("short.zip");
+    let out = cleom.run(
+        &[
+            "export",
+            "--out",
+            short_zip.to_str().unwrap(),
+            "--password-stdin",
+        ],
+        "1234567\n",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error[export.password_too_short]"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!short_zip.exists());
 
     // Usage mistakes exit with 2.
     assert_eq!(cleom.run(&["export"], "").status.code(), Some(2));

@@ -17,9 +17,14 @@
 //! - **Checkable.** `manifest.json` is written last and lists the SHA-256 and size of every
 //!   other file and the counts; [`verify`] checks an export against it.
 //! - **Optionally password-protected** with AES-256 (WinZip AE-2, read by 7-Zip and most
-//!   archivers). Zip does not encrypt file names, so an encrypted export names media by id only,
-//!   and its README (the one unencrypted file, holding no personal data) says it is encrypted,
-//!   as does its default file name.
+//!   archivers: no CRC of the plaintext is stored; the zip crate writes AE-1 for all but tiny
+//!   files, so the finished zip is patched, see [`make_ae2`]), under a password of at least
+//!   [`MIN_EXPORT_PASSWORD_CHARS`] characters. Zip does not encrypt file names, so an
+//!   encrypted export names media by id only, and its README (the one unencrypted file,
+//!   holding no personal data) says it is encrypted, as does its default file name.
+//! - **Safe to open.** Media names never repeat (a zip refuses a repeated name, an unpacker
+//!   overwrites one), and CSV text that a spreadsheet would run as a formula is neutralised
+//!   (see the `csv` module).
 
 mod csv;
 mod html;
@@ -42,13 +47,17 @@ use zip::{AesMode, CompressionMethod, ZipWriter};
 use crate::model::{Generation, Profile, Status};
 use crate::secret::SecretString;
 use crate::store::{Store, StoreError};
+use csv::Cell::{Decimal, Integer, Text};
 
 pub use names::{clip_extension, default_export_name, image_extension, safe_file_name};
+use names::{MediaNames, MediaRole};
 pub use verify::{verify, VerifyProblem, VerifyReport};
 
 /// Bumped whenever a file's layout changes. 2: every generation field in the CSV, media file
-/// names from prompts, index.html, purchases.csv, file sizes in the manifest.
-pub const EXPORT_SCHEMA_VERSION: u32 = 2;
+/// names from prompts, index.html, purchases.csv, file sizes in the manifest. 3: media names
+/// say their role (`-thumbnail`, `-video`), CSV text cells that a spreadsheet would run as a
+/// formula start with `'`.
+pub const EXPORT_SCHEMA_VERSION: u32 = 3;
 
 /// The file that lists every other file's SHA-256.
 pub const MANIFEST: &str = "manifest.json";
@@ -67,6 +76,12 @@ pub enum ExportError {
     Exists(PathBuf),
     #[error("An export password cannot be empty.")]
     EmptyPassword,
+    #[error("An export password needs at least {MIN_EXPORT_PASSWORD_CHARS} characters.")]
+    PasswordTooShort,
+    #[error(
+        "This is not a Cleom export: its manifest is {bytes} bytes, more than any export writes."
+    )]
+    ManifestTooLarge { bytes: u64 },
     #[error("This is not a Cleom export: {0}")]
     NotAnExport(String),
     #[error("This export is password-protected: give its password to check it.")]
@@ -85,10 +100,28 @@ impl ExportError {
             ExportError::Canceled => "export.canceled",
             ExportError::Exists(_) => "export.exists",
             ExportError::EmptyPassword => "export.empty_password",
+            ExportError::PasswordTooShort => "export.password_too_short",
+            ExportError::ManifestTooLarge { .. } => "export.manifest_too_large",
             ExportError::NotAnExport(_) => "export.not_an_export",
             ExportError::PasswordRequired => "export.password_required",
             ExportError::WrongPassword => "export.wrong_password",
         }
+    }
+}
+
+/// The shortest export password, in characters (Unicode scalar values, as the app's form
+/// counts them). An export's password cannot be reset or recovered and the zip can be
+/// attacked offline, as often as one likes, so short ones are refused, by the app and the CLI
+/// alike: both ask [`check_export_password`].
+pub const MIN_EXPORT_PASSWORD_CHARS: usize = 8;
+
+/// Whether `password` may protect an export: not empty, and at least
+/// [`MIN_EXPORT_PASSWORD_CHARS`] characters.
+pub fn check_export_password(password: &str) -> Result<(), ExportError> {
+    match password.chars().count() {
+        0 => Err(ExportError::EmptyPassword),
+        n if n < MIN_EXPORT_PASSWORD_CHARS => Err(ExportError::PasswordTooShort),
+        _ => Ok(()),
     }
 }
 
@@ -300,6 +333,8 @@ pub struct ZipExport {
     counts: Counts,
     /// Downloaded clips to copy in: (file in the download folder, name in the zip).
     videos: Vec<(PathBuf, String)>,
+    /// The names given in `media/` so far.
+    media_names: MediaNames,
     /// See [`ExportOptions::only`].
     only: Option<std::collections::HashSet<String>>,
     finished: bool,
@@ -308,12 +343,8 @@ pub struct ZipExport {
 impl ZipExport {
     /// Starts `dest` (as `dest.part`). Fails if `dest` exists: an export never replaces a file.
     pub fn create(dest: &Path, options: &ExportOptions) -> Result<ZipExport, ExportError> {
-        if options
-            .password
-            .as_ref()
-            .is_some_and(|p| p.expose().is_empty())
-        {
-            return Err(ExportError::EmptyPassword);
+        if let Some(password) = &options.password {
+            check_export_password(password.expose())?;
         }
         if dest.try_exists()? {
             return Err(ExportError::Exists(dest.to_path_buf()));
@@ -346,6 +377,7 @@ impl ZipExport {
             exported_at: crate::now_rfc3339(),
             counts: Counts::default(),
             videos: Vec::new(),
+            media_names: MediaNames::default(),
             only: options.only.clone(),
             finished: false,
         })
@@ -353,6 +385,18 @@ impl ZipExport {
 
     fn encrypted(&self) -> bool {
         self.archive.password.is_some()
+    }
+
+    /// A name in `media/` for a generation's file, never one given before in this export: from
+    /// its prompt and id, or its id only when the export is encrypted (zip does not encrypt
+    /// names).
+    fn media_name(&mut self, g: &Generation, role: MediaRole, ext: &str) -> String {
+        let prompt = if self.encrypted() {
+            ""
+        } else {
+            g.prompt.as_str()
+        };
+        self.media_names.give(prompt, &g.id, role, ext)
     }
 
     /// Writes everything that comes from the store, in one pass over the generations (one
@@ -437,7 +481,7 @@ impl ZipExport {
         let Some((mime, bytes)) = store.thumbnail(&g.id)? else {
             return Ok(None);
         };
-        let name = media_name(g, image_extension(&mime), self.encrypted());
+        let name = self.media_name(g, MediaRole::Thumbnail, image_extension(&mime));
         let size = bytes.len() as u64;
         self.archive
             .file(&format!("media/{name}"), Kind::Media(size), |w| {
@@ -454,7 +498,7 @@ impl ZipExport {
         if g.status != Status::Succeeded || !path.is_file() {
             return None;
         }
-        let name = media_name(g, video_extension(g), self.encrypted());
+        let name = self.media_name(g, MediaRole::Video, video_extension(g));
         self.videos.push((path, format!("media/{name}")));
         Some(name)
     }
@@ -463,19 +507,19 @@ impl ZipExport {
         let ledger = store.ledger()?;
         self.counts.credit_ledger_entries = ledger.len() as u64;
         self.archive.file("credit-ledger.csv", Kind::Text, |w| {
-            csv::write_row(w, &LEDGER_COLUMNS)?;
+            csv::write_header(w, &LEDGER_COLUMNS)?;
             for e in &ledger {
                 let generation = e.generation_id.as_deref().unwrap_or("");
                 csv::write_row(
                     w,
                     &[
-                        &e.id,
-                        &e.created_at,
-                        &e.updated_at,
-                        &e.amount.to_string(),
-                        &e.reason,
-                        generation,
-                        &e.balance_after.to_string(),
+                        Text(&e.id),
+                        Text(&e.created_at),
+                        Text(&e.updated_at),
+                        Integer(e.amount),
+                        Text(&e.reason),
+                        Text(generation),
+                        Integer(e.balance_after),
                     ],
                 )?;
             }
@@ -487,17 +531,17 @@ impl ZipExport {
         let purchases = store.purchases()?;
         self.counts.purchases = purchases.len() as u64;
         self.archive.file("purchases.csv", Kind::Text, |w| {
-            csv::write_row(w, &PURCHASE_COLUMNS)?;
+            csv::write_header(w, &PURCHASE_COLUMNS)?;
             for p in &purchases {
                 csv::write_row(
                     w,
                     &[
-                        &p.id,
-                        &p.created_at,
-                        &p.updated_at,
-                        &p.credits.to_string(),
-                        &p.amount_cents.to_string(),
-                        &p.currency,
+                        Text(&p.id),
+                        Text(&p.created_at),
+                        Text(&p.updated_at),
+                        Integer(p.credits),
+                        Integer(p.amount_cents),
+                        Text(&p.currency),
                     ],
                 )?;
             }
@@ -625,13 +669,6 @@ fn video_extension(g: &Generation) -> &'static str {
     clip_extension(g.output_url.as_deref().unwrap_or_default())
 }
 
-/// A generation's media file name: from its prompt and id, or its id only when the export is
-/// encrypted (zip does not encrypt names).
-fn media_name(g: &Generation, ext: &str, encrypted: bool) -> String {
-    let prompt = if encrypted { "" } else { g.prompt.as_str() };
-    safe_file_name(prompt, &g.id, ext)
-}
-
 /// The names in `media/` of one generation's thumbnail and clip, where it has them.
 struct GenerationMedia {
     thumbnail: Option<String>,
@@ -674,7 +711,7 @@ impl GenerationLists {
         json.archive.start("generations.json", Kind::Text)?;
         json.archive.write_all(b"[\n")?;
         csv.archive.start("generations.csv", Kind::Text)?;
-        csv::write_row(&mut csv.archive, &GENERATION_COLUMNS)?;
+        csv::write_header(&mut csv.archive, &GENERATION_COLUMNS)?;
         html.archive.start("index.html", Kind::Text)?;
         html::write_head(&mut html.archive, profile, exported_at)?;
         Ok(GenerationLists {
@@ -932,16 +969,23 @@ impl Archive {
         Ok(())
     }
 
-    /// Finishes the zip; with `durable`, makes sure it is on disk.
+    /// Finishes the zip; with `durable`, makes its encrypted entries AE-2 (see [`make_ae2`])
+    /// and makes sure it is on disk.
     fn close(&mut self, durable: bool) -> Result<(), ExportError> {
         let zip = self
             .zip
             .take()
             .ok_or_else(|| io::Error::other("the export was already closed"))?;
-        let mut sink = zip.finish()?;
-        sink.inner.flush()?;
+        let sink = zip.finish()?;
+        let mut file = sink
+            .inner
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
         if durable {
-            sink.inner.get_ref().sync_all()?;
+            if self.password.is_some() {
+                make_ae2(&mut file)?;
+            }
+            file.sync_all()?;
         }
         Ok(())
     }
@@ -966,6 +1010,103 @@ impl Write for Archive {
         self.drain()?;
         self.zip()?.flush()
     }
+}
+
+/// The AES extra field's header id (WinZip's AES specification).
+const AES_EXTRA_ID: u16 = 0x9901;
+
+/// Turns every AES entry of the zip in `file` into AE-2: the zip crate writes an entry of 20
+/// bytes or more as AE-1, which keeps the CRC-32 of the plaintext readable without the
+/// password. A CRC of a small or predictable file tells whether a guess of its content is
+/// right, which is why WinZip made AE-2 (the content is still authenticated by the AES
+/// entry's HMAC-SHA1). So the CRC fields become 0 and the AES field's vendor version 2, in
+/// the local header and in the central directory of each entry.
+fn make_ae2(file: &mut File) -> Result<(), ExportError> {
+    let mut headers = Vec::new();
+    {
+        let mut zip = zip::ZipArchive::new(io::BufReader::new(&*file))?;
+        for index in 0..zip.len() {
+            let entry = zip.by_index_raw(index)?;
+            if entry.encrypted() {
+                headers.push((entry.header_start(), entry.central_header_start()));
+            }
+        }
+    }
+    for (local, central) in headers {
+        make_header_ae2(file, local, HeaderLayout::LOCAL)?;
+        make_header_ae2(file, central, HeaderLayout::CENTRAL)?;
+    }
+    Ok(())
+}
+
+/// Where a zip header keeps what [`make_ae2`] changes.
+struct HeaderLayout {
+    /// The length of its fixed part, after which come the name and the extra field.
+    fixed: usize,
+    method: usize,
+    crc: usize,
+    name_length: usize,
+    extra_length: usize,
+}
+
+impl HeaderLayout {
+    const LOCAL: HeaderLayout = HeaderLayout {
+        fixed: 30,
+        method: 8,
+        crc: 14,
+        name_length: 26,
+        extra_length: 28,
+    };
+    const CENTRAL: HeaderLayout = HeaderLayout {
+        fixed: 46,
+        method: 10,
+        crc: 16,
+        name_length: 28,
+        extra_length: 30,
+    };
+}
+
+/// The compression method of an AES entry's headers; the real one is in its AES field.
+const AES_METHOD: u16 = 99;
+
+/// Makes the header at `start` AE-2: its CRC 0, its AES field's vendor version 2, and its
+/// method 99 (the zip crate writes the real method into the headers of entries merged from
+/// another zip, which archivers then take for old ZipCrypto).
+fn make_header_ae2(file: &mut File, start: u64, layout: HeaderLayout) -> io::Result<()> {
+    let mut fixed = vec![0u8; layout.fixed];
+    file.seek(SeekFrom::Start(start))?;
+    file.read_exact(&mut fixed)?;
+    let length = |at: usize| u64::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
+    let extra_start = start + layout.fixed as u64 + length(layout.name_length);
+    let mut extra = vec![0u8; length(layout.extra_length) as usize];
+    file.seek(SeekFrom::Start(extra_start))?;
+    file.read_exact(&mut extra)?;
+    if !set_ae2_version(&mut extra) {
+        return Err(io::Error::other("an encrypted entry has no AES field"));
+    }
+    file.seek(SeekFrom::Start(extra_start))?;
+    file.write_all(&extra)?;
+    file.seek(SeekFrom::Start(start + layout.method as u64))?;
+    file.write_all(&AES_METHOD.to_le_bytes())?;
+    file.seek(SeekFrom::Start(start + layout.crc as u64))?;
+    file.write_all(&0u32.to_le_bytes())
+}
+
+/// Sets the vendor version of the AES field in a zip extra field (`[id, size, data]` blocks,
+/// little-endian) to 2 (AE-2); whether there was one.
+fn set_ae2_version(extra: &mut [u8]) -> bool {
+    let mut at = 0;
+    while at + 4 <= extra.len() {
+        let id = u16::from_le_bytes([extra[at], extra[at + 1]]);
+        let size = usize::from(u16::from_le_bytes([extra[at + 2], extra[at + 3]]));
+        let data = at + 4;
+        if id == AES_EXTRA_ID && size >= 7 && data + size <= extra.len() {
+            extra[data..data + 2].copy_from_slice(&2u16.to_le_bytes());
+            return true;
+        }
+        at = data + size;
+    }
+    false
 }
 
 /// Passes writes through and publishes how far the file reaches (the zip seeks back to patch
@@ -1007,36 +1148,45 @@ fn write_generation_row(
     csv::write_row(
         w,
         &[
-            &g.id,
-            &g.created_at,
-            &g.updated_at,
-            g.status.as_str(),
-            &g.progress.to_string(),
-            g.mode.as_str(),
-            &g.prompt,
-            &s.duration_seconds.to_string(),
-            s.resolution.as_str(),
-            s.aspect_ratio.as_str(),
-            s.style_preset.as_deref().unwrap_or(""),
-            &s.subject.map(|v| format!("{v:?}")).unwrap_or_default(),
-            &s.pacing.map(|v| format!("{v:?}")).unwrap_or_default(),
-            voice.map(|v| v.language.as_str()).unwrap_or(""),
-            voice.map(|v| v.voice.as_str()).unwrap_or(""),
-            voice.and_then(|v| v.script.as_deref()).unwrap_or(""),
-            &s.music.to_string(),
-            &s.subtitles.to_string(),
-            &serde_json::to_string(&g.references).map_err(io::Error::from)?,
-            &g.credits_charged.to_string(),
-            g.output_url.as_deref().unwrap_or(""),
-            g.thumbnail_url.as_deref().unwrap_or(""),
-            g.error.as_deref().unwrap_or(""),
-            &g.deleted.to_string(),
-            g.deleted_at.as_deref().unwrap_or(""),
-            thumbnail_file.unwrap_or(""),
-            video_file.unwrap_or(""),
-            &serde_json::to_string(s).map_err(io::Error::from)?,
+            Text(&g.id),
+            Text(&g.created_at),
+            Text(&g.updated_at),
+            Text(g.status.as_str()),
+            Decimal(g.progress),
+            Text(g.mode.as_str()),
+            Text(&g.prompt),
+            Integer(i64::from(s.duration_seconds)),
+            Text(s.resolution.as_str()),
+            Text(s.aspect_ratio.as_str()),
+            Text(s.style_preset.as_deref().unwrap_or("")),
+            Text(&s.subject.map(|v| format!("{v:?}")).unwrap_or_default()),
+            Text(&s.pacing.map(|v| format!("{v:?}")).unwrap_or_default()),
+            Text(voice.map(|v| v.language.as_str()).unwrap_or("")),
+            Text(voice.map(|v| v.voice.as_str()).unwrap_or("")),
+            Text(voice.and_then(|v| v.script.as_deref()).unwrap_or("")),
+            Text(bool_text(s.music)),
+            Text(bool_text(s.subtitles)),
+            Text(&serde_json::to_string(&g.references).map_err(io::Error::from)?),
+            Integer(g.credits_charged),
+            Text(g.output_url.as_deref().unwrap_or("")),
+            Text(g.thumbnail_url.as_deref().unwrap_or("")),
+            Text(g.error.as_deref().unwrap_or("")),
+            Text(bool_text(g.deleted)),
+            Text(g.deleted_at.as_deref().unwrap_or("")),
+            Text(thumbnail_file.unwrap_or("")),
+            Text(video_file.unwrap_or("")),
+            Text(&serde_json::to_string(s).map_err(io::Error::from)?),
         ],
     )
+}
+
+/// A flag as the CSV files write it.
+fn bool_text(flag: bool) -> &'static str {
+    if flag {
+        "true"
+    } else {
+        "false"
+    }
 }
 
 fn parent(path: &Path) -> &Path {
@@ -1048,7 +1198,8 @@ fn parent(path: &Path) -> &Path {
 
 fn private_file(path: &Path) -> io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    // Read too: the finished zip is read back to make its AES entries AE-2.
+    options.read(true).write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)

@@ -7,7 +7,13 @@
 //! A name made here is much shorter than that (about 140 bytes at most), so that it fits in a
 //! deep folder too, cut on a UTF-8 boundary. Letters and digits of
 //! every script are kept, so a French or Japanese prompt still gives a readable name. The id
-//! is always part of the name, so two generations never share a file.
+//! is always part of the name, and so is the file's role (`-thumbnail`, `-video`): a GIF clip
+//! and a GIF thumbnail of one generation are two files. What could still make two names one
+//! (ids that differ only in characters the name drops, or only in case, which Windows and macOS
+//! ignore; a prompt word that reads like another generation's id) is settled by
+//! [`MediaNames`], which numbers a name already given in the export.
+
+use std::collections::HashSet;
 
 /// Longest prompt-derived part of a name, in bytes.
 const MAX_SLUG_BYTES: usize = 60;
@@ -45,6 +51,53 @@ pub fn safe_file_name(prompt: &str, id: &str, ext: &str) -> String {
         format!("{slug}-{id}")
     };
     crate::file_name::portable(&stem, &format!(".{ext}"))
+}
+
+/// What a media file is to its generation: part of its name in an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MediaRole {
+    Thumbnail,
+    Video,
+}
+
+impl MediaRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            MediaRole::Thumbnail => "thumbnail",
+            MediaRole::Video => "video",
+        }
+    }
+}
+
+/// The media file names given so far in one export, so that none is given twice: a zip
+/// refuses a second file of one name (the export would fail), and an unpacker would overwrite
+/// the first. Names are compared without regard to case, as Windows and macOS compare them.
+/// One short string per media file, like the manifest's line for it.
+#[derive(Debug, Default)]
+pub(crate) struct MediaNames {
+    taken: HashSet<String>,
+}
+
+impl MediaNames {
+    /// The name of a generation's media file: [`safe_file_name`] with the role after the id
+    /// (`<words>-<id>-thumbnail.png`), and `-2`, `-3`... after that if the name was given.
+    pub(crate) fn give(&mut self, prompt: &str, id: &str, role: MediaRole, ext: &str) -> String {
+        let base = safe_file_name(prompt, id, ext);
+        let (stem, ext) = base.rsplit_once('.').unwrap_or((base.as_str(), "bin"));
+        let role = role.as_str();
+        let mut n = 1u64;
+        loop {
+            let tail = match n {
+                1 => format!("-{role}.{ext}"),
+                n => format!("-{role}-{n}.{ext}"),
+            };
+            let name = crate::file_name::portable(stem, &tail);
+            if self.taken.insert(name.to_lowercase()) {
+                return name;
+            }
+            n += 1;
+        }
+    }
 }
 
 /// Letters and digits of `prompt`, with every run of other characters replaced by one `-`,
@@ -211,7 +264,66 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_thumbnail_and_a_clip_of_one_extension_get_two_names() {
+        let mut names = MediaNames::default();
+        assert_eq!(
+            names.give("neon rain", "g1", MediaRole::Thumbnail, "gif"),
+            "neon-rain-g1-thumbnail.gif"
+        );
+        assert_eq!(
+            names.give("neon rain", "g1", MediaRole::Video, "gif"),
+            "neon-rain-g1-video.gif"
+        );
+        assert_eq!(
+            names.give("", "g1", MediaRole::Video, "gif"),
+            "g1-video.gif"
+        );
+    }
+
+    #[test]
+    fn a_name_already_given_is_numbered() {
+        let mut names = MediaNames::default();
+        // Ids that differ only in a dropped character or in case; a prompt that ends like an id.
+        assert_eq!(
+            names.give("", "g.1", MediaRole::Thumbnail, "png"),
+            "g1-thumbnail.png"
+        );
+        assert_eq!(
+            names.give("", "g1", MediaRole::Thumbnail, "png"),
+            "g1-thumbnail-2.png"
+        );
+        assert_eq!(
+            names.give("", "G1", MediaRole::Thumbnail, "PNG"),
+            "G1-thumbnail-3.png"
+        );
+        assert_eq!(
+            names.give("a b", "c", MediaRole::Video, "mp4"),
+            "a-b-c-video.mp4"
+        );
+        assert_eq!(
+            names.give("a", "b-c", MediaRole::Video, "mp4"),
+            "a-b-c-video-2.mp4"
+        );
+    }
+
     proptest! {
+        #[test]
+        fn media_names_are_safe_and_never_repeat(
+            files in proptest::collection::vec(("\\PC{0,12}", "[a-zA-Z0-9._-]{0,6}", any::<bool>(), "[a-zA-Z]{0,4}"), 1..40)
+        ) {
+            let mut names = MediaNames::default();
+            let mut seen = std::collections::HashSet::new();
+            for (prompt, id, video, ext) in &files {
+                let role = if *video { MediaRole::Video } else { MediaRole::Thumbnail };
+                let name = names.give(prompt, id, role, ext);
+                prop_assert!(seen.insert(name.to_lowercase()), "{} given twice", name);
+                prop_assert!(!name.contains(['/', '\\']) && !name.contains(".."));
+                prop_assert!(!crate::file_name::is_reserved(&name));
+                prop_assert_eq!(name.matches('.').count(), 1);
+            }
+        }
+
         #[test]
         fn every_name_is_safe(prompt in any::<String>(), id in any::<String>(), ext in any::<String>()) {
             let name = safe_file_name(&prompt, &id, &ext);

