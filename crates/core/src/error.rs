@@ -62,7 +62,7 @@ impl Error {
             Error::InsufficientCredits { .. } => "credits.insufficient",
             // By kind, not errno: Rust maps ENOSPC and EDQUOT (Linux, macOS) and
             // ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL (Windows) to it alike.
-            Error::Io(e) if is_disk_full(e) => "io.disk_full",
+            Error::Io(e) if crate::paths::is_disk_full(e) => "io.disk_full",
             Error::Io(_) => "io.failed",
         }
     }
@@ -82,14 +82,6 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Whether `error` means the disk (or the user's quota) is full, on every OS.
-pub fn is_disk_full(error: &std::io::Error) -> bool {
-    matches!(
-        error.kind(),
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
-    )
-}
 
 #[cfg(test)]
 mod tests {

@@ -297,6 +297,16 @@ pub fn first_unused(
     }
 }
 
+/// Whether `error` means the disk (or the user's quota) is full, on every OS: by its kind, to
+/// which Rust maps ENOSPC and EDQUOT (Linux, macOS) and ERROR_DISK_FULL and
+/// ERROR_HANDLE_DISK_FULL (Windows) alike.
+pub fn is_disk_full(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

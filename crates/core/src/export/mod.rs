@@ -94,7 +94,7 @@ impl ExportError {
     /// A stable code the UI switches on.
     pub fn code(&self) -> &'static str {
         match self {
-            ExportError::Io(e) if e.raw_os_error() == Some(28) => "export.disk_full",
+            ExportError::Io(e) if crate::paths::is_disk_full(e) => "export.disk_full",
             ExportError::Io(_) | ExportError::Zip(_) => "export.write_failed",
             ExportError::Store(e) => e.code(),
             ExportError::Canceled => "export.canceled",
