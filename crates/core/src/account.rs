@@ -23,7 +23,7 @@ use crate::pricing::{Estimate, PricingTable};
 use crate::remote::{auth::AuthSession, Remote};
 use crate::secret::{Secret, SecretString};
 use crate::store::{
-    FacetCounts, ItemWithThumbnail, LibraryQuery, OutboxAction, OutboxEntry, Page, PageCursor,
+    FacetCounts, ItemWithThumbnail, LibraryCursor, LibraryQuery, OutboxAction, OutboxEntry,
     ProfileField, QueryPage, Store,
 };
 use crate::sync::{self, SyncProgress, SyncReport};
@@ -205,8 +205,15 @@ impl Account {
         self.with_store(|s| Ok(s.purchases()?))
     }
 
-    pub fn library(&self, limit: usize, before: Option<&PageCursor>) -> Result<Page> {
-        self.with_store(|s| Ok(s.list_generations(limit, before)?))
+    /// A page of the Library's default view (everything, newest first: `LibraryQuery::default()`
+    /// with this `limit` and `after`). Unlike [`Account::query`], not counted as a search.
+    pub fn library(&self, limit: usize, after: Option<&LibraryCursor>) -> Result<QueryPage> {
+        let query = LibraryQuery {
+            limit,
+            after: after.cloned(),
+            ..LibraryQuery::default()
+        };
+        self.with_store(|s| Ok(s.query(&query)?))
     }
 
     /// A page of the Library for a search, filters and a sort (see `store::library`).

@@ -20,7 +20,7 @@ use crate::account::Account;
 use crate::error::{Error, Result};
 use crate::model::{Generation, Status};
 use crate::remote::RemoteError;
-use crate::store::PageCursor;
+use crate::store::LibraryCursor;
 
 /// The folder of downloaded clips inside the account's folder.
 pub const FOLDER: &str = "export-videos";
@@ -45,7 +45,7 @@ pub(crate) async fn download(
     })?;
 
     let mut clips = Vec::with_capacity(PAGE);
-    let mut cursor: Option<PageCursor> = None;
+    let mut cursor: Option<LibraryCursor> = None;
     let mut done = 0u64;
     let mut bytes = 0u64;
     let report = |done: u64, bytes: u64| {
@@ -114,7 +114,7 @@ fn for_each_clip(
     wanted: &dyn Fn(&Generation) -> bool,
     mut f: impl FnMut(&Generation) -> Result<()>,
 ) -> Result<()> {
-    let mut cursor: Option<PageCursor> = None;
+    let mut cursor: Option<LibraryCursor> = None;
     loop {
         let page = account.library(PAGE, cursor.as_ref())?;
         for item in &page.items {
