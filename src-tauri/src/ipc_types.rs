@@ -31,7 +31,7 @@ fn generate(dir: &Path) {
     // 2^53, so 64-bit integers are `number` (ts-rs would say `bigint`).
     let cfg = Config::new().with_large_int("number").with_out_dir(dir);
     type Export = fn(&Config) -> Result<(), ExportError>;
-    let roots: [Export; 26] = [
+    let roots: [Export; 25] = [
         // Command results.
         AppStatus::export_all,
         AccountView::export_all,
@@ -54,7 +54,6 @@ fn generate(dir: &Path) {
         // Command arguments.
         cleom_core::model::Settings::export_all,
         cleom_core::model::Reference::export_all,
-        cleom_core::store::PageCursor::export_all,
         cleom_core::store::LibraryQuery::export_all,
         // Event payloads (besides AccountView, SyncState and UpdateOffer above).
         cleom_core::sync::SyncProgress::export_all,

@@ -359,8 +359,8 @@ async fn bench_the_app_with_100k_generations() {
                const time = async (cmd, args) => { const t = performance.now(); await invoke(cmd, args); return Math.round(performance.now() - t); };
                (async () => done({
                  app_status: await time('app_status', {}),
-                 library: await time('library', { limit: 50, before: null }),
-                 library2: await time('library', { limit: 50, before: null }),
+                 library: await time('library', { query: { limit: 50 } }),
+                 library2: await time('library', { query: { limit: 50 } }),
                  search_common: await time('library', { query: { text: 'drone', limit: 50 } }),
                  search_prefix: await time('library', { query: { text: 'fj', limit: 50 } }),
                  search_two_words: await time('library', { query: { text: 'neon dus', limit: 50 } }),

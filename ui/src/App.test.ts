@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import * as tauri from './test/fakeTauri';
 import { account, estimateFor, generation } from './test/fixtures';
-import type { AppStatus, GenerationView, Settings } from './lib/generated';
+import type { AppStatus, GenerationView, LibraryQuery, Settings } from './lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('./test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('./test/fakeTauri').then((m) => m.event));
@@ -68,7 +68,7 @@ describe('App', () => {
     expect(document.querySelector('img[src="x"]')).toBeNull();
     await waitFor(() => expect(items[0]!.querySelector('img.thumbnail')?.getAttribute('src')).toBe(PNG));
     expect(tauri.callsOf('thumbnail')).toEqual([{ id: 'g2' }]);
-    expect(tauri.callsOf('library')[0]).toEqual({ limit: 50, before: null });
+    expect(tauri.callsOf('library')[0]).toEqual({ query: { filters: {}, sort: 'newestFirst', limit: 50 } });
     expect($('#offline-badge')).toBeNull();
   });
 
@@ -188,16 +188,16 @@ describe('App', () => {
   });
 
   it('loads the next page with the cursor when the end of the list comes into view', async () => {
-    const cursor = { createdAt: '2025-01-01T10:00:00Z', id: 'g1' };
+    const cursor = 'n.1';
     backend();
     tauri.handle('library', (args) =>
-      args.before === null
+      (args.query as LibraryQuery).after === undefined
         ? { items: libraryItems, next: cursor }
         : { items: [generation({ id: 'g0', createdAt: '2024-12-31T10:00:00Z' })], next: null },
     );
     render(App);
     await waitFor(() => expect(document.querySelectorAll('[data-testid="generation"]')).toHaveLength(3));
-    expect(tauri.callsOf('library')[1]).toEqual({ limit: 200, before: cursor });
+    expect(tauri.callsOf('library')[1]).toEqual({ query: { filters: {}, sort: 'newestFirst', limit: 200, after: cursor } });
     expect(must('#library-count').textContent).toContain('3 generations');
     expect($('#load-more')).toBeNull();
   });

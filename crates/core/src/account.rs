@@ -24,7 +24,7 @@ use crate::secret::SecretString;
 use crate::session::Session;
 use crate::store::new_client_id;
 use crate::store::{
-    FacetCounts, ItemWithThumbnail, LibraryQuery, OutboxAction, OutboxEntry, Page, PageCursor,
+    FacetCounts, ItemWithThumbnail, LibraryCursor, LibraryQuery, OutboxAction, OutboxEntry,
     ProfileField, QueryPage,
 };
 use crate::studio::{self, Generated, Studio};
@@ -157,9 +157,15 @@ impl Account {
         self.local.with_store(|s| Ok(s.purchases()?))
     }
 
-    pub fn library(&self, limit: usize, before: Option<&PageCursor>) -> Result<Page> {
-        self.local
-            .with_store(|s| Ok(s.list_generations(limit, before)?))
+    /// A page of the Library's default view (everything, newest first: `LibraryQuery::default()`
+    /// with this `limit` and `after`). Unlike [`Account::query`], not counted as a search.
+    pub fn library(&self, limit: usize, after: Option<&LibraryCursor>) -> Result<QueryPage> {
+        let query = LibraryQuery {
+            limit,
+            after: after.cloned(),
+            ..LibraryQuery::default()
+        };
+        self.local.with_store(|s| Ok(s.query(&query)?))
     }
 
     /// A page of the Library for a search, filters and a sort (see `store::library`).

@@ -3,12 +3,11 @@
 //! The UI calls these through `ui/src/lib/api.ts`; the types that cross are generated into
 //! `ui/src/lib/generated/` (see `crate::ipc_types`).
 //!
-//! `library({limit?, before?, query?})` → `LibraryPage`
-//! - Without `query`: newest first, `limit` (1–500) per page; `before` is the previous page's
-//!   `next`, a `PageCursor`. (The original call; unchanged.)
-//! - With a `LibraryQuery` (`limit`/`before` are then ignored): its text is searched as typed
-//!   (words AND-ed, the last word a prefix, "quoted phrases"); `next` is then the opaque
-//!   `LibraryCursor` for the query's `after` (same sort only).
+//! `library({query?})` → `LibraryPage`: one page for a `LibraryQuery` (none, or `{}`, is the
+//! default view: everything, newest first, 50 a page). Its text is searched as typed (words
+//! AND-ed, the last word a prefix, "quoted phrases"); `limit` is 1–500; `next` is the opaque
+//! `LibraryCursor` for the same query's `after`. Only a view other than the default one counts
+//! as using search (see `cleom_core::analytics`).
 //!
 //! A `GenerationView`'s `clipKind` says what to play from `clip://localhost/<id>` (see
 //! `clip_protocol`). Its `snippet` is set when the query searched: the prompt's (or the
@@ -32,8 +31,7 @@
 use base64::Engine;
 use cleom_core::model::{Generation, Settings, Status};
 use cleom_core::store::{
-    Download, FacetCounts, LibraryCursor, LibraryItem, LibraryQuery, PageCursor, SnippetPart,
-    Thumbnail,
+    Download, FacetCounts, LibraryCursor, LibraryItem, LibraryQuery, SnippetPart, Thumbnail,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -105,44 +103,34 @@ impl GenerationView {
     }
 }
 
-/// Where the next page starts: the original cursor object, or a query's opaque string.
-#[derive(Debug, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(untagged)]
-pub enum NextPage {
-    Newest(PageCursor),
-    Query(LibraryCursor),
-}
-
+/// One page of the Library; the last page has no `next`.
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LibraryPage {
     items: Vec<GenerationView>,
-    next: Option<NextPage>,
+    next: Option<LibraryCursor>,
 }
 
 #[tauri::command]
 pub async fn library(
     state: State<'_, AppState>,
-    limit: Option<usize>,
-    before: Option<PageCursor>,
     query: Option<LibraryQuery>,
 ) -> CommandResult<LibraryPage> {
+    let query = query.unwrap_or_default();
     let account = state.account().await?;
-    let (items, next) = match query {
-        Some(query) => {
-            let page = account.query(&query)?;
-            (page.items, page.next.map(NextPage::Query))
-        }
-        None => {
-            let limit = limit.unwrap_or(50).clamp(1, 500);
-            let page = account.library(limit, before.as_ref())?;
-            (page.items, page.next.map(NextPage::Newest))
-        }
+    // Both page the same query through the store; they differ only in what analytics counts.
+    let page = if query.is_default_view() {
+        account.library(query.limit, query.after.as_ref())?
+    } else {
+        account.query(&query)?
     };
     Ok(LibraryPage {
-        items: items.into_iter().map(GenerationView::of_item).collect(),
-        next,
+        items: page
+            .items
+            .into_iter()
+            .map(GenerationView::of_item)
+            .collect(),
+        next: page.next,
     })
 }
 

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import Library from './Library.svelte';
 import * as tauri from '../test/fakeTauri';
 import { generation } from '../test/fixtures';
-import type { GenerationView, PageCursor } from '../lib/generated';
+import type { GenerationView, LibraryQuery } from '../lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));
@@ -19,12 +19,13 @@ const item = (i: number): GenerationView =>
   });
 
 function backend() {
+  // The default view, newest first; the cursor names the last item's place.
   tauri.handle('library', (args) => {
-    const before = args.before as PageCursor | null;
-    const start = before ? Number(before.id.slice(1)) + 1 : 0;
-    const end = Math.min(TOTAL, start + (args.limit as number));
+    const query = args.query as LibraryQuery;
+    const start = query.after ? Number(query.after.slice(2)) + 1 : 0;
+    const end = Math.min(TOTAL, start + query.limit!);
     const items = Array.from({ length: end - start }, (_, k) => item(start + k));
-    return { items, next: end < TOTAL ? { createdAt: items.at(-1)!.createdAt, id: items.at(-1)!.id } : null };
+    return { items, next: end < TOTAL ? `n.${end - 1}` : null };
   });
   tauri.handle('thumbnail', () => null);
 }
@@ -41,7 +42,7 @@ describe('Library', () => {
     backend();
     render(Library, { onerror: vi.fn() });
     await waitFor(() => expect(rendered().length).toBeGreaterThan(0));
-    expect(tauri.callsOf('library')).toEqual([{ limit: 50, before: null }]);
+    expect(tauri.callsOf('library')).toEqual([{ query: { filters: {}, sort: 'newestFirst', limit: 50 } }]);
     expect(rendered().length).toBeLessThan(20);
     // Going to the end of what is loaded brings the next page (200 at a time), and so on.
     for (const count of ['250', '450']) {
@@ -51,7 +52,7 @@ describe('Library', () => {
       await waitFor(() => expect(document.querySelector('[data-testid="library-scroller"]')?.getAttribute('data-count')).toBe(count));
       expect(rendered().length).toBeLessThan(20);
     }
-    expect(tauri.callsOf('library')[1]).toMatchObject({ limit: 200, before: { id: 'g000049' } });
+    expect(tauri.callsOf('library')[1]).toEqual({ query: { filters: {}, sort: 'newestFirst', limit: 200, after: 'n.49' } });
     const shown = rendered()[0]!;
     expect(shown.getAttribute('aria-posinset')).toBe(String(Number(shown.dataset.index) + 1));
     expect(shown.getAttribute('aria-setsize')).toBe('-1');

@@ -26,8 +26,7 @@ let all: GenerationView[];
 
 function backend() {
   tauri.handle('library', (args) => {
-    const query = args.query as LibraryQuery | undefined;
-    if (!query) return { items: all, next: null };
+    const query = args.query as LibraryQuery;
     const text = query.text?.trim().toLowerCase() ?? '';
     const items = all.filter((g) => g.prompt.toLowerCase().includes(text));
     const start = query.after ? Number(query.after) : 0;

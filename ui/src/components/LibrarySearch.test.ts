@@ -4,8 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import Library from './Library.svelte';
 import * as tauri from '../test/fakeTauri';
 import { generation } from '../test/fixtures';
-import type { QueryPage } from '../lib/api';
-import type { FacetCounts, GenerationView, LibraryQuery } from '../lib/generated';
+import type { FacetCounts, GenerationView, LibraryPage, LibraryQuery } from '../lib/generated';
 
 vi.mock('@tauri-apps/api/core', () => import('../test/fakeTauri').then((m) => m.core));
 vi.mock('@tauri-apps/api/event', () => import('../test/fakeTauri').then((m) => m.event));
@@ -67,7 +66,7 @@ function counts(total: number): FacetCounts {
 }
 
 /** A tiny query engine over `all`: text = substring, statuses filter, two sorts, pages of `limit`. */
-function answer(query: LibraryQuery): QueryPage {
+function answer(query: LibraryQuery): LibraryPage {
   const text = query.text?.trim().toLowerCase() ?? '';
   let items = all.filter((g) => g.prompt.toLowerCase().includes(text));
   if (query.filters?.statuses?.length) items = items.filter((g) => query.filters!.statuses!.includes(g.status));
@@ -88,10 +87,7 @@ function answer(query: LibraryQuery): QueryPage {
 }
 
 function backend() {
-  tauri.handle('library', (args) => {
-    if (args.query) return answer(args.query as LibraryQuery);
-    return { items: all, next: null };
-  });
+  tauri.handle('library', (args) => answer(args.query as LibraryQuery));
   tauri.handle('library_counts', (args) => {
     const q = args.query as LibraryQuery;
     const matching = answer({ ...q, limit: 500 }).items.length;
@@ -110,7 +106,12 @@ async function library(props: Record<string, unknown> = {}) {
   return result;
 }
 
-const queries = () => tauri.callsOf('library').filter((args) => args.query).map((args) => args.query as LibraryQuery);
+/** The queries sent other than the default view's (everything, newest first). */
+const queries = () =>
+  tauri
+    .callsOf('library')
+    .map((args) => args.query as LibraryQuery)
+    .filter((q) => q.text !== undefined || Object.keys(q.filters ?? {}).length > 0 || q.sort !== 'newestFirst');
 
 async function type(text: string) {
   await fireEvent.input(must('#library-search'), { target: { value: text } });
@@ -156,10 +157,10 @@ describe('Library search', () => {
   it('sends one search at a time and ends on the latest text, skipping what was typed meanwhile', async () => {
     backend();
     await library();
-    const pending: { text: string; resolve: (page: QueryPage) => void }[] = [];
+    const pending: { text: string; resolve: (page: LibraryPage) => void }[] = [];
     tauri.handle('library', (args) => {
       const query = args.query as LibraryQuery;
-      return new Promise<QueryPage>((resolve) => pending.push({ text: query.text ?? '', resolve }));
+      return new Promise<LibraryPage>((resolve) => pending.push({ text: query.text ?? '', resolve }));
     });
     await type('w');
     await waitFor(() => expect(pending.map((p) => p.text)).toEqual(['w']));
@@ -186,8 +187,8 @@ describe('Library search', () => {
     await fireEvent.keyDown(must('#library-search'), { key: 'Escape' });
     expect(must<HTMLInputElement>('#library-search').value).toBe('');
     await waitFor(() => expect(renderedIds()).toEqual(['g3', 'g2', 'g1']));
-    // Back to everything: the plain pages again.
-    expect(tauri.callsOf('library').at(-1)).toEqual({ limit: 50, before: null });
+    // Back to everything: the default view's query again.
+    expect(tauri.callsOf('library').at(-1)).toEqual({ query: { filters: {}, sort: 'newestFirst', limit: 50 } });
     expect(must('#library-count').textContent?.trim()).toBe('3 generations');
   });
 
@@ -263,8 +264,7 @@ describe('Library search', () => {
       generation({ id: `m${String(i).padStart(4, '0')}`, prompt: `Clip ${i}`, createdAt: new Date(Date.UTC(2025, 0, 1) - i * 1000).toISOString() }),
     );
     tauri.handle('library', (args) => {
-      const query = args.query as LibraryQuery | undefined;
-      if (!query) return { items: many.slice(0, 50), next: { createdAt: many[49]!.createdAt, id: many[49]!.id } };
+      const query = args.query as LibraryQuery;
       const start = query.after ? Number(query.after.slice(2)) : 0;
       const items = many.slice(start, start + (query.limit ?? 50));
       return { items, next: start + items.length < many.length ? `x.${start + items.length}` : null };

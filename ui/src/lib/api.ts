@@ -15,13 +15,11 @@ import type {
   FacetCounts,
   GenerationView,
   LedgerEntry,
-  LibraryCursor,
   LibraryItemView,
   LibraryPage,
   LibraryQuery,
   LinkView,
   OutboxEntry,
-  PageCursor,
   Purchase,
   Reference,
   SavedClipLocation,
@@ -37,12 +35,6 @@ import type {
 // The shapes of this module's own making. The types that cross IPC are generated from the Rust
 // types into ./generated (see README, Tests); these only narrow them per call, or name an
 // argument object whose Rust side is plain parameters.
-
-/** `library` without a query: newest first, `next` is the cursor object for `before`. */
-export type NewestPage = Omit<LibraryPage, 'next'> & { next: PageCursor | null };
-
-/** `library` with a query: `next` is the opaque cursor for the query's `after`. */
-export type QueryPage = Omit<LibraryPage, 'next'> & { next: LibraryCursor | null };
 
 /**
  * `export_data`'s optional arguments. `password` (not empty) makes an AES-256 zip whose file
@@ -78,10 +70,11 @@ export const api = {
     call<AccountView | null>('unlock_with_passphrase', { passphrase }),
   /** The Library painted its first page (logged once, as the start-up time; the first sync waits for it). */
   libraryShown: () => call<null>('library_shown'),
-  library: (limit: number, before: PageCursor | null) =>
-    call<NewestPage>('library', { limit, before }),
-  /** A page for a search, filters and a sort; page on with `after: page.next`. */
-  libraryQuery: (query: LibraryQuery) => call<QueryPage>('library', { query }),
+  /**
+   * A page of the Library for a search, filters and a sort (the default view, everything newest
+   * first, is a query with none of them); page on with `after: page.next`.
+   */
+  library: (query: LibraryQuery) => call<LibraryPage>('library', { query }),
   /** How many generations each filter value would show under `query`. */
   libraryCounts: (query: LibraryQuery) => call<FacetCounts>('library_counts', { query }),
   /** One generation with its poster, or null when it is gone. */

@@ -1,31 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import type { Status } from './generated';
 import {
-  appendPage,
   coalesce,
   compareNewestFirst,
   finishedSince,
   firstOlderIndex,
   isImageDataUrl,
-  mergeFirstPage,
-  mergeItems,
   missingThumbnails,
   upsertItem,
   type LibraryList,
 } from './library';
+import { appendPage, compareFor, mergeFirstPage } from './query';
 import { generation } from '../test/fixtures';
 
 // g5 newest … g1 oldest, one minute apart.
 const at = (n: number) => `2025-01-01T10:0${n}:00Z`;
 const g = (n: number, extra = {}) => generation({ id: `g${n}`, createdAt: at(n), ...extra });
 const ids = (list: { id: string }[]) => list.map((item) => item.id);
-const cursor = (n: number) => ({ createdAt: at(n), id: `g${n}` });
+// The store's cursors are opaque strings; these stand for "after gN".
+const cursor = (n: number) => `n.${n}`;
+const newestFirst = compareFor('newestFirst');
 
 describe('ordering', () => {
   it('sorts newest first, then by id descending on equal times', () => {
     const same = '2025-01-01T10:00:00Z';
     const items = [g(1), g(3), generation({ id: 'a', createdAt: same }), generation({ id: 'b', createdAt: same })];
-    expect(ids(mergeItems([], items))).toEqual(['g3', 'g1', 'b', 'a']);
+    expect(ids(items.sort(compareNewestFirst))).toEqual(['g3', 'g1', 'b', 'a']);
   });
 
   it('compares instants, not strings', () => {
@@ -33,9 +33,9 @@ describe('ordering', () => {
   });
 });
 
-describe('mergeItems / upsertItem', () => {
+describe('upsertItem', () => {
   it('replaces items by id and keeps one copy', () => {
-    const merged = mergeItems([g(2), g(1)], [g(2, { status: 'running', progress: 0.5 })]);
+    const merged = upsertItem({ items: [g(2), g(1)], next: null }, g(2, { status: 'running', progress: 0.5 })).items;
     expect(ids(merged)).toEqual(['g2', 'g1']);
     expect(merged[0]!.status).toBe('running');
   });
@@ -61,7 +61,7 @@ describe('appendPage', () => {
 describe('mergeFirstPage', () => {
   it('takes a complete first page as the whole list (drops deleted items)', () => {
     const list: LibraryList = { items: [g(3), g(2), g(1)], next: null };
-    const next = mergeFirstPage(list, { items: [g(4), g(3), g(1)], next: null });
+    const next = mergeFirstPage(list, { items: [g(4), g(3), g(1)], next: null }, newestFirst);
     expect(ids(next.items)).toEqual(['g4', 'g3', 'g1']);
     expect(next.next).toBeNull();
   });
@@ -70,7 +70,7 @@ describe('mergeFirstPage', () => {
     // Loaded: first page g5,g4 then "Load more" g3,g2; more remain after g2.
     const list: LibraryList = { items: [g(5), g(4), g(3), g(2)], next: cursor(2) };
     // g4 changed; first page now covers g5,g4 only.
-    const next = mergeFirstPage(list, { items: [g(5), g(4, { status: 'failed' })], next: cursor(4) });
+    const next = mergeFirstPage(list, { items: [g(5), g(4, { status: 'failed' })], next: cursor(4) }, newestFirst);
     expect(ids(next.items)).toEqual(['g5', 'g4', 'g3', 'g2']);
     expect(next.items[1]!.status).toBe('failed');
     expect(next.next).toEqual(cursor(2));
@@ -78,21 +78,21 @@ describe('mergeFirstPage', () => {
 
   it('keeps an item pushed past the page by a newer one, with the old cursor', () => {
     const list: LibraryList = { items: [g(4), g(3)], next: cursor(3) };
-    const next = mergeFirstPage(list, { items: [g(5), g(4)], next: cursor(4) });
+    const next = mergeFirstPage(list, { items: [g(5), g(4)], next: cursor(4) }, newestFirst);
     expect(ids(next.items)).toEqual(['g5', 'g4', 'g3']);
     expect(next.next).toEqual(cursor(3));
   });
 
   it('uses the page cursor when nothing beyond it was loaded', () => {
     const list: LibraryList = { items: [g(4)], next: null };
-    const next = mergeFirstPage(list, { items: [g(5), g(4)], next: cursor(4) });
+    const next = mergeFirstPage(list, { items: [g(5), g(4)], next: cursor(4) }, newestFirst);
     expect(ids(next.items)).toEqual(['g5', 'g4']);
     expect(next.next).toEqual(cursor(4));
   });
 
   it('drops an item deleted from the range the page covers', () => {
     const list: LibraryList = { items: [g(5), g(4), g(3), g(2)], next: cursor(2) };
-    const next = mergeFirstPage(list, { items: [g(5), g(3)], next: cursor(3) });
+    const next = mergeFirstPage(list, { items: [g(5), g(3)], next: cursor(3) }, newestFirst);
     expect(ids(next.items)).toEqual(['g5', 'g3', 'g2']);
   });
 });
@@ -157,14 +157,14 @@ describe('with a large library', () => {
     let list: LibraryList = { items: [], next: null };
     for (let p = 0; p < 500; p += 1) {
       const items = many(p * 200, (p + 1) * 200);
-      list = appendPage(list, { items, next: p < 499 ? { createdAt: items.at(-1)!.createdAt, id: items.at(-1)!.id } : null });
+      list = appendPage(list, { items, next: p < 499 ? `n.${items.at(-1)!.id}` : null });
     }
     expect(list.items).toHaveLength(100_000);
     expect(list.items[99_999]!.id).toBe('g099999');
 
     // A reload of the first page keeps everything loaded beyond it, cheaply.
     const page = many(0, 50).map((g) => (g.id === 'g000003' ? { ...g, status: 'failed' as Status } : g));
-    const merged = mergeFirstPage(list, { items: page, next: { createdAt: page.at(-1)!.createdAt, id: page.at(-1)!.id } });
+    const merged = mergeFirstPage(list, { items: page, next: `n.${page.at(-1)!.id}` }, newestFirst);
     expect(merged.items).toHaveLength(100_000);
     expect(merged.items[3]!.status).toBe('failed');
     expect(merged.next).toBeNull();

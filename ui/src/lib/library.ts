@@ -1,12 +1,15 @@
-// Pure logic for the Library list: ordering (newest first, like the backend's keyset
-// pages: createdAt desc, then id desc) and merging pages and single items by id.
+// Pure logic for the Library list: the newest-first order (like the store's: createdAt desc,
+// then id desc), placing single items in it by id, thumbnails, and the list's bookkeeping.
+// Pages are added and merged by `query` (every view, the default one included, is a query).
 
-import type { GenerationView, NextPage, PageCursor, Status } from './generated';
-import type { NewestPage } from './api';
+import type { GenerationView, LibraryCursor, Status } from './generated';
 
 export const PAGE_SIZE = 50;
 
-export type LibraryList = { items: GenerationView[]; next: NextPage | null };
+export type LibraryList = { items: GenerationView[]; next: LibraryCursor | null };
+
+/** What places a generation in the newest-first order. */
+export type CreationKey = Pick<GenerationView, 'createdAt' | 'id'>;
 
 export const emptyList = (): LibraryList => ({ items: [], next: null });
 
@@ -16,7 +19,7 @@ function timeOf(iso: string): number {
 }
 
 /** Negative when `a` is newer than `b` (so it sorts first). */
-export function compareNewestFirst(a: PageCursor, b: PageCursor): number {
+export function compareNewestFirst(a: CreationKey, b: CreationKey): number {
   const byTime = timeOf(b.createdAt) - timeOf(a.createdAt);
   if (byTime !== 0) return byTime;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
@@ -34,7 +37,7 @@ export function mergeItems(
 }
 
 /** Index of the first item of a newest-first list that is older than `boundary` (binary search). */
-export function firstOlderIndex(items: readonly PageCursor[], boundary: PageCursor): number {
+export function firstOlderIndex(items: readonly CreationKey[], boundary: CreationKey): number {
   let lo = 0;
   let hi = items.length;
   while (lo < hi) {
@@ -53,34 +56,6 @@ export function upsertItem(list: LibraryList, item: GenerationView): LibraryList
   const items = list.items.filter((existing) => existing.id !== item.id);
   items.splice(firstOlderIndex(items, item), 0, item);
   return { items, next: list.next };
-}
-
-/** Add an older page fetched with the `next` cursor (scrolling down, or "Load more"). */
-export function appendPage(list: LibraryList, page: NewestPage): LibraryList {
-  const last = list.items.at(-1);
-  const first = page.items[0];
-  const sorted = page.items.every((item, i) => i === 0 || compareNewestFirst(page.items[i - 1]!, item) < 0);
-  if (sorted && (last === undefined || first === undefined || compareNewestFirst(last, first) < 0)) {
-    // The usual case: the page continues the list. No sorting of what is already loaded.
-    return { items: list.items.concat(page.items), next: page.next };
-  }
-  return { items: mergeItems(list.items, page.items), next: page.next };
-}
-
-/**
- * Merge a freshly reloaded first page. The page is authoritative for the range it covers
- * (so items deleted or changed there are dropped or replaced); items the user had already
- * loaded beyond that range are kept, together with the cursor that follows them.
- */
-export function mergeFirstPage(list: LibraryList, page: NewestPage): LibraryList {
-  const fresh = [...page.items].sort(compareNewestFirst);
-  if (page.next === null) return { items: fresh, next: null };
-  const pageIds = new Set(page.items.map((item) => item.id));
-  const older = list.items.slice(firstOlderIndex(list.items, page.next)).filter((item) => !pageIds.has(item.id));
-  return {
-    items: fresh.concat(older),
-    next: older.length > 0 ? list.next : page.next,
-  };
 }
 
 export function isActive(status: Status): boolean {

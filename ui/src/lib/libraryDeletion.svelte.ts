@@ -50,7 +50,7 @@ export class LibraryDeletion {
     this.collecting = { found: 0, total: feed.shownCounts?.total ?? null };
     try {
       const found = await collectMatching(
-        (after) => api.libraryQuery(buildQuery(state, 500, after)),
+        (after) => api.library(buildQuery(state, 500, after)),
         (n) => {
           if (this.collecting) this.collecting = { ...this.collecting, found: n };
         },

@@ -10,19 +10,17 @@ import { Code, toAppError } from './errors';
 import { formatNumber } from './format';
 import {
   PAGE_SIZE,
-  appendPage,
   coalesce,
   emptyList,
   finishedSince,
   isImageDataUrl,
-  mergeFirstPage,
   missingThumbnails,
   upsertItem,
   type LibraryList,
 } from './library';
 import {
   activeFilterCount,
-  appendQueryPage,
+  appendPage,
   buildCountsQuery,
   buildQuery,
   compareFor,
@@ -32,7 +30,7 @@ import {
   isDefaultView,
   latestOneAtATime,
   listOf,
-  mergeFirstQueryPage,
+  mergeFirstPage,
   queryKey,
   requestGate,
   type FilterState,
@@ -138,25 +136,18 @@ export class LibraryFeed {
       // The list on screen may still answer an older query (a search is under way): then the
       // page replaces it instead of being merged into it.
       const same = queryKey(state) === queryKey(this.shown);
-      if (isDefaultView(state)) {
-        const page = await api.library(PAGE_SIZE, null);
-        if (!this.#gate.isCurrent(token)) return;
-        this.list = mergeFirstPage(same ? this.list : emptyList(), page);
-        if (!this.#shownReported) {
-          this.#shownReported = true;
-          // Read by the start-up benchmark (tests/perf) next to the page's other milestones.
-          performance.mark('cleom:first-page');
-          // Once the first page is painted: the start-up time is logged from there, and the
-          // first sync, which waited for it, begins.
-          void tick().then(() => requestAnimationFrame(() => void api.libraryShown().catch(() => null)));
-        }
-        this.#noticeFinished(page.items);
-      } else {
-        const page = await api.libraryQuery(buildQuery(state, PAGE_SIZE));
-        if (!this.#gate.isCurrent(token)) return;
-        this.list = same ? mergeFirstQueryPage(this.list, page, compareFor(state.sort)) : listOf(page);
-        this.#noticeFinished(page.items);
+      const page = await api.library(buildQuery(state, PAGE_SIZE));
+      if (!this.#gate.isCurrent(token)) return;
+      this.list = same ? mergeFirstPage(this.list, page, compareFor(state.sort)) : listOf(page);
+      if (!this.#shownReported) {
+        this.#shownReported = true;
+        // Read by the start-up benchmark (tests/perf) next to the page's other milestones.
+        performance.mark('cleom:first-page');
+        // Once the first page is painted: the start-up time is logged from there, and the
+        // first sync, which waited for it, begins.
+        void tick().then(() => requestAnimationFrame(() => void api.libraryShown().catch(() => null)));
       }
+      this.#noticeFinished(page.items);
       if (!same) {
         this.shown = state;
         this.#epoch += 1;
@@ -195,17 +186,10 @@ export class LibraryFeed {
     const stale = () => !this.#gate.isCurrent(token) || this.#epoch !== base;
     this.loadingMore = true;
     try {
-      if (typeof after === 'string') {
-        const page = await api.libraryQuery(buildQuery(state, size, after));
-        if (stale()) return;
-        this.list = appendQueryPage(this.list, page);
-        this.#noticeFinished(page.items);
-      } else {
-        const page = await api.library(size, after);
-        if (stale()) return;
-        this.list = appendPage(this.list, page);
-        this.#noticeFinished(page.items);
-      }
+      const page = await api.library(buildQuery(state, size, after));
+      if (stale()) return;
+      this.list = appendPage(this.list, page);
+      this.#noticeFinished(page.items);
       this.error = '';
       void this.#loadThumbnails();
     } catch (e) {
@@ -292,16 +276,9 @@ export class LibraryFeed {
     this.#requested = state;
     this.searching = true;
     try {
-      let next: LibraryList;
-      if (isDefaultView(state)) {
-        const page = await api.library(PAGE_SIZE, null);
-        if (!this.#gate.isCurrent(token)) return;
-        next = mergeFirstPage(emptyList(), page);
-      } else {
-        const page = await api.libraryQuery(buildQuery(state, PAGE_SIZE));
-        if (!this.#gate.isCurrent(token)) return;
-        next = listOf(page);
-      }
+      const page = await api.library(buildQuery(state, PAGE_SIZE));
+      if (!this.#gate.isCurrent(token)) return;
+      const next = listOf(page);
       this.list = next;
       this.shown = state;
       this.#epoch += 1;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   activeFilterCount,
-  appendQueryPage,
+  appendPage,
   buildCountsQuery,
   buildQuery,
   clearAll,
@@ -14,7 +14,7 @@ import {
   emptyFilters,
   hasHighlight,
   isDefaultView,
-  mergeFirstQueryPage,
+  mergeFirstPage,
   queryKey,
   requestGate,
   snippetParts,
@@ -166,21 +166,21 @@ describe('ordering and paging', () => {
   });
 
   it('appends the next page once per id', () => {
-    const list = appendQueryPage({ items: [a, b], next: 'n.2' }, { items: [b, c], next: null });
+    const list = appendPage({ items: [a, b], next: 'n.2' }, { items: [b, c], next: null });
     expect(ids(list.items)).toEqual(['a', 'b', 'c']);
     expect(list.next).toBeNull();
   });
 
   it('merges a reloaded first page, keeping what was loaded beyond it', () => {
     const fresh = { ...b, status: 'failed' as const };
-    const merged = mergeFirstQueryPage({ items: [b, a, c], next: 'n.3' }, { items: [fresh], next: 'n.1' }, compareFor('mostCredits'));
+    const merged = mergeFirstPage({ items: [b, a, c], next: 'n.3' }, { items: [fresh], next: 'n.1' }, compareFor('mostCredits'));
     expect(ids(merged.items)).toEqual(['b', 'a', 'c']);
     expect(merged.items[0]!.status).toBe('failed');
     expect(merged.next).toBe('n.3');
     // Nothing loaded beyond: the page's own cursor.
-    expect(mergeFirstQueryPage({ items: [b], next: 'old' }, { items: [b], next: 'new' }, compareFor('mostCredits')).next).toBe('new');
+    expect(mergeFirstPage({ items: [b], next: 'old' }, { items: [b], next: 'new' }, compareFor('mostCredits')).next).toBe('new');
     // A last page is the whole answer.
-    expect(ids(mergeFirstQueryPage({ items: [a, b, c], next: null }, { items: [c], next: null }, compareFor('newestFirst')).items)).toEqual(['c']);
+    expect(ids(mergeFirstPage({ items: [a, b, c], next: null }, { items: [c], next: null }, compareFor('newestFirst')).items)).toEqual(['c']);
   });
 });
 

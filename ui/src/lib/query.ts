@@ -1,7 +1,8 @@
 // Pure logic behind the Library's search, filters and sorts: the state the controls edit,
-// the `query` sent to the `library` / `library_counts` commands, the order each sort gives
-// (to merge a reloaded first page), snippets as text parts, and a guard against stale
-// responses (a result for an older keystroke never replaces a newer one).
+// the `query` sent to the `library` / `library_counts` commands (every view is one, the
+// default view included), the order each sort gives, the list its pages make, snippets as
+// text parts, and a guard against stale responses (a result for an older keystroke never
+// replaces a newer one).
 
 import { STATUS_LABEL, compareNewestFirst, type LibraryList } from './library';
 import { MODE_LABEL } from './references';
@@ -12,6 +13,7 @@ import type {
   FacetCounts,
   GenerationView,
   LibraryFilters,
+  LibraryPage,
   LibraryQuery,
   Mode,
   Resolution,
@@ -19,7 +21,6 @@ import type {
   Sort,
   Status,
 } from './generated';
-import type { QueryPage } from './api';
 
 export type Downloaded = 'any' | 'yes' | 'no';
 
@@ -93,7 +94,10 @@ export function activeFilterCount(state: FilterState): number {
 
 export const hasText = (state: FilterState): boolean => state.text.trim() !== '';
 
-/** True when the Library shows everything, newest first: then the plain pages are used. */
+/**
+ * True when the Library shows everything, newest first (what it opens on): a new generation then
+ * belongs at the top, and there is no number of results to count.
+ */
 export function isDefaultView(state: FilterState): boolean {
   return !hasText(state) && activeFilterCount(state) === 0 && state.sort === 'newestFirst';
 }
@@ -174,7 +178,7 @@ export function countOf<T>(list: readonly FacetCount<T>[] | undefined, value: T)
   return list?.find((c) => c.value === value)?.count ?? null;
 }
 
-// --- ordering (to merge a reloaded first page into what was loaded) -------------------------
+// --- ordering and paging (pages added, a reloaded first page merged into what was loaded) ---
 
 /** Negative when `a` comes before `b` under `sort` (ties go to the newer generation). */
 export function compareFor(sort: Sort): (a: GenerationView, b: GenerationView) => number {
@@ -192,12 +196,33 @@ export function compareFor(sort: Sort): (a: GenerationView, b: GenerationView) =
 }
 
 /** A query's first page as the list. */
-export const listOf = (page: QueryPage): LibraryList => ({ items: [...page.items], next: page.next });
+export const listOf = (page: LibraryPage): LibraryList => ({ items: [...page.items], next: page.next });
+
+/**
+ * The ids of a list's items, by its items array (never changed once made; a changed list is a
+ * new array). Paging hands the set on to the longer array, so adding a page to 100,000 loaded
+ * items looks only at the page.
+ */
+const idsOfItems = new WeakMap<readonly GenerationView[], Set<string>>();
+
+function loadedIds(items: readonly GenerationView[]): Set<string> {
+  let ids = idsOfItems.get(items);
+  if (ids === undefined) {
+    ids = new Set(items.map((item) => item.id));
+    idsOfItems.set(items, ids);
+  }
+  return ids;
+}
 
 /** Add the next page of a query; an item already loaded (it moved between pages) is kept once. */
-export function appendQueryPage(list: LibraryList, page: QueryPage): LibraryList {
-  const seen = new Set(list.items.map((item) => item.id));
-  return { items: list.items.concat(page.items.filter((item) => !seen.has(item.id))), next: page.next };
+export function appendPage(list: LibraryList, page: LibraryPage): LibraryList {
+  const ids = loadedIds(list.items);
+  const added = page.items.filter((item) => !ids.has(item.id));
+  const items = list.items.concat(added);
+  idsOfItems.delete(list.items);
+  for (const item of added) ids.add(item.id);
+  idsOfItems.set(items, ids);
+  return { items, next: page.next };
 }
 
 /**
@@ -205,9 +230,9 @@ export function appendQueryPage(list: LibraryList, page: QueryPage): LibraryList
  * last item (items gone or changed there are dropped or replaced); items loaded beyond it are
  * kept, with the cursor that follows them.
  */
-export function mergeFirstQueryPage(
+export function mergeFirstPage(
   list: LibraryList,
-  page: QueryPage,
+  page: LibraryPage,
   compare: (a: GenerationView, b: GenerationView) => number,
 ): LibraryList {
   const last = page.items.at(-1);

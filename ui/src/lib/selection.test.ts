@@ -14,7 +14,7 @@ import {
   toggleOne,
 } from './selection';
 import { generation } from '../test/fixtures';
-import type { QueryPage } from './api';
+import type { LibraryPage } from './generated';
 
 const order = ['a', 'b', 'c', 'd', 'e'];
 const ids = (s: { ids: ReadonlySet<string> }) => [...s.ids].sort();
@@ -64,7 +64,7 @@ describe('confirmation words', () => {
 
 describe('collecting and deleting', () => {
   it('pages through a query, keeping each id once, and reports progress', async () => {
-    const pages: Record<string, QueryPage> = {
+    const pages: Record<string, LibraryPage> = {
       start: { items: [generation({ id: 'a' }), generation({ id: 'b', prompt: 'Bee' })], next: 'p2' },
       p2: { items: [generation({ id: 'b' }), generation({ id: 'c' })], next: null },
     };

@@ -4,7 +4,7 @@
 // which generation a queued delete is about once it has left the Library.
 
 import { formatNumber } from './format';
-import type { QueryPage } from './api';
+import type { LibraryPage } from './generated';
 
 export type Selection = {
   readonly ids: ReadonlySet<string>;
@@ -76,7 +76,7 @@ export function deletedMessage(count: number): string {
 // --- collecting and sending --------------------------------------------------------------------
 
 /** One page of the query: `after` is the previous page's `next`. */
-export type PageFetcher = (after: string | null) => Promise<QueryPage>;
+export type PageFetcher = (after: string | null) => Promise<LibraryPage>;
 
 export type Collected = { ids: string[]; prompts: Map<string, string> };
 
@@ -96,7 +96,7 @@ export async function collectMatching(
   const prompts = new Map<string, string>();
   let after: string | null = null;
   do {
-    const page: QueryPage = await fetch(after);
+    const page: LibraryPage = await fetch(after);
     if (cancelled()) return null;
     for (const item of page.items) {
       if (seen.has(item.id)) continue;

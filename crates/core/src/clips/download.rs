@@ -25,7 +25,7 @@ use crate::model::{Generation, Status};
 use crate::remote::cleom_api::{CleomApi, MAX_CLIP_BYTES};
 use crate::remote::RemoteError;
 use crate::session::Session;
-use crate::store::PageCursor;
+use crate::store::{LibraryCursor, LibraryQuery, QueryPage};
 
 /// The folder of an export's downloaded clips inside the account's folder.
 pub const EXPORT_FOLDER: &str = "export-videos";
@@ -109,7 +109,7 @@ pub(crate) async fn for_export(
     })?;
 
     let mut clips = Vec::with_capacity(PAGE);
-    let mut cursor: Option<PageCursor> = None;
+    let mut cursor: Option<LibraryCursor> = None;
     let mut done = 0u64;
     let mut bytes = 0u64;
     let report = |done: u64, bytes: u64| {
@@ -125,9 +125,7 @@ pub(crate) async fn for_export(
     loop {
         // One page at a time, so the store is not held across the downloads.
         clips.clear();
-        let page = source
-            .local
-            .with_store(|s| Ok(s.list_generations(PAGE, cursor.as_ref())?))?;
+        let page = page_after(source.local, cursor.as_ref())?;
         clips.extend(
             page.items
                 .into_iter()
@@ -175,15 +173,25 @@ fn wants_clip(g: &Generation) -> bool {
     g.status == Status::Succeeded && g.output_url.is_some()
 }
 
+/// A page of every generation, newest first, after `cursor` (the Library's default view).
+fn page_after(local: &LocalCopy, cursor: Option<&LibraryCursor>) -> Result<QueryPage> {
+    let query = LibraryQuery {
+        limit: PAGE,
+        after: cursor.cloned(),
+        ..LibraryQuery::default()
+    };
+    local.with_store(|s| Ok(s.query(&query)?))
+}
+
 /// Calls `f` with every generation `wanted` says has a clip to download, a page at a time.
 fn for_each_clip(
     local: &LocalCopy,
     wanted: &dyn Fn(&Generation) -> bool,
     mut f: impl FnMut(&Generation) -> Result<()>,
 ) -> Result<()> {
-    let mut cursor: Option<PageCursor> = None;
+    let mut cursor: Option<LibraryCursor> = None;
     loop {
-        let page = local.with_store(|s| Ok(s.list_generations(PAGE, cursor.as_ref())?))?;
+        let page = page_after(local, cursor.as_ref())?;
         for item in &page.items {
             if wanted(&item.generation) {
                 f(&item.generation)?;

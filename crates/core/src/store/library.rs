@@ -13,6 +13,9 @@
 //! - Pages are found first as `seq`s, reading only narrow indexes (filters are checked on
 //!   `generations_filters`, a copy of the few filtered columns), and only the rows of the page
 //!   are then read whole: a selective filter does not drag every prompt through decryption.
+//!   With no search and no filter every row qualifies: the page is then read whole in one walk
+//!   down the table. The Library's default view (everything, newest first) is such a query,
+//!   paged with the same cursor as any other.
 //! - Counts per filter value come from an in-memory copy of the filtered columns merged with the
 //!   search's matches (see `facets`), and each dimension is counted under the *other*
 //!   dimensions' filters, the way a faceted search shows "how many would I get if I also ticked
@@ -66,6 +69,18 @@ impl Default for LibraryQuery {
             limit: DEFAULT_LIMIT,
             after: None,
         }
+    }
+}
+
+impl LibraryQuery {
+    /// Whether this asks for the Library's default view, whatever the page: everything, newest
+    /// first (no search text, no filter, the default sort).
+    pub fn is_default_view(&self) -> bool {
+        self.text
+            .as_deref()
+            .is_none_or(|text| text.trim().is_empty())
+            && self.filters == Filters::default()
+            && self.sort == Sort::default()
     }
 }
 
@@ -343,7 +358,14 @@ impl Store {
     /// One page of the Library for `query`. With search text, each item carries a snippet of
     /// the prompt or voice-over script with the matched words highlighted.
     pub fn query(&self, query: &LibraryQuery) -> Result<QueryPage> {
-        let (sql, matching) = query_sql(query)?;
+        let PageSql {
+            sql,
+            matching,
+            whole_rows,
+        } = query_sql(query)?;
+        if whole_rows {
+            return self.page_of_whole_rows(query, &sql);
+        }
         let mut found: Vec<(i64, Option<i64>, Option<String>)> = {
             let mut stmt = self.conn.prepare_cached(&sql.text)?;
             let rows = stmt.query_map(params_from_iter(&sql.params), |r| {
@@ -381,6 +403,25 @@ impl Store {
             items.push(item);
         }
         Ok(QueryPage { items, next })
+    }
+
+    /// A page whose SQL selects its rows whole (`LIBRARY_COLUMNS`, then `seq`), in page order.
+    fn page_of_whole_rows(&self, query: &LibraryQuery, sql: &Sql) -> Result<QueryPage> {
+        let mut stmt = self.conn.prepare_cached(&sql.text)?;
+        let seq_column = stmt.column_count() - 1;
+        let mut rows = stmt.query(params_from_iter(&sql.params))?;
+        let mut items = Vec::with_capacity(query.limit);
+        let mut last_seq = None;
+        while let Some(row) = rows.next()? {
+            if items.len() == query.limit {
+                // The extra row: there is a next page.
+                let next = last_seq.map(|seq| LibraryCursor::new(query.sort, None, seq));
+                return Ok(QueryPage { items, next });
+            }
+            items.push(read_library_item(row)?);
+            last_seq = Some(row.get(seq_column)?);
+        }
+        Ok(QueryPage { items, next: None })
     }
 
     /// The snippet of one row for a search (the sorts that FTS5 does not order itself).
@@ -458,90 +499,151 @@ impl Store {
     }
 }
 
-/// The SQL that finds a page's `(seq, sort value, snippet)` rows, and the FTS5 query if the
-/// query searches.
-pub(super) fn query_sql(query: &LibraryQuery) -> Result<(Sql, Option<String>)> {
+/// A query's SQL, with what the store needs to read its answer.
+#[derive(Debug)]
+pub(super) struct PageSql {
+    pub(super) sql: Sql,
+    /// The FTS5 query, when the query searches.
+    pub(super) matching: Option<String>,
+    /// The SQL selects the page's rows whole (`LIBRARY_COLUMNS`, then `seq`) rather than
+    /// `(seq, sort value, snippet)` to read them by afterwards.
+    pub(super) whole_rows: bool,
+}
+
+/// The SQL of one page of `query`: see [`PageSql`].
+pub(super) fn query_sql(query: &LibraryQuery) -> Result<PageSql> {
     if !(1..=MAX_LIMIT).contains(&query.limit) {
         return Err(StoreError::InvalidInput(format!(
             "a page holds 1 to {MAX_LIMIT} generations"
         )));
     }
     let matching = query.text.as_deref().and_then(search::fts_query);
-    let cursor = query
-        .after
-        .as_ref()
-        .map(|c| c.parse(query.sort))
-        .transpose()?;
     let (from, to) = seq_range(&query.filters)?;
+    let bounds = SeqBounds {
+        from,
+        to,
+        after: query
+            .after
+            .as_ref()
+            .map(|c| c.parse(query.sort))
+            .transpose()?,
+    };
+    let mut sql = Sql::default();
+    let filtered = has_facet_filters(&query.filters);
+    let whole_rows = matching.is_none() && query.sort.column().is_none() && !filtered;
+    match (query.sort.column(), &matching) {
+        (None, Some(fts)) => search_in_seq_order(&mut sql, query, fts, bounds),
+        (None, None) if whole_rows => read_in_seq_order(&mut sql, query.sort, bounds),
+        (None, None) => filter_in_seq_order(&mut sql, query, bounds),
+        (Some(column), _) => walk_by_column(&mut sql, query, column, matching.as_deref(), bounds),
+    }
     // One extra row says whether there is a next page.
     let fetch = i64::try_from(query.limit).unwrap_or(i64::MAX) + 1;
-    let mut sql = Sql::default();
-    let descending = query.sort != Sort::OldestFirst;
-    let order = if descending { "DESC" } else { "ASC" };
-
-    // Each plan selects (seq, sort value or NULL, snippet or NULL).
-    match (query.sort.column(), &matching) {
-        (None, Some(fts)) => {
-            // FTS5 yields matches in rowid (= seq) order and stops after the page; filters
-            // are checked on the narrow index, joined by seq.
-            sql.push("SELECT generations_fts.rowid, NULL, snippet(generations_fts, -1, ")
-                .bind(MARK_OPEN.to_string())
-                .push(", ")
-                .bind(MARK_CLOSE.to_string())
-                .push(", '…', ")
-                .bind(SNIPPET_TOKENS)
-                .push(") FROM generations_fts");
-            if has_facet_filters(&query.filters) {
-                sql.push(
-                    " CROSS JOIN generations g INDEXED BY generations_filters
-                     ON g.seq = generations_fts.rowid",
-                );
-            }
-            sql.push(" WHERE generations_fts MATCH ").bind(fts.clone());
-            seq_bounds(
-                &mut sql,
-                "generations_fts.rowid",
-                from,
-                to,
-                cursor,
-                descending,
-            );
-            facet_filters(&mut sql, &query.filters);
-            sql.push(" ORDER BY generations_fts.rowid ").push(order);
-        }
-        (None, None) => {
-            sql.push("SELECT g.seq, NULL, NULL FROM generations g INDEXED BY generations_filters WHERE 1");
-            seq_bounds(&mut sql, "g.seq", from, to, cursor, descending);
-            facet_filters(&mut sql, &query.filters);
-            sql.push(" ORDER BY g.seq ").push(order);
-        }
-        (Some(column), _) => {
-            let index = match query.sort {
-                Sort::MostCredits => "generations_most_credits",
-                _ => "generations_longest",
-            };
-            let _ = write!(
-                sql.text,
-                "SELECT g.seq, g.{column}, NULL FROM generations g INDEXED BY {index} WHERE 1"
-            );
-            seq_bounds(&mut sql, "g.seq", from, to, None, true);
-            if let Some((Some(value), seq)) = cursor {
-                let _ = write!(sql.text, " AND (g.{column}, g.seq) < (");
-                sql.bind(value).push(", ").bind(seq).push(")");
-            }
-            facet_filters(&mut sql, &query.filters);
-            if let Some(fts) = &matching {
-                sql.push(
-                    " AND g.seq IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH ",
-                )
-                .bind(fts.clone())
-                .push(")");
-            }
-            let _ = write!(sql.text, " ORDER BY g.{column} DESC, g.seq DESC");
-        }
-    }
     sql.push(" LIMIT ").bind(fetch);
-    Ok((sql, matching))
+    Ok(PageSql {
+        sql,
+        matching,
+        whole_rows,
+    })
+}
+
+/// Where a page's `seq`s may lie: the date filter's `[from, to)` and, past the first page, the
+/// cursor's `(sort value, seq)`.
+#[derive(Clone, Copy)]
+struct SeqBounds {
+    from: Option<i64>,
+    to: Option<i64>,
+    after: Option<(Option<i64>, i64)>,
+}
+
+/// `ASC` or `DESC`: the direction of `seq` for the sorts that have no column.
+fn seq_order(sort: Sort) -> &'static str {
+    if sort == Sort::OldestFirst {
+        "ASC"
+    } else {
+        "DESC"
+    }
+}
+
+/// A search in creation order: FTS5 yields matches in rowid (= seq) order and stops after the
+/// page; filters are checked on the narrow index, joined by seq.
+fn search_in_seq_order(sql: &mut Sql, query: &LibraryQuery, fts: &str, bounds: SeqBounds) {
+    sql.push("SELECT generations_fts.rowid, NULL, snippet(generations_fts, -1, ")
+        .bind(MARK_OPEN.to_string())
+        .push(", ")
+        .bind(MARK_CLOSE.to_string())
+        .push(", '…', ")
+        .bind(SNIPPET_TOKENS)
+        .push(") FROM generations_fts");
+    if has_facet_filters(&query.filters) {
+        sql.push(
+            " CROSS JOIN generations g INDEXED BY generations_filters
+             ON g.seq = generations_fts.rowid",
+        );
+    }
+    sql.push(" WHERE generations_fts MATCH ")
+        .bind(fts.to_string());
+    let descending = query.sort != Sort::OldestFirst;
+    let SeqBounds { from, to, after } = bounds;
+    seq_bounds(sql, "generations_fts.rowid", from, to, after, descending);
+    facet_filters(sql, &query.filters);
+    sql.push(" ORDER BY generations_fts.rowid ")
+        .push(seq_order(query.sort));
+}
+
+/// Every generation (in the date range) in creation order, read whole in one walk down the
+/// table, whose rowid is `seq`: with no search and no filter every row qualifies, so finding
+/// the page first would only read it twice. The first page is read from the end of the table,
+/// a later one from a rowid search. The Library's default view is such a query.
+fn read_in_seq_order(sql: &mut Sql, sort: Sort, bounds: SeqBounds) {
+    let _ = write!(
+        sql.text,
+        "SELECT {LIBRARY_COLUMNS}, seq FROM generations WHERE 1"
+    );
+    let SeqBounds { from, to, after } = bounds;
+    seq_bounds(sql, "seq", from, to, after, sort != Sort::OldestFirst);
+    sql.push(" ORDER BY seq ").push(seq_order(sort));
+}
+
+/// The generations that pass the filters, in creation order: checked on the narrow index.
+fn filter_in_seq_order(sql: &mut Sql, query: &LibraryQuery, bounds: SeqBounds) {
+    sql.push("SELECT g.seq, NULL, NULL FROM generations g INDEXED BY generations_filters WHERE 1");
+    let descending = query.sort != Sort::OldestFirst;
+    let SeqBounds { from, to, after } = bounds;
+    seq_bounds(sql, "g.seq", from, to, after, descending);
+    facet_filters(sql, &query.filters);
+    sql.push(" ORDER BY g.seq ").push(seq_order(query.sort));
+}
+
+/// The sorts on a column (most credits, longest), down that column's index; a search is a
+/// `seq IN (matches)` check.
+fn walk_by_column(
+    sql: &mut Sql,
+    query: &LibraryQuery,
+    column: &str,
+    matching: Option<&str>,
+    bounds: SeqBounds,
+) {
+    let index = match query.sort {
+        Sort::MostCredits => "generations_most_credits",
+        _ => "generations_longest",
+    };
+    let _ = write!(
+        sql.text,
+        "SELECT g.seq, g.{column}, NULL FROM generations g INDEXED BY {index} WHERE 1"
+    );
+    seq_bounds(sql, "g.seq", bounds.from, bounds.to, None, true);
+    if let Some((Some(value), seq)) = bounds.after {
+        let _ = write!(sql.text, " AND (g.{column}, g.seq) < (");
+        sql.bind(value).push(", ").bind(seq).push(")");
+    }
+    facet_filters(sql, &query.filters);
+    if let Some(fts) = matching {
+        sql.push(" AND g.seq IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH ")
+            .bind(fts.to_string())
+            .push(")");
+    }
+    let _ = write!(sql.text, " ORDER BY g.{column} DESC, g.seq DESC");
 }
 
 /// Appends the date range and the cursor as bounds on `seq_column`.

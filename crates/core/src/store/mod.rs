@@ -32,7 +32,7 @@ use rusqlite::{
     params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transaction,
     TransactionBehavior,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -136,24 +136,6 @@ const MIGRATIONS: &[(&str, &str)] = &[
 /// generation history; 32 MiB keeps the indexes the Library reads (and the pages it decrypted)
 /// in memory, which is what makes searching while typing feel instant.
 const CACHE_KIB: i64 = 32 * 1024;
-
-/// Where a Library page ends; pass it back to get the next page. Serializable so the UI can
-/// hold it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
-pub struct PageCursor {
-    pub created_at: String,
-    pub id: String,
-}
-
-/// One page of generations, newest first. `next` is `None` on the last page.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Page {
-    pub items: Vec<LibraryItem>,
-    pub next: Option<PageCursor>,
-}
 
 /// A generation as the Library lists it: whether its thumbnail is stored tells the UI whether
 /// to ask for it; `download` is where the user saved the clip on this device; `snippet` is the
@@ -387,59 +369,6 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([id])?;
         rows.next()?.map(read_generation).transpose()
-    }
-
-    /// Up to `limit` generations, newest first (by creation time, then id), starting after
-    /// `before` (the previous page's `next`). See [`Store::query`] for searches, filters and
-    /// other sorts.
-    pub fn list_generations(&self, limit: usize, before: Option<&PageCursor>) -> Result<Page> {
-        if limit == 0 {
-            return Err(StoreError::InvalidInput(
-                "a page must hold at least one generation".to_string(),
-            ));
-        }
-        // One extra row says whether there is a next page without an empty last page.
-        let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
-        let mut items = Vec::with_capacity(limit.min(1024) + 1);
-        match before {
-            None => {
-                let sql =
-                    format!("SELECT {LIBRARY_COLUMNS} FROM generations ORDER BY seq DESC LIMIT ?1");
-                let mut stmt = self.conn.prepare_cached(&sql)?;
-                let mut rows = stmt.query([fetch])?;
-                while let Some(row) = rows.next()? {
-                    items.push(read_library_item(row)?);
-                }
-            }
-            Some(cursor) => {
-                let key = time_key(&cursor.created_at).map_err(|e| {
-                    StoreError::InvalidInput(format!("this page cursor is not valid: {e}"))
-                })?;
-                // `seq` order is (created_key, id) order: the cursor's microsecond bounds the
-                // walk, and the row comparison settles the generations of that microsecond.
-                let sql = format!(
-                    "SELECT {LIBRARY_COLUMNS} FROM generations
-                     WHERE seq <= ?1 AND (created_key, id) < (?2, ?3)
-                     ORDER BY seq DESC LIMIT ?4"
-                );
-                let mut stmt = self.conn.prepare_cached(&sql)?;
-                let last_of_bucket = seq_floor(key) + (SLOTS - 1);
-                let mut rows = stmt.query(params![last_of_bucket, key, cursor.id, fetch])?;
-                while let Some(row) = rows.next()? {
-                    items.push(read_library_item(row)?);
-                }
-            }
-        }
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|item| PageCursor {
-                created_at: item.generation.created_at.clone(),
-                id: item.generation.id.clone(),
-            })
-        } else {
-            None
-        };
-        Ok(Page { items, next })
     }
 
     pub fn count_generations(&self) -> Result<u64> {
@@ -774,28 +703,6 @@ impl Store {
 /// queued or running here before and succeeded or failed now), for the desktop notification.
 fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result<Vec<Generation>> {
     let mut remove = tx.prepare_cached("DELETE FROM generations WHERE id = ?1")?;
-    let mut existing =
-        tx.prepare_cached("SELECT seq, created_key, status FROM generations WHERE id = ?1")?;
-    let mut park = tx.prepare_cached("UPDATE generations SET seq = ?2 WHERE id = ?1")?;
-    // The same columns, in the same order, for both statements: ?1 is seq, ?2 the id.
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO generations (seq, id, prompt, mode, status, progress, credits_charged,
-             duration_seconds, resolution, aspect_ratio, style_preset, subject, pacing,
-             voice_language, voice_type, voice_script, music, subtitles, settings_json,
-             references_json, output_url, thumbnail_url, error, created_at, created_key,
-             updated_at, deleted, deleted_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-             ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, 0, NULL)",
-    )?;
-    let mut update = tx.prepare_cached(
-        "UPDATE generations SET seq = ?1, prompt = ?3, mode = ?4, status = ?5, progress = ?6,
-             credits_charged = ?7, duration_seconds = ?8, resolution = ?9, aspect_ratio = ?10,
-             style_preset = ?11, subject = ?12, pacing = ?13, voice_language = ?14,
-             voice_type = ?15, voice_script = ?16, music = ?17, subtitles = ?18,
-             settings_json = ?19, references_json = ?20, output_url = ?21, thumbnail_url = ?22,
-             error = ?23, created_at = ?24, created_key = ?25, updated_at = ?26
-         WHERE id = ?2",
-    )?;
     // A generation the user deleted here waits in the outbox; the server's older copy must not
     // bring it back meanwhile. (Checked only when some delete waits: the usual case is none.)
     let deletes_wait = tx
@@ -814,64 +721,95 @@ fn write_generations(tx: &Transaction<'_>, generations: &[Generation]) -> Result
         if deletes_wait && outbox::delete_is_pending(tx, &g.id)? {
             continue;
         }
-        let created_key = time_key(&g.created_at).map_err(|e| invalid(&g.id, e))?;
-        let settings = serde_json::to_string(&g.settings).map_err(|e| invalid(&g.id, e))?;
-        let references = serde_json::to_string(&g.references).map_err(|e| invalid(&g.id, e))?;
-        let found: Option<(i64, i64, String)> = existing
-            .query_row([&g.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        if let Some((_, _, was)) = &found {
-            let was_active = was == Status::Queued.as_str() || was == Status::Running.as_str();
-            if was_active && matches!(g.status, Status::Succeeded | Status::Failed) {
-                finished.push(g.clone());
-            }
-        }
-        let seq = match found {
-            Some((seq, key, _)) if key == created_key => seq,
-            Some(_) => {
-                // The creation time changed (the server corrected it): move the row out of its
-                // place first, so making room at the new place cannot collide with it.
-                park.execute(params![g.id, PARKED_SEQ])?;
-                place(tx, &g.id, created_key, &g.created_at)?
-            }
-            None => place(tx, &g.id, created_key, &g.created_at)?,
-        };
-        let voice = g.settings.voice_over.as_ref();
-        let values = params![
-            seq,
-            g.id,
-            g.prompt,
-            g.mode.as_str(),
-            g.status.as_str(),
-            g.progress,
-            g.credits_charged,
-            g.settings.duration_seconds,
-            g.settings.resolution.as_str(),
-            g.settings.aspect_ratio.as_str(),
-            g.settings.style_preset,
-            g.settings.subject.and_then(|v| wire_name(&v)),
-            g.settings.pacing.and_then(|v| wire_name(&v)),
-            voice.map(|v| v.language.as_str()),
-            voice.map(|v| v.voice.as_str()),
-            voice.and_then(|v| v.script.as_deref()),
-            g.settings.music,
-            g.settings.subtitles,
-            settings,
-            references,
-            g.output_url,
-            g.thumbnail_url,
-            g.error,
-            g.created_at,
-            created_key,
-            g.updated_at,
-        ];
-        if found.is_some() {
-            update.execute(values)?;
-        } else {
-            insert.execute(values)?;
+        let was = write_generation(tx, g)?;
+        let was_active = was
+            .is_some_and(|was| was == Status::Queued.as_str() || was == Status::Running.as_str());
+        if was_active && matches!(g.status, Status::Succeeded | Status::Failed) {
+            finished.push(g.clone());
         }
     }
     Ok(finished)
+}
+
+/// A new generation's row. The same columns, in the same order, as [`UPDATE_GENERATION`]: ?1
+/// is seq, ?2 the id.
+const INSERT_GENERATION: &str =
+    "INSERT INTO generations (seq, id, prompt, mode, status, progress, credits_charged,
+         duration_seconds, resolution, aspect_ratio, style_preset, subject, pacing,
+         voice_language, voice_type, voice_script, music, subtitles, settings_json,
+         references_json, output_url, thumbnail_url, error, created_at, created_key,
+         updated_at, deleted, deleted_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+         ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, 0, NULL)";
+
+/// A known generation's row, rewritten (all but the device's own `local_file` and download).
+const UPDATE_GENERATION: &str =
+    "UPDATE generations SET seq = ?1, prompt = ?3, mode = ?4, status = ?5, progress = ?6,
+         credits_charged = ?7, duration_seconds = ?8, resolution = ?9, aspect_ratio = ?10,
+         style_preset = ?11, subject = ?12, pacing = ?13, voice_language = ?14,
+         voice_type = ?15, voice_script = ?16, music = ?17, subtitles = ?18,
+         settings_json = ?19, references_json = ?20, output_url = ?21, thumbnail_url = ?22,
+         error = ?23, created_at = ?24, created_key = ?25, updated_at = ?26
+     WHERE id = ?2";
+
+/// Writes one synced generation that is not deleted: its row updated in place, or, when it is
+/// new or its creation time changed, at its place in creation order. Answers the status it had
+/// here before, if it was here.
+fn write_generation(tx: &Transaction<'_>, g: &Generation) -> Result<Option<String>> {
+    let created_key = time_key(&g.created_at).map_err(|e| invalid(&g.id, e))?;
+    let settings = serde_json::to_string(&g.settings).map_err(|e| invalid(&g.id, e))?;
+    let references = serde_json::to_string(&g.references).map_err(|e| invalid(&g.id, e))?;
+    let found: Option<(i64, i64, String)> = tx
+        .prepare_cached("SELECT seq, created_key, status FROM generations WHERE id = ?1")?
+        .query_row([&g.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let seq = match &found {
+        Some((seq, key, _)) if *key == created_key => *seq,
+        Some(_) => {
+            // The creation time changed (the server corrected it): move the row out of its
+            // place first, so making room at the new place cannot collide with it.
+            tx.prepare_cached("UPDATE generations SET seq = ?2 WHERE id = ?1")?
+                .execute(params![g.id, PARKED_SEQ])?;
+            place(tx, &g.id, created_key, &g.created_at)?
+        }
+        None => place(tx, &g.id, created_key, &g.created_at)?,
+    };
+    let voice = g.settings.voice_over.as_ref();
+    let values = params![
+        seq,
+        g.id,
+        g.prompt,
+        g.mode.as_str(),
+        g.status.as_str(),
+        g.progress,
+        g.credits_charged,
+        g.settings.duration_seconds,
+        g.settings.resolution.as_str(),
+        g.settings.aspect_ratio.as_str(),
+        g.settings.style_preset,
+        g.settings.subject.and_then(|v| wire_name(&v)),
+        g.settings.pacing.and_then(|v| wire_name(&v)),
+        voice.map(|v| v.language.as_str()),
+        voice.map(|v| v.voice.as_str()),
+        voice.and_then(|v| v.script.as_deref()),
+        g.settings.music,
+        g.settings.subtitles,
+        settings,
+        references,
+        g.output_url,
+        g.thumbnail_url,
+        g.error,
+        g.created_at,
+        created_key,
+        g.updated_at,
+    ];
+    let write = if found.is_some() {
+        UPDATE_GENERATION
+    } else {
+        INSERT_GENERATION
+    };
+    tx.prepare_cached(write)?.execute(values)?;
+    Ok(found.map(|(_, _, status)| status))
 }
 
 /// The `sync_state` key set while deleted generations' words wait in the search index.

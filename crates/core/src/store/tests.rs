@@ -299,11 +299,19 @@ fn pages_return_every_generation_once_newest_first() {
     expected.reverse();
     let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
 
+    // The default view: everything, newest first, page by page.
+    let page_of = |limit: usize, after: Option<LibraryCursor>| {
+        store.query(&LibraryQuery {
+            limit,
+            after,
+            ..LibraryQuery::default()
+        })
+    };
     for page_size in [1, 7, 120, 500] {
         let mut seen = Vec::new();
-        let mut cursor: Option<PageCursor> = None;
+        let mut cursor: Option<LibraryCursor> = None;
         loop {
-            let page = store.list_generations(page_size, cursor.as_ref()).unwrap();
+            let page = page_of(page_size, cursor.take()).unwrap();
             assert!(page.items.len() <= page_size);
             seen.extend(page.items.iter().map(|item| item.generation.id.clone()));
             match page.next {
@@ -318,23 +326,15 @@ fn pages_return_every_generation_once_newest_first() {
         assert_eq!(seen, expected, "page size {page_size}");
         assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 120);
     }
-    assert_eq!(
-        store.list_generations(120, None).unwrap().next,
-        None,
-        "no empty last page"
-    );
-    assert_eq!(
-        store.list_generations(0, None).unwrap_err().code(),
-        "store.invalid_input"
-    );
-    let bad = PageCursor {
-        created_at: "yesterday".into(),
-        id: "x".into(),
-    };
-    assert_eq!(
-        store.list_generations(5, Some(&bad)).unwrap_err().code(),
-        "store.invalid_input"
-    );
+    assert_eq!(page_of(120, None).unwrap().next, None, "no empty last page");
+    assert_eq!(page_of(0, None).unwrap_err().code(), "store.invalid_input");
+    for bad in ["yesterday", "n.x", "n.1.2", "o.5", ""] {
+        let bad: LibraryCursor = serde_json::from_value(serde_json::json!(bad)).unwrap();
+        assert_eq!(
+            page_of(5, Some(bad)).unwrap_err().code(),
+            "store.invalid_input"
+        );
+    }
 }
 
 /// The query plan of `sql`, one step per line.
@@ -350,26 +350,35 @@ pub(super) fn plan(store: &Store, sql: &str, params: impl rusqlite::Params) -> S
     plan.join(" | ")
 }
 
+/// The default view's pages walk down the table itself (its rowid is `seq`): the first page
+/// from the end, the next ones from a rowid search, never sorting.
 #[test]
-fn pages_are_read_from_an_index() {
+fn default_view_pages_walk_the_table() {
     let f = fixture();
-    let store = Store::create(&f.path, &key()).unwrap();
-    let first = plan(
-        &store,
-        &format!("SELECT {LIBRARY_COLUMNS} FROM generations ORDER BY seq DESC LIMIT ?1"),
-        [10],
-    );
-    assert!(first.starts_with("SCAN generations"), "{first}");
-    let next = plan(
-        &store,
-        &format!(
-            "SELECT {LIBRARY_COLUMNS} FROM generations
-             WHERE seq <= ?1 AND (created_key, id) < (?2, ?3) ORDER BY seq DESC LIMIT ?4"
-        ),
-        params![0, 0, "x", 10],
-    );
+    let mut store = Store::create(&f.path, &key()).unwrap();
+    store
+        .upsert_generations(&[
+            generation("g1", "2025-03-01T10:00:00Z"),
+            generation("g2", "2025-03-01T11:00:00Z"),
+        ])
+        .unwrap();
+    let first = LibraryQuery {
+        limit: 1,
+        ..LibraryQuery::default()
+    };
+    let next = LibraryQuery {
+        after: store.query(&first).unwrap().next,
+        ..first.clone()
+    };
+    assert!(next.after.is_some());
+    let plan_of = |q: &LibraryQuery| {
+        let sql = crate::store::library::query_sql(q).unwrap().sql;
+        plan(&store, &sql.text, rusqlite::params_from_iter(&sql.params))
+    };
+    let (first, next) = (plan_of(&first), plan_of(&next));
+    assert!(first.starts_with("SCAN generations |"), "{first}");
     assert!(
-        next.starts_with("SEARCH generations USING INTEGER PRIMARY KEY (rowid<?)"),
+        next.starts_with("SEARCH generations USING INTEGER PRIMARY KEY (rowid<?) |"),
         "{next}"
     );
     for plan in [first, next] {

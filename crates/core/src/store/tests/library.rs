@@ -375,22 +375,51 @@ fn every_sort_pages_through_everything_at_any_page_size() {
             assert_eq!(got.len(), 150);
         }
     }
-    // The legacy newest-first list agrees with the query's order.
-    let mut legacy = Vec::new();
-    let mut before = None;
-    loop {
-        let page = store.list_generations(13, before.as_ref()).unwrap();
-        legacy.extend(page.items.into_iter().map(|i| i.generation.id));
-        match page.next {
-            Some(next) => before = Some(next),
-            None => break,
-        }
+}
+
+/// The default view is everything, newest first, whatever the page: blank text is no search;
+/// a search, a filter or another sort is not the default view.
+#[test]
+fn the_default_view_is_everything_newest_first() {
+    let default = LibraryQuery::default();
+    assert!(default.is_default_view());
+    for same in [
+        LibraryQuery {
+            text: Some("  ".into()),
+            limit: 7,
+            after: Some(serde_json::from_value(serde_json::json!("n.5")).unwrap()),
+            ..default.clone()
+        },
+        serde_json::from_value(serde_json::json!({"filters": {}})).unwrap(),
+    ] {
+        assert!(same.is_default_view(), "{same:?}");
     }
-    assert_eq!(
-        legacy,
-        model(&specs, &LibraryQuery::default()),
-        "list_generations"
-    );
+    for other in [
+        LibraryQuery {
+            text: Some("fox".into()),
+            ..default.clone()
+        },
+        LibraryQuery {
+            sort: Sort::OldestFirst,
+            ..default.clone()
+        },
+        LibraryQuery {
+            filters: Filters {
+                has_download: Some(false),
+                ..Filters::default()
+            },
+            ..default.clone()
+        },
+        LibraryQuery {
+            filters: Filters {
+                created_to: Some("2025-01-01T00:00:00Z".into()),
+                ..Filters::default()
+            },
+            ..default
+        },
+    ] {
+        assert!(!other.is_default_view(), "{other:?}");
+    }
 }
 
 /// Arbitrary text typed into the search box never makes an FTS5 syntax error (or any error).
@@ -878,13 +907,22 @@ fn library_queries_use_their_indexes() {
         ..Filters::default()
     };
     let cases = [
-        (LibraryQuery::default(), "generations_filters"),
         (
             LibraryQuery {
                 filters: filters.clone(),
                 ..LibraryQuery::default()
             },
             "generations_filters",
+        ),
+        (
+            LibraryQuery {
+                filters: Filters {
+                    created_from: Some("2025-01-01T00:00:00Z".into()),
+                    ..Filters::default()
+                },
+                ..LibraryQuery::default()
+            },
+            "SEARCH generations USING INTEGER PRIMARY KEY (rowid>?)",
         ),
         (
             LibraryQuery {
@@ -919,7 +957,7 @@ fn library_queries_use_their_indexes() {
         ),
     ];
     for (q, index) in cases {
-        let (sql, _) = crate::store::library::query_sql(&q).unwrap();
+        let sql = crate::store::library::query_sql(&q).unwrap().sql;
         let plan = plan(&store, &sql.text, rusqlite::params_from_iter(&sql.params));
         assert!(plan.contains(index), "{q:?}: {plan}");
         assert!(!plan.contains("TEMP B-TREE"), "{q:?}: {plan}");
