@@ -35,6 +35,7 @@ mod account;
 mod admin_client;
 mod api;
 mod auth;
+mod connections;
 mod db;
 mod documents;
 mod error;
@@ -359,15 +360,12 @@ fn serve(
             outside.clone(),
             from_outside,
         ));
-    let mut server_signal = shutdown_signal;
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                // A send or the sender being dropped both mean "stop".
-                let _ = server_signal.changed().await;
-            })
-            .await
-    });
+    let server = tokio::spawn(connections::serve(
+        listener,
+        router,
+        connections::ConnectionLimits::DEFAULT,
+        shutdown_signal,
+    ));
     tracing::info!(%addr, "local backend listening");
     Ok(RunningBackend {
         addr,
