@@ -33,6 +33,7 @@
 
 mod account;
 mod admin_client;
+mod analytics_log;
 mod api;
 mod auth;
 mod connections;
@@ -65,6 +66,10 @@ use cleom_core::secret::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// Upper bounds of the analytics reports kept in memory (the oldest are dropped first).
+pub const ANALYTICS_KEPT_REPORTS: usize = 500;
+pub const ANALYTICS_KEPT_BYTES: usize = 256 * 1024;
 
 pub use error::BackendError;
 pub use faults::{Fault, Faults};
@@ -190,13 +195,14 @@ impl RunningBackend {
         Ok(())
     }
 
-    /// The anonymous analytics reports received so far, in order.
+    /// The anonymous analytics reports kept, in order: the latest received, at most
+    /// [`ANALYTICS_KEPT_REPORTS`] of them and [`ANALYTICS_KEPT_BYTES`] of compact JSON.
     pub fn analytics_reports(&self) -> Vec<serde_json::Value> {
         self.client
             .analytics
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .reports()
     }
 
     /// The faults injected into the answers to requests from outside (none unless asked for).

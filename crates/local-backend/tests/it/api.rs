@@ -336,3 +336,31 @@ async fn request_count_counts_every_request() {
     assert_eq!(h.backend().request_count(), before + 4);
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn analytics_reports_kept_stay_within_their_count_and_byte_bounds() {
+    use cleom_local_backend::{ANALYTICS_KEPT_BYTES, ANALYTICS_KEPT_REPORTS};
+    let h = Harness::start().await;
+    let url = format!("{}/api/v1/analytics", h.base);
+    for i in 0..1_000 {
+        // ~600 bytes each, so the 1,000 of them exceed the byte bound too.
+        let report =
+            json!({ "appVersion": format!("{i}-{}", "x".repeat(560)), "counts": { "search": i } });
+        let response = h.http.post(&url).json(&report).send().await.expect("post");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let kept = h.backend().analytics_reports();
+    let bytes: usize = kept.iter().map(|r| r.to_string().len()).sum();
+    assert!(
+        kept.len() <= ANALYTICS_KEPT_REPORTS,
+        "{} reports kept",
+        kept.len()
+    );
+    assert!(bytes <= ANALYTICS_KEPT_BYTES, "{bytes} bytes kept");
+    // The oldest are dropped: the newest is still there.
+    assert_eq!(kept.last().expect("some kept")["counts"]["search"], 999);
+
+    let too_big = json!({ "appVersion": "x".repeat(8 * 1024), "counts": {} });
+    let response = h.http.post(&url).json(&too_big).send().await.expect("post");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
