@@ -46,6 +46,7 @@ mod generations;
 mod ids;
 mod ledger;
 mod media;
+mod rebinding;
 mod value;
 mod worker;
 
@@ -365,6 +366,10 @@ fn serve(
         .layer(middleware::from_fn_with_state(
             outside.clone(),
             from_outside,
+        ))
+        .layer(middleware::from_fn_with_state(
+            addr.port(),
+            from_loopback_only,
         ));
     let server = tokio::spawn(connections::serve(
         listener,
@@ -455,6 +460,31 @@ async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
         axum::Json(serde_json::json!({ "error": { "code": 404, "message": "not found" } })),
+    )
+        .into_response()
+}
+
+/// Refuses requests with a foreign `Host` (421) or browser `Origin` (403): see `rebinding`.
+async fn from_loopback_only(State(port): State<u16>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let refusal = rebinding::refusal(
+        headers.get(header::HOST).map(|h| h.as_bytes()),
+        headers.get(header::ORIGIN).map(|o| o.as_bytes()),
+        port,
+    );
+    let (status, message) = match refusal {
+        None => return next.run(request).await,
+        Some(rebinding::Refusal::ForeignHost) => (
+            StatusCode::MISDIRECTED_REQUEST,
+            "this server answers only to its loopback address",
+        ),
+        Some(rebinding::Refusal::ForeignOrigin) => {
+            (StatusCode::FORBIDDEN, "requests from web pages are refused")
+        }
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": { "code": status.as_u16(), "message": message } })),
     )
         .into_response()
 }

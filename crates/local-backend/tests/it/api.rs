@@ -364,3 +364,56 @@ async fn analytics_reports_kept_stay_within_their_count_and_byte_bounds() {
     let response = h.http.post(&url).json(&too_big).send().await.expect("post");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_foreign_host_or_origin_is_refused_so_a_rebinding_page_cannot_read_answers() {
+    let h = Harness::start().await;
+    let port = h.backend().addr().port();
+    let url = format!("{}/api/v1/pricing", h.base);
+    let get = |host: Option<String>, origin: Option<&str>| {
+        let mut request = h.http.get(&url);
+        if let Some(host) = host {
+            request = request.header(reqwest::header::HOST, host);
+        }
+        if let Some(origin) = origin {
+            request = request.header(reqwest::header::ORIGIN, origin);
+        }
+        async move { request.send().await.expect("send").status() }
+    };
+    for host in [
+        format!("evil.example:{port}"),
+        format!("127.0.0.1:{}", port.wrapping_add(1)),
+        "127.0.0.1".to_string(),
+    ] {
+        assert_eq!(
+            get(Some(host.clone()), None).await,
+            StatusCode::MISDIRECTED_REQUEST,
+            "{host}"
+        );
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        assert_eq!(
+            get(Some(host.clone()), None).await,
+            StatusCode::OK,
+            "{host}"
+        );
+    }
+    for origin in ["http://evil.example", "null", "http://127.0.0.1:1"] {
+        assert_eq!(
+            get(None, Some(origin)).await,
+            StatusCode::FORBIDDEN,
+            "{origin}"
+        );
+    }
+    for origin in [
+        "tauri://localhost",
+        "http://tauri.localhost",
+        "https://tauri.localhost",
+    ] {
+        assert_eq!(get(None, Some(origin)).await, StatusCode::OK, "{origin}");
+    }
+}
