@@ -8,6 +8,7 @@
 //! salted SHA-256 — a placeholder for a real KDF that is still never plaintext.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -470,11 +471,22 @@ async fn sign_up(app: &AppState, body: Json) -> Result<Json, AuthError> {
         .await
 }
 
+/// Firebase Auth's answer once `sign_in_limits` says no.
+const TOO_MANY_ATTEMPTS: &str = "TOO_MANY_ATTEMPTS_TRY_LATER : Access to this account has been temporarily disabled due to many failed login attempts. You can immediately restore it by resetting your password or you can try again later.";
+
 async fn sign_in(app: &AppState, body: Json) -> Result<Json, AuthError> {
     let email = checked_email(&body)?;
     let password = text(&body, "password")?
         .ok_or_else(|| AuthError::bad("MISSING_PASSWORD"))?
         .to_string();
+    let attempts = || {
+        app.sign_in_attempts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    };
+    if !attempts().allows(&email, Instant::now()) {
+        return Err(AuthError::bad(TOO_MANY_ATTEMPTS));
+    }
     let lookup_email = email.clone();
     let stored: Option<(String, Vec<u8>, Vec<u8>)> = app
         .store
@@ -491,16 +503,20 @@ async fn sign_in(app: &AppState, body: Json) -> Result<Json, AuthError> {
         .await?;
     // Unknown email and wrong password answer alike, as Firebase does with email enumeration
     // protection on.
-    let (uid, salt, expected) =
-        stored.ok_or_else(|| AuthError::bad("INVALID_LOGIN_CREDENTIALS"))?;
+    let Some((uid, salt, expected)) = stored else {
+        attempts().failed(&email, Instant::now());
+        return Err(AuthError::bad("INVALID_LOGIN_CREDENTIALS"));
+    };
     let matches = tokio::task::spawn_blocking(move || {
         constant_time_eq(&hash_password(&salt, &password), &expected)
     })
     .await
     .map_err(|e| AuthError::from(StoreError::Task(e.to_string())))?;
     if !matches {
+        attempts().failed(&email, Instant::now());
         return Err(AuthError::bad("INVALID_LOGIN_CREDENTIALS"));
     }
+    attempts().succeeded(&email);
     app.store
         .run(move |db| {
             db.write(|tx| {

@@ -47,6 +47,7 @@ mod ids;
 mod ledger;
 mod media;
 mod rebinding;
+mod sign_in_limits;
 mod value;
 mod worker;
 
@@ -121,6 +122,8 @@ pub(crate) struct AppState {
     pub(crate) store: Arc<Store>,
     /// Bearer tokens with admin rights: the API's internal one, and the configured one if any.
     pub(crate) admin_tokens: Arc<[String]>,
+    /// The failed sign-ins of the last minute (`sign_in_limits`).
+    pub(crate) sign_in_attempts: Arc<std::sync::Mutex<sign_in_limits::SignInAttempts>>,
 }
 
 /// Where and how to run the Cleom API alone, in front of Auth and Firestore served elsewhere —
@@ -291,6 +294,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError
     let stores = stores_router(AppState {
         store: Arc::new(store),
         admin_tokens: admin_tokens.into(),
+        sign_in_attempts: Arc::default(),
     });
     serve(
         listener,
