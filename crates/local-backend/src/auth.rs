@@ -182,6 +182,29 @@ fn hash_password(salt: &[u8], password: &str) -> [u8; 32] {
     digest
 }
 
+/// Whether `password` matches the stored `(salt, hash)`; with none stored (an unknown email) a
+/// password is still hashed, with a fixed salt, and `false` returned — the same work either way.
+fn password_matches(
+    stored: Option<&(Vec<u8>, Vec<u8>)>,
+    password: &str,
+    hash: impl Fn(&[u8], &str) -> [u8; 32],
+) -> bool {
+    match stored {
+        Some((salt, expected)) => constant_time_eq(&hash(salt, password), expected),
+        None => {
+            // `black_box`, so the optimizer cannot drop a hash whose result is not used.
+            std::hint::black_box(constant_time_eq(
+                &hash(&UNKNOWN_EMAIL_SALT, password),
+                &[0; 32],
+            ));
+            false
+        }
+    }
+}
+
+/// The salt hashed with for an unknown email (any fixed one: the result is thrown away).
+const UNKNOWN_EMAIL_SALT: [u8; 16] = [0; 16];
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -503,19 +526,20 @@ async fn sign_in(app: &AppState, body: Json) -> Result<Json, AuthError> {
         .await?;
     // Unknown email and wrong password answer alike, as Firebase does with email enumeration
     // protection on.
-    let Some((uid, salt, expected)) = stored else {
-        attempts().failed(&email, Instant::now());
-        return Err(AuthError::bad("INVALID_LOGIN_CREDENTIALS"));
+    // An unknown email costs the same hash as a known one, so timing does not tell them apart.
+    let (uid, hashed) = match stored {
+        Some((uid, salt, expected)) => (Some(uid), Some((salt, expected))),
+        None => (None, None),
     };
     let matches = tokio::task::spawn_blocking(move || {
-        constant_time_eq(&hash_password(&salt, &password), &expected)
+        password_matches(hashed.as_ref(), &password, hash_password)
     })
     .await
     .map_err(|e| AuthError::from(StoreError::Task(e.to_string())))?;
-    if !matches {
+    let (Some(uid), true) = (uid, matches) else {
         attempts().failed(&email, Instant::now());
         return Err(AuthError::bad("INVALID_LOGIN_CREDENTIALS"));
-    }
+    };
     attempts().succeeded(&email);
     app.store
         .run(move |db| {
@@ -1195,6 +1219,22 @@ async fn refresh(app: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<Js
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unknown_email_costs_the_same_password_hash_as_a_known_one() {
+        let calls = std::cell::Cell::new(0);
+        let counting = |salt: &[u8], password: &str| {
+            calls.set(calls.get() + 1);
+            super::hash_password(salt, password)
+        };
+        let salt = vec![7u8; 16];
+        let stored = (salt.clone(), super::hash_password(&salt, "right").to_vec());
+        assert!(super::password_matches(Some(&stored), "right", counting));
+        assert!(!super::password_matches(Some(&stored), "wrong", counting));
+        assert_eq!(calls.get(), 2);
+        assert!(!super::password_matches(None, "right", counting));
+        assert_eq!(calls.get(), 3, "an unknown email runs the hash too");
+    }
+
     use super::*;
 
     #[test]
