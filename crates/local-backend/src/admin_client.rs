@@ -76,7 +76,10 @@ impl AdminClient {
 
     /// Whether `token` is one of the stores' admin tokens.
     pub(crate) fn is_admin_bearer(&self, token: &str) -> bool {
-        self.admin_bearers.iter().any(|t| t.expose() == token)
+        crate::auth::is_one_of(
+            self.admin_bearers.iter().map(|t| t.expose().as_str()),
+            token,
+        )
     }
 
     pub(crate) async fn get(&self, path: &str) -> Result<Option<Document>, RemoteError> {

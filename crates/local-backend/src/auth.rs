@@ -90,7 +90,7 @@ pub(crate) async fn principal(
         return Ok(None);
     };
     let token = token.ok_or(BearerError::Invalid)?;
-    if admin_tokens.iter().any(|admin| admin == token) {
+    if is_one_of(admin_tokens.iter().map(String::as_str), token) {
         return Ok(Some(Principal::Admin));
     }
     let token = token.to_string();
@@ -205,6 +205,17 @@ fn password_matches(
 /// The salt hashed with for an unknown email (any fixed one: the result is thrown away).
 const UNKNOWN_EMAIL_SALT: [u8; 16] = [0; 16];
 
+/// Whether `candidate` is one of `secrets`, in time that depends on the secrets' lengths and
+/// count only, never on how much of one a guess got right: every secret is compared, each in
+/// constant time.
+pub(crate) fn is_one_of<'a>(secrets: impl IntoIterator<Item = &'a str>, candidate: &str) -> bool {
+    secrets.into_iter().fold(false, |found, secret| {
+        constant_time_eq(secret.as_bytes(), candidate.as_bytes()) | found
+    })
+}
+
+/// Byte-wise equality whose time depends on the lengths only (unequal lengths answer at once:
+/// a length is no secret worth hiding here).
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -1219,6 +1230,21 @@ async fn refresh(app: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<Js
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn admin_tokens_compare_equal_unequal_and_of_other_lengths() {
+        let secrets = ["s3cret-token", "owner"];
+        assert!(super::is_one_of(secrets, "s3cret-token"));
+        assert!(super::is_one_of(secrets, "owner"));
+        assert!(!super::is_one_of(secrets, "s3cret-tokem"));
+        assert!(!super::is_one_of(secrets, "s3cret"));
+        assert!(!super::is_one_of(secrets, "s3cret-token-and-more"));
+        assert!(!super::is_one_of(secrets, ""));
+        assert!(!super::is_one_of([], "owner"));
+        assert!(super::constant_time_eq(b"", b""));
+        assert!(!super::constant_time_eq(b"a", b"b"));
+        assert!(!super::constant_time_eq(b"ab", b"a"));
+    }
+
     #[test]
     fn an_unknown_email_costs_the_same_password_hash_as_a_known_one() {
         let calls = std::cell::Cell::new(0);
