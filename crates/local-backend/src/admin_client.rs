@@ -18,6 +18,8 @@ use cleom_core::remote::{Endpoints, Remote, RemoteError};
 use cleom_core::secret::SecretString;
 use tokio::sync::Notify;
 
+use crate::analytics_log::AnalyticsLog;
+
 /// The `User-Agent` of the API's own calls to the stores, so the embedded backend can tell
 /// them from the app's requests when it counts those.
 pub(crate) const INTERNAL_USER_AGENT: &str = concat!(
@@ -42,8 +44,8 @@ pub(crate) struct AdminClient {
     pub(crate) public_base: String,
     /// Wakes the worker when a generation is queued.
     pub(crate) jobs: Notify,
-    /// The anonymous analytics reports received, in order (see `api::analytics`).
-    pub(crate) analytics: std::sync::Mutex<Vec<serde_json::Value>>,
+    /// The latest anonymous analytics reports received, in order (see `api::analytics`).
+    pub(crate) analytics: std::sync::Mutex<AnalyticsLog>,
 }
 
 impl AdminClient {
@@ -74,7 +76,10 @@ impl AdminClient {
 
     /// Whether `token` is one of the stores' admin tokens.
     pub(crate) fn is_admin_bearer(&self, token: &str) -> bool {
-        self.admin_bearers.iter().any(|t| t.expose() == token)
+        crate::auth::is_one_of(
+            self.admin_bearers.iter().map(|t| t.expose().as_str()),
+            token,
+        )
     }
 
     pub(crate) async fn get(&self, path: &str) -> Result<Option<Document>, RemoteError> {

@@ -23,6 +23,7 @@ use serde_json::json;
 
 use crate::account;
 use crate::admin_client::AdminClient;
+use crate::analytics_log;
 use crate::generations::{self, GenerationError};
 use crate::ids;
 use crate::media::{self, ByteRange};
@@ -165,11 +166,15 @@ const ANALYTICS_FEATURES: [&str; 5] = [
 
 /// `POST /api/v1/analytics` (no sign-in): one anonymous report, `{appVersion, counts}` with
 /// `counts` a map of known feature names to counts. Anything more — an id, an email, a
-/// prompt, an unknown key — is refused, so a report cannot carry who sent it.
+/// prompt, an unknown key — is refused, so a report cannot carry who sent it; so is a body over
+/// `analytics_log::MAX_REPORT_BYTES`. Only the latest reports are kept (`AnalyticsLog`).
 pub(crate) async fn analytics(
     State(client): State<Arc<AdminClient>>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    if body.len() > analytics_log::MAX_REPORT_BYTES {
+        return Err(ApiError::invalid_argument("the report is too large"));
+    }
     let report: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| ApiError::invalid_argument("the report is not JSON"))?;
     let anonymous = report.as_object().is_some_and(|fields| {

@@ -8,6 +8,7 @@
 //! salted SHA-256 — a placeholder for a real KDF that is still never plaintext.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -89,7 +90,7 @@ pub(crate) async fn principal(
         return Ok(None);
     };
     let token = token.ok_or(BearerError::Invalid)?;
-    if admin_tokens.iter().any(|admin| admin == token) {
+    if is_one_of(admin_tokens.iter().map(String::as_str), token) {
         return Ok(Some(Principal::Admin));
     }
     let token = token.to_string();
@@ -181,6 +182,40 @@ fn hash_password(salt: &[u8], password: &str) -> [u8; 32] {
     digest
 }
 
+/// Whether `password` matches the stored `(salt, hash)`; with none stored (an unknown email) a
+/// password is still hashed, with a fixed salt, and `false` returned — the same work either way.
+fn password_matches(
+    stored: Option<&(Vec<u8>, Vec<u8>)>,
+    password: &str,
+    hash: impl Fn(&[u8], &str) -> [u8; 32],
+) -> bool {
+    match stored {
+        Some((salt, expected)) => constant_time_eq(&hash(salt, password), expected),
+        None => {
+            // `black_box`, so the optimizer cannot drop a hash whose result is not used.
+            std::hint::black_box(constant_time_eq(
+                &hash(&UNKNOWN_EMAIL_SALT, password),
+                &[0; 32],
+            ));
+            false
+        }
+    }
+}
+
+/// The salt hashed with for an unknown email (any fixed one: the result is thrown away).
+const UNKNOWN_EMAIL_SALT: [u8; 16] = [0; 16];
+
+/// Whether `candidate` is one of `secrets`, in time that depends on the secrets' lengths and
+/// count only, never on how much of one a guess got right: every secret is compared, each in
+/// constant time.
+pub(crate) fn is_one_of<'a>(secrets: impl IntoIterator<Item = &'a str>, candidate: &str) -> bool {
+    secrets.into_iter().fold(false, |found, secret| {
+        constant_time_eq(secret.as_bytes(), candidate.as_bytes()) | found
+    })
+}
+
+/// Byte-wise equality whose time depends on the lengths only (unequal lengths answer at once:
+/// a length is no secret worth hiding here).
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -470,11 +505,22 @@ async fn sign_up(app: &AppState, body: Json) -> Result<Json, AuthError> {
         .await
 }
 
+/// Firebase Auth's answer once `sign_in_limits` says no.
+const TOO_MANY_ATTEMPTS: &str = "TOO_MANY_ATTEMPTS_TRY_LATER : Access to this account has been temporarily disabled due to many failed login attempts. You can immediately restore it by resetting your password or you can try again later.";
+
 async fn sign_in(app: &AppState, body: Json) -> Result<Json, AuthError> {
     let email = checked_email(&body)?;
     let password = text(&body, "password")?
         .ok_or_else(|| AuthError::bad("MISSING_PASSWORD"))?
         .to_string();
+    let attempts = || {
+        app.sign_in_attempts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    };
+    if !attempts().allows(&email, Instant::now()) {
+        return Err(AuthError::bad(TOO_MANY_ATTEMPTS));
+    }
     let lookup_email = email.clone();
     let stored: Option<(String, Vec<u8>, Vec<u8>)> = app
         .store
@@ -491,16 +537,21 @@ async fn sign_in(app: &AppState, body: Json) -> Result<Json, AuthError> {
         .await?;
     // Unknown email and wrong password answer alike, as Firebase does with email enumeration
     // protection on.
-    let (uid, salt, expected) =
-        stored.ok_or_else(|| AuthError::bad("INVALID_LOGIN_CREDENTIALS"))?;
+    // An unknown email costs the same hash as a known one, so timing does not tell them apart.
+    let (uid, hashed) = match stored {
+        Some((uid, salt, expected)) => (Some(uid), Some((salt, expected))),
+        None => (None, None),
+    };
     let matches = tokio::task::spawn_blocking(move || {
-        constant_time_eq(&hash_password(&salt, &password), &expected)
+        password_matches(hashed.as_ref(), &password, hash_password)
     })
     .await
     .map_err(|e| AuthError::from(StoreError::Task(e.to_string())))?;
-    if !matches {
+    let (Some(uid), true) = (uid, matches) else {
+        attempts().failed(&email, Instant::now());
         return Err(AuthError::bad("INVALID_LOGIN_CREDENTIALS"));
-    }
+    };
+    attempts().succeeded(&email);
     app.store
         .run(move |db| {
             db.write(|tx| {
@@ -1179,6 +1230,37 @@ async fn refresh(app: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<Js
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn admin_tokens_compare_equal_unequal_and_of_other_lengths() {
+        let secrets = ["s3cret-token", "owner"];
+        assert!(super::is_one_of(secrets, "s3cret-token"));
+        assert!(super::is_one_of(secrets, "owner"));
+        assert!(!super::is_one_of(secrets, "s3cret-tokem"));
+        assert!(!super::is_one_of(secrets, "s3cret"));
+        assert!(!super::is_one_of(secrets, "s3cret-token-and-more"));
+        assert!(!super::is_one_of(secrets, ""));
+        assert!(!super::is_one_of([], "owner"));
+        assert!(super::constant_time_eq(b"", b""));
+        assert!(!super::constant_time_eq(b"a", b"b"));
+        assert!(!super::constant_time_eq(b"ab", b"a"));
+    }
+
+    #[test]
+    fn an_unknown_email_costs_the_same_password_hash_as_a_known_one() {
+        let calls = std::cell::Cell::new(0);
+        let counting = |salt: &[u8], password: &str| {
+            calls.set(calls.get() + 1);
+            super::hash_password(salt, password)
+        };
+        let salt = vec![7u8; 16];
+        let stored = (salt.clone(), super::hash_password(&salt, "right").to_vec());
+        assert!(super::password_matches(Some(&stored), "right", counting));
+        assert!(!super::password_matches(Some(&stored), "wrong", counting));
+        assert_eq!(calls.get(), 2);
+        assert!(!super::password_matches(None, "right", counting));
+        assert_eq!(calls.get(), 3, "an unknown email runs the hash too");
+    }
+
     use super::*;
 
     #[test]

@@ -33,8 +33,10 @@
 
 mod account;
 mod admin_client;
+mod analytics_log;
 mod api;
 mod auth;
+mod connections;
 mod db;
 mod documents;
 mod error;
@@ -44,6 +46,8 @@ mod generations;
 mod ids;
 mod ledger;
 mod media;
+mod rebinding;
+mod sign_in_limits;
 mod value;
 mod worker;
 
@@ -64,6 +68,10 @@ use cleom_core::secret::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// Upper bounds of the analytics reports kept in memory (the oldest are dropped first).
+pub const ANALYTICS_KEPT_REPORTS: usize = 500;
+pub const ANALYTICS_KEPT_BYTES: usize = 256 * 1024;
 
 pub use error::BackendError;
 pub use faults::{Fault, Faults};
@@ -114,6 +122,8 @@ pub(crate) struct AppState {
     pub(crate) store: Arc<Store>,
     /// Bearer tokens with admin rights: the API's internal one, and the configured one if any.
     pub(crate) admin_tokens: Arc<[String]>,
+    /// The failed sign-ins of the last minute (`sign_in_limits`).
+    pub(crate) sign_in_attempts: Arc<std::sync::Mutex<sign_in_limits::SignInAttempts>>,
 }
 
 /// Where and how to run the Cleom API alone, in front of Auth and Firestore served elsewhere —
@@ -189,13 +199,14 @@ impl RunningBackend {
         Ok(())
     }
 
-    /// The anonymous analytics reports received so far, in order.
+    /// The anonymous analytics reports kept, in order: the latest received, at most
+    /// [`ANALYTICS_KEPT_REPORTS`] of them and [`ANALYTICS_KEPT_BYTES`] of compact JSON.
     pub fn analytics_reports(&self) -> Vec<serde_json::Value> {
         self.client
             .analytics
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .reports()
     }
 
     /// The faults injected into the answers to requests from outside (none unless asked for).
@@ -283,6 +294,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError
     let stores = stores_router(AppState {
         store: Arc::new(store),
         admin_tokens: admin_tokens.into(),
+        sign_in_attempts: Arc::default(),
     });
     serve(
         listener,
@@ -358,16 +370,17 @@ fn serve(
         .layer(middleware::from_fn_with_state(
             outside.clone(),
             from_outside,
+        ))
+        .layer(middleware::from_fn_with_state(
+            addr.port(),
+            from_loopback_only,
         ));
-    let mut server_signal = shutdown_signal;
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                // A send or the sender being dropped both mean "stop".
-                let _ = server_signal.changed().await;
-            })
-            .await
-    });
+    let server = tokio::spawn(connections::serve(
+        listener,
+        router,
+        connections::ConnectionLimits::DEFAULT,
+        shutdown_signal,
+    ));
     tracing::info!(%addr, "local backend listening");
     Ok(RunningBackend {
         addr,
@@ -451,6 +464,31 @@ async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
         axum::Json(serde_json::json!({ "error": { "code": 404, "message": "not found" } })),
+    )
+        .into_response()
+}
+
+/// Refuses requests with a foreign `Host` (421) or browser `Origin` (403): see `rebinding`.
+async fn from_loopback_only(State(port): State<u16>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let refusal = rebinding::refusal(
+        headers.get(header::HOST).map(|h| h.as_bytes()),
+        headers.get(header::ORIGIN).map(|o| o.as_bytes()),
+        port,
+    );
+    let (status, message) = match refusal {
+        None => return next.run(request).await,
+        Some(rebinding::Refusal::ForeignHost) => (
+            StatusCode::MISDIRECTED_REQUEST,
+            "this server answers only to its loopback address",
+        ),
+        Some(rebinding::Refusal::ForeignOrigin) => {
+            (StatusCode::FORBIDDEN, "requests from web pages are refused")
+        }
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": { "code": status.as_u16(), "message": message } })),
     )
         .into_response()
 }

@@ -336,3 +336,84 @@ async fn request_count_counts_every_request() {
     assert_eq!(h.backend().request_count(), before + 4);
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn analytics_reports_kept_stay_within_their_count_and_byte_bounds() {
+    use cleom_local_backend::{ANALYTICS_KEPT_BYTES, ANALYTICS_KEPT_REPORTS};
+    let h = Harness::start().await;
+    let url = format!("{}/api/v1/analytics", h.base);
+    for i in 0..1_000 {
+        // ~600 bytes each, so the 1,000 of them exceed the byte bound too.
+        let report =
+            json!({ "appVersion": format!("{i}-{}", "x".repeat(560)), "counts": { "search": i } });
+        let response = h.http.post(&url).json(&report).send().await.expect("post");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let kept = h.backend().analytics_reports();
+    let bytes: usize = kept.iter().map(|r| r.to_string().len()).sum();
+    assert!(
+        kept.len() <= ANALYTICS_KEPT_REPORTS,
+        "{} reports kept",
+        kept.len()
+    );
+    assert!(bytes <= ANALYTICS_KEPT_BYTES, "{bytes} bytes kept");
+    // The oldest are dropped: the newest is still there.
+    assert_eq!(kept.last().expect("some kept")["counts"]["search"], 999);
+
+    let too_big = json!({ "appVersion": "x".repeat(8 * 1024), "counts": {} });
+    let response = h.http.post(&url).json(&too_big).send().await.expect("post");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_foreign_host_or_origin_is_refused_so_a_rebinding_page_cannot_read_answers() {
+    let h = Harness::start().await;
+    let port = h.backend().addr().port();
+    let url = format!("{}/api/v1/pricing", h.base);
+    let get = |host: Option<String>, origin: Option<&str>| {
+        let mut request = h.http.get(&url);
+        if let Some(host) = host {
+            request = request.header(reqwest::header::HOST, host);
+        }
+        if let Some(origin) = origin {
+            request = request.header(reqwest::header::ORIGIN, origin);
+        }
+        async move { request.send().await.expect("send").status() }
+    };
+    for host in [
+        format!("evil.example:{port}"),
+        format!("127.0.0.1:{}", port.wrapping_add(1)),
+        "127.0.0.1".to_string(),
+    ] {
+        assert_eq!(
+            get(Some(host.clone()), None).await,
+            StatusCode::MISDIRECTED_REQUEST,
+            "{host}"
+        );
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        assert_eq!(
+            get(Some(host.clone()), None).await,
+            StatusCode::OK,
+            "{host}"
+        );
+    }
+    for origin in ["http://evil.example", "null", "http://127.0.0.1:1"] {
+        assert_eq!(
+            get(None, Some(origin)).await,
+            StatusCode::FORBIDDEN,
+            "{origin}"
+        );
+    }
+    for origin in [
+        "tauri://localhost",
+        "http://tauri.localhost",
+        "https://tauri.localhost",
+    ] {
+        assert_eq!(get(None, Some(origin)).await, StatusCode::OK, "{origin}");
+    }
+}

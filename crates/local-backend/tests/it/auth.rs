@@ -438,3 +438,38 @@ async fn malformed_bodies_and_unknown_actions_are_errors_not_crashes() {
     h.sign_up("after-garbage@example.com").await;
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_eleventh_wrong_password_in_a_minute_is_too_many_attempts_even_if_right() {
+    let h = Harness::start().await;
+    let account = h.sign_up("throttled@example.com").await;
+    let sign_in = |password: &'static str| {
+        h.auth(
+            "signInWithPassword",
+            json!({ "email": account.email, "password": password, "returnSecureToken": true }),
+        )
+    };
+    for _ in 0..10 {
+        let (status, body) = sign_in("wrong").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"]["message"], "INVALID_LOGIN_CREDENTIALS");
+    }
+    for password in ["wrong", PASSWORD] {
+        let (status, body) = sign_in(password).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(
+            message.starts_with("TOO_MANY_ATTEMPTS_TRY_LATER"),
+            "{message}"
+        );
+    }
+    // Another account is not locked by this one's failures.
+    let other = h.sign_up("other@example.com").await;
+    let (status, _) = h
+        .auth(
+            "signInWithPassword",
+            json!({ "email": other.email, "password": PASSWORD, "returnSecureToken": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
