@@ -27,6 +27,7 @@ mod flow;
 mod notifications;
 mod privacy;
 mod regression;
+mod security;
 mod seed;
 mod support;
 mod sync;

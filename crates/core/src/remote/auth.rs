@@ -27,7 +27,8 @@ pub struct AuthSession {
     pub email: Option<String>,
     pub id_token: SecretString,
     pub refresh_token: SecretString,
-    /// Computed from `expiresIn` and the moment the request was sent, so it errs early.
+    /// Computed from `expiresIn` (at most an hour) and the moment the request was sent, so it
+    /// errs early.
     pub expires_at: Instant,
 }
 
@@ -380,6 +381,13 @@ const MAX_ERROR_BODY: u64 = 64 * 1024;
 /// Firebase's ID token lifetime, assumed when an update answer omits `expiresIn`.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 
+/// The longest token lifetime believed, Firebase's own: its ID tokens last an hour. A longer
+/// `expiresIn` is cut to this rather than refused. It only says when to refresh, and refreshing
+/// early is always safe, so the session goes on working; trusting it instead would keep an
+/// expired token in use, and a huge one (`u64::MAX` seconds) does not fit an `Instant` at all
+/// (adding it to the clock panicked).
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Credentials<'a> {
@@ -407,11 +415,12 @@ struct Update<'a> {
     return_secure_token: bool,
 }
 
-/// `expiresIn` / `expires_in`: a string of seconds (`"3600"`), tolerated as a number too.
+/// `expiresIn` / `expires_in`: a string of seconds (`"3600"`), tolerated as a number too, cut
+/// to [`MAX_TOKEN_LIFETIME`].
 #[derive(Debug, Clone, Copy)]
-struct Seconds(Duration);
+struct TokenLifetime(Duration);
 
-impl<'de> Deserialize<'de> for Seconds {
+impl<'de> Deserialize<'de> for TokenLifetime {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
         let seconds = match &value {
@@ -420,7 +429,7 @@ impl<'de> Deserialize<'de> for Seconds {
             _ => None,
         };
         seconds
-            .map(|s| Seconds(Duration::from_secs(s)))
+            .map(|s| TokenLifetime(Duration::from_secs(s).min(MAX_TOKEN_LIFETIME)))
             .ok_or_else(|| serde::de::Error::custom("expected a number of seconds"))
     }
 }
@@ -433,7 +442,7 @@ struct SignInAnswer {
     email: Option<String>,
     id_token: String,
     refresh_token: String,
-    expires_in: Seconds,
+    expires_in: TokenLifetime,
 }
 
 impl SignInAnswer {
@@ -458,7 +467,7 @@ struct RefreshAnswer {
     user_id: String,
     id_token: String,
     refresh_token: String,
-    expires_in: Seconds,
+    expires_in: TokenLifetime,
 }
 
 #[derive(Deserialize)]
@@ -472,7 +481,7 @@ struct UpdateAnswer {
     #[serde(default)]
     refresh_token: Option<String>,
     #[serde(default)]
-    expires_in: Option<Seconds>,
+    expires_in: Option<TokenLifetime>,
 }
 
 #[derive(Deserialize)]
@@ -610,6 +619,43 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code(), "auth.weak_password");
         assert!(!e.to_string().contains("123"));
+    }
+
+    /// `u64::MAX` seconds: past what an `Instant` can hold, so adding it to the clock panicked.
+    const HUGE_EXPIRES_IN: &str = "18446744073709551615";
+
+    #[tokio::test]
+    async fn a_huge_expires_in_is_cut_to_an_hour_in_every_answer_that_sets_it() {
+        let sign_in = SIGN_IN.replace(
+            r#""expiresIn": "3600""#,
+            &format!(r#""expiresIn": "{HUGE_EXPIRES_IN}""#),
+        );
+        let refresh = format!(
+            r#"{{"expires_in":"{HUGE_EXPIRES_IN}","refresh_token":"r-2","id_token":"id-2","user_id":"u1"}}"#
+        );
+        let update = format!(
+            r#"{{"localId":"u1","idToken":"id-3","refreshToken":"r-3","expiresIn":{HUGE_EXPIRES_IN}}}"#
+        );
+        let (auth, _server) = client(vec![
+            Canned::json(200, &sign_in),
+            Canned::json(200, &refresh),
+            Canned::json(200, &update),
+        ])
+        .await;
+        let signed_in = auth
+            .sign_in("ada@example.com", &secret("hunter22"))
+            .await
+            .unwrap();
+        let refreshed = auth.refresh(&secret("r-1")).await.unwrap();
+        let updated = auth
+            .update_password(&secret("id"), &secret("s3cret!!"))
+            .await
+            .unwrap()
+            .unwrap();
+        let an_hour_from_now = Instant::now() + Duration::from_secs(3600);
+        for session in [signed_in, refreshed, updated] {
+            assert!(session.expires_at <= an_hour_from_now, "{session:?}");
+        }
     }
 
     #[tokio::test]

@@ -93,21 +93,23 @@ pub fn check_url(url: &str) -> Result<Url, RemoteError> {
         .ok_or(RemoteError::InvalidUrl)?;
     match parsed.scheme() {
         "https" => Ok(parsed),
-        "http" => {
-            // The url crate lower-cases domains and writes IPv6 hosts in brackets.
-            let ip = host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>();
-            let loopback = host == "localhost" || ip.is_ok_and(|ip| ip.is_loopback());
-            if loopback {
-                Ok(parsed)
-            } else {
-                Err(RemoteError::InsecureUrl(host.to_string()))
-            }
-        }
+        "http" if is_loopback(&parsed) => Ok(parsed),
+        "http" => Err(RemoteError::InsecureUrl(host.to_string())),
         _ => Err(RemoteError::InvalidUrl),
     }
+}
+
+/// Whether `url` names this computer: 127.0.0.0/8, `::1` or `localhost`.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    // The url crate lower-cases domains and writes IPv6 hosts in brackets.
+    let ip = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>();
+    host == "localhost" || ip.is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

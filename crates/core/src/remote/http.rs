@@ -10,12 +10,18 @@
 //!
 //! Logging is at debug level and names the method and path only: query strings can hold the
 //! API key, and headers and bodies hold tokens and passwords.
+//!
+//! Requests to this computer never go through a proxy. reqwest takes one from the environment
+//! (`HTTP_PROXY`, `ALL_PROXY`, …) for plain http too, so the local backend's and the emulators'
+//! traffic, passwords and tokens in the clear, would otherwise go to whatever such a variable
+//! names. Requests off this computer are https and still use the system's proxy settings, as
+//! users behind one expect.
 
 use std::time::{Duration, Instant};
 
 use reqwest::{RequestBuilder, Response};
 
-use super::endpoints::check_url;
+use super::endpoints::{check_url, is_loopback};
 use super::error::from_transport;
 use super::RemoteError;
 
@@ -155,39 +161,54 @@ const MAX_REDIRECTS: usize = 5;
 /// Error bodies are read only this far: the code and message are at the start.
 const MAX_ERROR_BYTES: u64 = 64 * 1024;
 
-/// One shared `reqwest::Client` (one connection pool) plus the retry policy.
+/// Where a request goes, which decides the client it is sent on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// To this computer: never through a proxy.
+    Loopback,
+    /// Off this computer: through the system's proxy, if it has one.
+    Network,
+}
+
+impl Route {
+    fn of(url: &reqwest::Url) -> Route {
+        if is_loopback(url) {
+            Route::Loopback
+        } else {
+            Route::Network
+        }
+    }
+}
+
+/// The shared `reqwest::Client`s, one per [`Route`] (a connection pool each), plus the retry
+/// policy.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
-    client: reqwest::Client,
+    loopback: reqwest::Client,
+    network: reqwest::Client,
     retry: RetryPolicy,
 }
 
 impl Http {
     pub fn new(config: HttpConfig) -> Result<Http, RemoteError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .user_agent(config.user_agent)
-            .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                // A redirect must not downgrade to plain http off this computer.
-                if attempt.previous().len() < MAX_REDIRECTS
-                    && check_url(attempt.url().as_str()).is_ok()
-                {
-                    attempt.follow()
-                } else {
-                    attempt.stop()
-                }
-            }))
-            .build()
-            .map_err(|_| RemoteError::Unreachable)?;
         Ok(Http {
-            client,
+            loopback: build_client(&config, Route::Loopback)?,
+            network: build_client(&config, Route::Network)?,
             retry: config.retry,
         })
     }
 
+    /// The client requests are built with. A built request does not keep its client:
+    /// [`Http::send_raw`] sends each one on the client of its [`Route`].
     pub fn client(&self) -> &reqwest::Client {
-        &self.client
+        &self.loopback
+    }
+
+    fn client_for(&self, url: &reqwest::Url) -> &reqwest::Client {
+        match Route::of(url) {
+            Route::Loopback => &self.loopback,
+            Route::Network => &self.network,
+        }
     }
 
     /// Sends with retries and returns the last answer, whatever its status.
@@ -209,7 +230,7 @@ impl Http {
             let method = attempt.method().clone();
             let path = loggable_path(attempt.url());
             tracing::debug!(%method, %path, retries, "request");
-            let outcome = self.client.execute(attempt).await;
+            let outcome = self.client_for(attempt.url()).execute(attempt).await;
             let failure = match &outcome {
                 Ok(response) if response.status().is_success() => None,
                 Ok(response) => Some(Failure::Status {
@@ -276,6 +297,34 @@ impl Http {
         let body = self.send_bytes(request, replay).await?;
         serde_json::from_slice(&body).map_err(|e| RemoteError::bad_json(what, &e))
     }
+}
+
+/// The client for `route`: the loopback one ignores every proxy setting, the network one
+/// keeps reqwest's default (the system's proxy settings).
+fn build_client(config: &HttpConfig, route: Route) -> Result<reqwest::Client, RemoteError> {
+    let builder = reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .user_agent(config.user_agent)
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            // A redirect must not downgrade to plain http off this computer, nor cross between
+            // this computer and the network: it stays on the client of the first address, so a
+            // hop to loopback would go through the proxy.
+            if attempt.previous().len() < MAX_REDIRECTS
+                && check_url(attempt.url().as_str()).is_ok()
+                && Route::of(attempt.url()) == route
+            {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        }));
+    match route {
+        Route::Loopback => builder.no_proxy(),
+        Route::Network => builder,
+    }
+    .build()
+    .map_err(|_| RemoteError::Unreachable)
 }
 
 /// The path of `url` as it is logged. A media URL's path carries its signature (the Cleom API's
@@ -584,6 +633,8 @@ mod tests {
         let server = TestServer::start(vec![
             Canned::bytes(302, b"").header("Location", &target.url("/y")),
             Canned::bytes(302, b"").header("Location", "http://downgrade.example.com/y"),
+            // https, but off this computer: it would continue on the loopback client.
+            Canned::bytes(302, b"").header("Location", "https://cleom.invalid/y"),
         ])
         .await;
         let http = fast_http();
@@ -591,11 +642,47 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(target.requests().len(), 1);
-        let e = http
-            .send_bytes(http.client().get(server.url("/x")), Replay::Safe)
+        for _ in 0..2 {
+            let e = http
+                .send_bytes(http.client().get(server.url("/x")), Replay::Safe)
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "server.malformed_response");
+        }
+    }
+
+    #[tokio::test]
+    async fn loopback_requests_skip_the_proxy_that_other_requests_use() {
+        let proxy = TestServer::start(vec![Canned::bytes(502, b""); 4]).await;
+        let target = TestServer::start(vec![Canned::json(200, "{}")]).await;
+        let mut http = fast_http();
+        // The network client with a proxy, as reqwest makes it from `HTTPS_PROXY` or `ALL_PROXY`.
+        http.network = reqwest::Client::builder()
+            .proxy(reqwest::Proxy::all(proxy.base()).unwrap())
+            .build()
+            .unwrap();
+
+        http.send_bytes(http.client().get(target.url("/x")), Replay::Safe)
             .await
-            .unwrap_err();
-        assert_eq!(e.code(), "server.malformed_response");
+            .unwrap();
+        assert_eq!(target.requests().len(), 1);
+        assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+
+        // Off this computer the proxy is used: it is asked for a tunnel to the host.
+        http.send_bytes(
+            http.client().get("https://cleom.invalid/x"),
+            Replay::OnlyIfUnprocessed,
+        )
+        .await
+        .unwrap_err();
+        let tunnels = proxy.requests();
+        assert!(!tunnels.is_empty());
+        for tunnel in tunnels {
+            assert_eq!(
+                (tunnel.method.as_str(), tunnel.target.as_str()),
+                ("CONNECT", "cleom.invalid:443")
+            );
+        }
     }
 
     #[tokio::test]
