@@ -299,6 +299,9 @@ impl Http {
     }
 }
 
+/// How long a loopback connection may stay idle in the pool.
+const LOOPBACK_POOL_IDLE: Duration = Duration::from_secs(5);
+
 /// The client for `route`: the loopback one ignores every proxy setting, the network one
 /// keeps reqwest's default (the system's proxy settings).
 fn build_client(config: &HttpConfig, route: Route) -> Result<reqwest::Client, RemoteError> {
@@ -320,7 +323,9 @@ fn build_client(config: &HttpConfig, route: Route) -> Result<reqwest::Client, Re
             }
         }));
     match route {
-        Route::Loopback => builder.no_proxy(),
+        // Idle connections are let go before the local backend's header-read timeout (10 s)
+        // closes them, so a request never goes out on a connection closing under it.
+        Route::Loopback => builder.no_proxy().pool_idle_timeout(LOOPBACK_POOL_IDLE),
         Route::Network => builder,
     }
     .build()
