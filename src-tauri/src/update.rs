@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use cleom_core::remote::{check_url, RemoteError};
+use cleom_core::remote::{check_url, is_loopback, RemoteError};
 use serde::Serialize;
 use tauri::utils::config::BundleType;
 use tauri::{AppHandle, Emitter, Manager, Url};
@@ -153,6 +153,11 @@ impl UpdateSource {
             endpoints,
             pubkey: pubkey.to_string(),
         })
+    }
+
+    /// Whether every endpoint is on this computer (a test's update server).
+    fn on_this_computer(&self) -> bool {
+        self.endpoints.iter().all(is_loopback)
     }
 
     /// This build's source: the key compiled in; in a debug build also `CLEOM_UPDATER_PUBKEY`
@@ -308,13 +313,14 @@ pub async fn check(app: &AppHandle) -> Result<Option<UpdateOffer>, UpdateError> 
     let updates = app.state::<Updates>();
     let source = updates.source.clone()?;
     let _one_at_a_time = updates.checking.lock().await;
+    let on_this_computer = source.on_this_computer();
     let updater = app
         .updater_builder()
         .pubkey(source.pubkey)
         .endpoints(source.endpoints)
         .map_err(|_| UpdateError::Endpoint(RemoteError::InvalidUrl))?
         .timeout(CHECK_TIMEOUT)
-        .configure_client(https_rule_on_redirects)
+        .configure_client(client_rules(on_this_computer))
         .build()
         .map_err(from_check_error)?;
     let found = updater.check().await.map_err(from_check_error)?;
@@ -326,9 +332,24 @@ pub async fn check(app: &AppHandle) -> Result<Option<UpdateOffer>, UpdateError> 
     Ok(offer)
 }
 
-/// Redirects are followed only to addresses that pass the https rule (at most 10 hops), so an
-/// https endpoint cannot hand the updater over to plain http elsewhere. The `Update` found by a
-/// check keeps this client setting for its download.
+/// The updater's client settings. Redirects are followed only to addresses that pass the https
+/// rule (at most 10 hops), so an https endpoint cannot hand the updater over to plain http
+/// elsewhere. An update server on this computer is never reached through a proxy, as no
+/// loopback traffic of the app is. The `Update` found by a check keeps these settings for its
+/// download.
+fn client_rules(
+    on_this_computer: bool,
+) -> impl Fn(updater_http::ClientBuilder) -> updater_http::ClientBuilder + Send + Sync + 'static {
+    move |client| {
+        let client = https_rule_on_redirects(client);
+        if on_this_computer {
+            client.no_proxy()
+        } else {
+            client
+        }
+    }
+}
+
 fn https_rule_on_redirects(client: updater_http::ClientBuilder) -> updater_http::ClientBuilder {
     client.redirect(updater_http::redirect::Policy::custom(|attempt| {
         if attempt.previous().len() >= 10 {
@@ -522,6 +543,15 @@ mod tests {
     const KEY: &str = "dW50cnVzdGVkIGNvbW1lbnQ6IG1pbmlzaWduIHB1YmxpYyBrZXk6IDVEMTFDM0UxRkVDQ0VDQzQKUldURTdNeis0Y01SWFM0VjJHYU5zdTFwRXN4WjB1RmJGei9YbUI5MFNtYVZlT3NsaXRkN040b0EK";
     const CLEOM: &str =
         "https://updates.cleomai.com/desktop/{{target}}/{{arch}}/{{current_version}}";
+
+    #[test]
+    fn only_an_update_server_on_this_computer_is_reached_without_the_proxy() {
+        let source = |url: &str| UpdateSource::new(&[CLEOM.into()], Some(url), Some(KEY)).unwrap();
+        assert!(source("http://127.0.0.1:4567/latest.json").on_this_computer());
+        assert!(source("http://localhost:4567/latest.json").on_this_computer());
+        assert!(!source(CLEOM).on_this_computer());
+        assert!(!source("https://127.0.0.1.example.com/latest.json").on_this_computer());
+    }
 
     #[test]
     fn a_build_without_a_key_offers_no_updates() {

@@ -100,7 +100,7 @@ pub fn check_url(url: &str) -> Result<Url, RemoteError> {
 }
 
 /// Whether `url` names this computer: 127.0.0.0/8, `::1` or `localhost`.
-pub(crate) fn is_loopback(url: &Url) -> bool {
+pub fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

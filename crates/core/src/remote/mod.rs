@@ -21,7 +21,7 @@ mod http;
 #[cfg(test)]
 pub(crate) mod test_server;
 
-pub use endpoints::{check_url, Endpoints};
+pub use endpoints::{check_url, is_loopback, Endpoints};
 pub use error::RemoteError;
 
 use auth::AuthClient;
