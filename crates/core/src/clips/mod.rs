@@ -92,13 +92,18 @@ pub(crate) fn remove_leftovers(local: &LocalCopy, in_flight: &InFlight) -> Resul
     let folder = local.private_folder(OPENED_FOLDER)?;
     in_flight
         .when_idle(|| {
-            let recorded = local.with_store(|s| Ok(s.saved_clip_paths()?))?;
-            let files = std::fs::read_dir(&folder)?
+            let files: Vec<PathBuf> = std::fs::read_dir(&folder)?
                 .flatten()
                 .map(|entry| entry.path())
-                .filter(|path| path.is_file());
+                .filter(|path| path.is_file())
+                .collect();
+            // Most syncs find the folder empty: then the store is not read at all.
+            if files.is_empty() {
+                return Ok(0);
+            }
+            let recorded = local.with_store(|s| Ok(s.saved_clip_paths()?))?;
             let mut removed = 0;
-            for path in files.filter(|path| !recorded.contains(path)) {
+            for path in files.into_iter().filter(|path| !recorded.contains(path)) {
                 std::fs::remove_file(path)?;
                 removed += 1;
             }
