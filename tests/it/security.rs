@@ -11,6 +11,13 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cleom_core::device::Device;
+use cleom_core::model::{Settings, Status};
+use cleom_core::paths::DataDir;
+use cleom_core::remote::{Endpoints, Remote};
+use cleom_core::secret::SecretString;
 
 use crate::support;
 
@@ -205,4 +212,73 @@ fn loopback_traffic_never_goes_through_a_proxy_from_the_environment() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// A clip made before the local backend moved to another port (its last port was taken at
+/// start) still downloads, from the new port, and whoever holds the old port receives nothing:
+/// not the request, not the clip's media token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clip_made_before_the_backend_moved_ports_never_sends_its_token_to_the_old_port() {
+    let backend_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let keychain = support::keychain(data.path());
+    let device = |url: &str| {
+        let remote = Remote::new(Endpoints::local(url).unwrap()).unwrap();
+        Device::new(DataDir::at(data.path()), keychain.clone(), remote).unwrap()
+    };
+
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let old_port = backend.addr().port();
+    let password = SecretString::new("a long enough password".into());
+    let account = device(&backend.base_url())
+        .sign_up(&support::unique_email("port"), &password)
+        .await
+        .unwrap();
+    let id = account
+        .generate(
+            "port-move: a tram crossing a bridge at dusk",
+            Settings::default(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        account.sync().await.unwrap();
+        let done = account
+            .library(10, None)
+            .unwrap()
+            .items
+            .into_iter()
+            .any(|i| i.generation.id == id && i.generation.status == Status::Succeeded);
+        if done {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the generation did not finish");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(account);
+    backend.shutdown().await;
+
+    // Another process takes the old port; the backend starts on a new one.
+    let squatter = TcpListener::bind(("127.0.0.1", old_port)).expect("the old port is free");
+    squatter.set_nonblocking(true).unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    assert_ne!(backend.addr().port(), old_port);
+    let account = device(&backend.base_url())
+        .resume()
+        .unwrap()
+        .expect("still signed in");
+    let saved = account.save_clip(&id, downloads.path()).await.unwrap();
+
+    assert!(
+        std::fs::read(&saved).unwrap().starts_with(b"GIF89a"),
+        "the clip itself was saved"
+    );
+    assert!(
+        matches!(squatter.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the old port's holder was contacted"
+    );
+    backend.shutdown().await;
 }

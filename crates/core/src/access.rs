@@ -1,7 +1,7 @@
 //! "Everything we store about you": the right of access, answered from what the app itself
 //! holds — the profile, how much history there is, what sits on this device (the encrypted
 //! database and its size, thumbnails, saved clips, keychain entries by name), what the server
-//! holds, and the sync state.
+//! holds, where the account is signed in, and the sync state.
 //!
 //! Keychain entries are listed by name and presence only: their values (the database key, the
 //! refresh token) never leave the keychain, not even into this report.
@@ -14,6 +14,7 @@ use crate::local_copy::LocalCopy;
 use crate::model::Profile;
 use crate::remote::{documents, Remote};
 use crate::session::Session;
+use crate::signed_in_devices::{SignedInDevice, ThisDevice};
 use crate::store::Holdings;
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +77,10 @@ pub struct ServerHoldings {
     pub error: Option<String>,
     /// What the server held at the last sync: the history on this device is a copy of it.
     pub as_of_last_sync: Holdings,
+    /// Where the account is signed in, as the Cleom API records it; empty when it could not
+    /// be asked — `sessions_error` says why.
+    pub signed_in_devices: Vec<SignedInDevice>,
+    pub sessions_error: Option<String>,
 }
 
 /// The right of access: everything stored about this account, here and on the server.
@@ -83,6 +88,7 @@ pub(crate) async fn report(
     local: &LocalCopy,
     session: &Session,
     remote: &Remote,
+    this_device: &ThisDevice,
 ) -> Result<AccessReport> {
     let holdings = local.with_store(|s| Ok(s.holdings()?))?;
     let (pending, refused) = local.with_store(|s| Ok(s.outbox_counts()?))?;
@@ -128,6 +134,10 @@ pub(crate) async fn report(
         Ok(None) => (None, None),
         Err(e) => (None, Some(e.to_string())),
     };
+    let (signed_in_devices, sessions_error) = match this_device.list(session, &remote.api).await {
+        Ok(devices) => (devices, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
     Ok(AccessReport {
         uid: session.uid().to_string(),
         email: session.email().to_string(),
@@ -153,6 +163,8 @@ pub(crate) async fn report(
             profile: server_profile,
             error,
             as_of_last_sync: holdings,
+            signed_in_devices,
+            sessions_error,
         },
     })
 }

@@ -22,6 +22,7 @@ use crate::pricing::{Estimate, PricingTable};
 use crate::remote::Remote;
 use crate::secret::SecretString;
 use crate::session::Session;
+use crate::signed_in_devices::ThisDevice;
 use crate::store::new_client_id;
 use crate::store::{
     FacetCounts, ItemWithThumbnail, LibraryCursor, LibraryQuery, OutboxAction, OutboxEntry,
@@ -55,6 +56,8 @@ pub struct Account {
     analytics: analytics::Counter,
     /// The clip downloads under way, one per generation (see `clips::download`).
     clip_downloads: InFlight,
+    /// This device's entry in the account's signed-in devices.
+    this_device: ThisDevice,
 }
 
 /// What an account deletion removed, for the receipt the user can keep.
@@ -124,13 +127,19 @@ impl DeletionReceipt {
 }
 
 impl Account {
-    pub(crate) fn new(session: Session, local: LocalCopy, remote: Remote) -> Account {
+    pub(crate) fn new(
+        session: Session,
+        local: LocalCopy,
+        remote: Remote,
+        this_device: ThisDevice,
+    ) -> Account {
         Account {
             session,
             local,
             remote,
             analytics: analytics::Counter::default(),
             clip_downloads: InFlight::default(),
+            this_device,
         }
     }
 
@@ -405,6 +414,9 @@ impl Account {
         &self,
         progress: &(dyn Fn(&SyncProgress) + Sync),
     ) -> Result<SyncReport> {
+        self.this_device
+            .report_if_due(&self.session, &self.remote.api)
+            .await?;
         let engine = SyncEngine {
             local: &self.local,
             remote: &self.remote,
@@ -443,7 +455,15 @@ impl Account {
 
     /// The right of access: everything stored about this account, here and on the server.
     pub async fn access_report(&self) -> Result<AccessReport> {
-        access::report(&self.local, &self.session, &self.remote).await
+        access::report(&self.local, &self.session, &self.remote, &self.this_device).await
+    }
+
+    /// Ends every other session of this account ("sign out everywhere else"); this device stays
+    /// signed in. Needs the password (see `signed_in_devices`); answers how many ended.
+    pub async fn sign_out_everywhere_else(&self, password: &SecretString) -> Result<u64> {
+        self.this_device
+            .sign_out_others(&self.session, &self.remote.api, password)
+            .await
     }
 
     /// Writes the one-click export of everything stored about the user into `folder`, under

@@ -26,7 +26,8 @@ use crate::remote::{auth::AuthSession, Remote};
 use crate::secret::{DatabaseKey, SecretString};
 use crate::session::Session;
 use crate::signed_in::{self, SignedIn};
-use crate::store::Store;
+use crate::signed_in_devices::ThisDevice;
+use crate::store::{new_client_id, Store};
 
 pub struct Device {
     data: DataDir,
@@ -157,7 +158,22 @@ impl Device {
             .map(|p| p.email)
             .or(file.email)
             .unwrap_or_default();
-        Ok(Some(self.account(uid, email, store, None)))
+        let session_id = match file.session_id {
+            Some(id) => id,
+            None => {
+                let id = new_client_id();
+                signed_in::write(
+                    &self.data,
+                    &SignedIn {
+                        uid: Some(uid.clone()),
+                        email: Some(email.clone()),
+                        session_id: Some(id.clone()),
+                    },
+                )?;
+                id
+            }
+        };
+        Ok(Some(self.account(uid, email, session_id, store, None)))
     }
 
     /// Forgets the session on this device; the encrypted history and its key stay, so signing in
@@ -174,20 +190,24 @@ impl Device {
         self.keychain
             .set(&keychain::refresh_token_entry(&uid), &session.refresh_token)?;
         let email = session.email.clone().unwrap_or_else(|| email.to_string());
+        // A new sign-in is a new session in the account's list of signed-in devices.
+        let session_id = new_client_id();
         signed_in::write(
             &self.data,
             &SignedIn {
                 uid: Some(uid.clone()),
                 email: Some(email.clone()),
+                session_id: Some(session_id.clone()),
             },
         )?;
-        Ok(self.account(uid, email, store, Some(session)))
+        Ok(self.account(uid, email, session_id, store, Some(session)))
     }
 
     fn account(
         &self,
         uid: String,
         email: String,
+        session_id: String,
         store: OpenStore,
         session: Option<AuthSession>,
     ) -> Account {
@@ -204,7 +224,12 @@ impl Device {
             self.remote.auth.clone(),
             session,
         );
-        Account::new(session, local, self.remote.clone())
+        Account::new(
+            session,
+            local,
+            self.remote.clone(),
+            ThisDevice::new(session_id),
+        )
     }
 
     /// Opens (or, for a first sign-in here, creates) the account's database, after claiming it
@@ -281,6 +306,7 @@ mod tests {
             &SignedIn {
                 uid: Some(uid.into()),
                 email: Some("ada@example.com".into()),
+                session_id: None,
             },
         )
         .unwrap();

@@ -25,6 +25,7 @@ pub mod reveal;
 pub mod secret;
 mod session;
 mod signed_in;
+pub mod signed_in_devices;
 pub mod store;
 mod studio;
 pub mod sync;

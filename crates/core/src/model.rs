@@ -369,6 +369,20 @@ pub struct Profile {
     pub updated_at: String,
 }
 
+/// One signed-in session of the account, as the Cleom API records it: the device it is on and
+/// when it was first and last seen (RFC 3339, UTC). `id` is the app's own, drawn at sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceSession {
+    pub id: String,
+    pub device_name: String,
+    /// `linux`, `macos`, `windows` or `other`.
+    pub platform: String,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
 /// One movement of credits: a grant, a charge, a refund or a purchase.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

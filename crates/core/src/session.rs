@@ -136,6 +136,12 @@ impl Session {
             // A server that answers without tokens has still revoked the old ones.
             None => self.reauthenticate(new_password).await?,
         };
+        self.replace(session).await
+    }
+
+    /// Carries on with `session`, a fresh sign-in of this account, after the old tokens were
+    /// revoked (a credential change, "sign out everywhere else").
+    pub(crate) async fn replace(&self, session: AuthSession) -> Result<()> {
         // Held while the keychain changes, so no refresh runs with the revoked token meanwhile.
         let mut slot = self.id_token.lock().await;
         self.keychain.set(

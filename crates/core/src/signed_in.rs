@@ -1,6 +1,6 @@
 //! `device.json`: who is signed in on this device, so the app can resume that account offline.
 //!
-//! A uid and an email, nothing secret, in one small private file. Its own module because two
+//! A uid, an email and a session id, nothing secret, in one small private file. Its own module because two
 //! pieces change it: `device` when a session starts or ends, and `local_copy` when an account's
 //! copy is wiped from this device.
 
@@ -21,6 +21,10 @@ pub(crate) struct SignedIn {
     /// The signed-in account's email, for when its local copy has no profile yet.
     #[serde(default)]
     pub(crate) email: Option<String>,
+    /// This sign-in's session id (see `signed_in_devices`); missing in a file written before
+    /// sessions were listed, and then drawn on the next start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) session_id: Option<String>,
 }
 
 /// Where the file is.
@@ -64,6 +68,7 @@ mod tests {
         let ada = SignedIn {
             uid: Some("u1".into()),
             email: Some("ada@example.com".into()),
+            session_id: Some("s1".into()),
         };
         write(&data, &ada).unwrap();
         // The field names a file written by an earlier version has.
@@ -71,8 +76,16 @@ mod tests {
             serde_json::from_slice(&std::fs::read(dir.path().join(FILE)).unwrap()).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"signedIn": "u1", "email": "ada@example.com"})
+            serde_json::json!({"signedIn": "u1", "email": "ada@example.com", "sessionId": "s1"})
         );
+        // A file from before sessions were listed reads, without one.
+        std::fs::write(
+            dir.path().join(FILE),
+            br#"{"signedIn": "u1", "email": "a@b.c"}"#,
+        )
+        .unwrap();
+        assert_eq!(read(&data).session_id, None);
+        write(&data, &ada).unwrap();
         assert_eq!(read(&data), ada);
         std::fs::write(dir.path().join(FILE), b"{not json").unwrap();
         assert_eq!(read(&data), SignedIn::default());

@@ -1,5 +1,5 @@
 //! Deleting an account is a cascade over everything the other modules write (generations,
-//! the ledger, purchases, pending jobs, media files and the Auth user), in an order that lets a
+//! the ledger, purchases, pending jobs, signed-in sessions, media files and the Auth user), in an order that lets a
 //! failed deletion simply be asked for again; it sits above them so none of them needs to know
 //! about it.
 
@@ -10,6 +10,7 @@ use crate::admin_client::AdminClient;
 use crate::documents::profile_path;
 use crate::generations;
 use crate::media;
+use crate::sessions;
 
 /// What an account deletion removed.
 #[derive(Debug, Default)]
@@ -22,7 +23,7 @@ pub(crate) struct Removal {
 }
 
 /// Deletes everything of `uid`: media files first (so a failure half way leaves no file that
-/// nothing refers to), then every document under `users/{uid}` and the account's pending jobs,
+/// nothing refers to), then every document under `users/{uid}` and the account's pending jobs and sessions,
 /// then the Auth user, last, so that a failed deletion can simply be asked for again.
 pub(crate) async fn delete_account(
     client: &AdminClient,
@@ -33,6 +34,7 @@ pub(crate) async fn delete_account(
     let ledger = client.query_all(&root, "creditLedger", None).await?;
     let purchases = client.query_all(&root, "purchases", None).await?;
     let jobs = generations::jobs_of(client, uid).await?;
+    let sessions = sessions::documents_of(client, uid).await?;
 
     let tokens: Vec<String> = generations.iter().flat_map(media::tokens_of).collect();
     let media_root = client.media_root.clone();
@@ -45,6 +47,7 @@ pub(crate) async fn delete_account(
         .chain(&ledger)
         .chain(&purchases)
         .chain(&jobs)
+        .chain(&sessions)
         .map(|d| d.name.clone())
         .collect();
     names.push(root);

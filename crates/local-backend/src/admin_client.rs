@@ -40,8 +40,6 @@ pub(crate) struct AdminClient {
     /// because it acts for a signed-in user, never for "everyone".
     admin_bearers: Vec<SecretString>,
     pub(crate) media_root: PathBuf,
-    /// `http://127.0.0.1:PORT`: the start of the media URLs written into generations.
-    pub(crate) public_base: String,
     /// Wakes the worker when a generation is queued.
     pub(crate) jobs: Notify,
     /// The latest anonymous analytics reports received, in order (see `api::analytics`).
@@ -54,7 +52,6 @@ impl AdminClient {
         admin: SecretString,
         other_admin_bearers: Vec<SecretString>,
         media_root: PathBuf,
-        public_base: String,
     ) -> Result<AdminClient, RemoteError> {
         let remote = Remote::with_user_agent(endpoints, INTERNAL_USER_AGENT)?;
         let mut admin_bearers = other_admin_bearers;
@@ -64,7 +61,6 @@ impl AdminClient {
             admin,
             admin_bearers,
             media_root,
-            public_base,
             jobs: Notify::new(),
             analytics: std::sync::Mutex::default(),
         })

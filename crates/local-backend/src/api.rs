@@ -1,6 +1,6 @@
 //! The Cleom API under `/api/v1`: pricing, generations (create with a client-chosen id so a
-//! retry never charges twice, read, cancel, delete), the account-deletion cascade, and media
-//! downloads. Errors are `{"error": {"code": "INSUFFICIENT_CREDITS", "message": …}}`; the app
+//! retry never charges twice, read, cancel, delete), signed-in sessions, the account-deletion
+//! cascade, and media downloads. Errors are `{"error": {"code": "INSUFFICIENT_CREDITS", "message": …}}`; the app
 //! switches on `code`.
 //!
 //! Every handler acts through [`AdminClient`]: the caller's ID token is checked with Auth's
@@ -15,7 +15,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cleom_core::model::{validate_prompt, Generation, GenerationRequest, Mode, Settings};
+use cleom_core::model::{
+    validate_prompt, DeviceSession, Generation, GenerationRequest, Mode, Settings,
+};
 use cleom_core::pricing::PricingTable;
 use cleom_core::remote::RemoteError;
 use cleom_core::secret::SecretString;
@@ -27,6 +29,7 @@ use crate::analytics_log;
 use crate::generations::{self, GenerationError};
 use crate::ids;
 use crate::media::{self, ByteRange};
+use crate::sessions;
 
 /// Longest client-chosen generation id.
 const MAX_ID_CHARS: usize = 128;
@@ -352,6 +355,54 @@ pub(crate) async fn batch_delete_generations(
     Ok(Json(
         json!({ "deleted": ids.len() - missing.len(), "missing": missing }),
     ))
+}
+
+/// `POST /api/v1/sessions` `{id, deviceName, platform}`: this device's session is in use (see
+/// `sessions`). → the session as recorded; 401 `SESSION_REVOKED` once it was ended.
+pub(crate) async fn report_session(
+    State(client): State<Arc<AdminClient>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<DeviceSession>, ApiError> {
+    let caller = caller(&client, &headers).await?;
+    let body: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::invalid_argument("the body must be JSON"))?;
+    let report = sessions::parse_report(&body).map_err(ApiError::invalid_argument)?;
+    match sessions::report(&client, &caller.uid, &report).await? {
+        sessions::Reported::Seen(session) => Ok(Json(session)),
+        sessions::Reported::Revoked => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "SESSION_REVOKED",
+            "this session was signed out from another device",
+        )),
+    }
+}
+
+/// `GET /api/v1/sessions` → `{sessions: [...]}`, the ones not ended, the latest seen first.
+pub(crate) async fn list_sessions(
+    State(client): State<Arc<AdminClient>>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = caller(&client, &headers).await?;
+    let sessions = sessions::list(&client, &caller.uid).await?;
+    Ok(Json(json!({ "sessions": sessions })))
+}
+
+/// `POST /api/v1/sessions:signOutOthers` `{keep}`: ends every other session of the caller's
+/// account and revokes its tokens, the caller's too. → `{signedOut: n}`.
+pub(crate) async fn sign_out_other_sessions(
+    State(client): State<Arc<AdminClient>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = caller(&client, &headers).await?;
+    let keep = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("keep")?.as_str().map(str::to_string))
+        .filter(|keep| sessions::is_session_id(keep))
+        .ok_or_else(|| ApiError::invalid_argument("the body must be {\"keep\": session id}"))?;
+    let signed_out = sessions::sign_out_others(&client, &caller.uid, &keep).await?;
+    Ok(Json(json!({ "signedOut": signed_out })))
 }
 
 /// `DELETE /api/v1/account`: the server-side cascade.

@@ -1042,31 +1042,34 @@ async fn delete(app: &AppState, body: Json) -> Result<Json, AuthError> {
         .await
 }
 
-/// `POST /identitytoolkit.googleapis.com/v1/projects/{project}/accounts:delete` with an admin
-/// bearer token and `{localId}`: deletes a user as the Admin SDK does (the Cleom API's last step
-/// of an account deletion). The Auth emulator answers the same way, down to its errors.
-///
-/// Afterwards the WAL is emptied: the deletion cascade has just removed the account's
-/// documents, and no page image holding them may stay behind on disk.
+/// `POST /identitytoolkit.googleapis.com/v1/projects/{project}/accounts:{delete,update}` with an
+/// admin bearer token, as the Admin SDK speaks them (the Auth emulator answers the same way,
+/// down to its errors):
+/// - `accounts:delete {localId}` deletes a user (the Cleom API's last step of an account
+///   deletion). Afterwards the WAL is emptied: the deletion cascade has just removed the
+///   account's documents, and no page image holding them may stay behind on disk.
+/// - `accounts:update {localId, validSince}` revokes every token of the user and moves its
+///   `validSince` to now (`revokeRefreshTokens`; "sign out everywhere else"). Other changes
+///   through this admin call are not needed by the API and are refused.
 pub(crate) async fn admin_action(
     State(app): State<AppState>,
     Path((_project, action)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match admin_delete(&app, &action, &headers, &body).await {
+    match admin_call(&app, &action, &headers, &body).await {
         Ok(json) => JsonResponse(json).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn admin_delete(
+async fn admin_call(
     app: &AppState,
     action: &str,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Json, AuthError> {
-    if action != "accounts:delete" {
+    if action != "accounts:delete" && action != "accounts:update" {
         return Err(AuthError {
             http: StatusCode::NOT_FOUND,
             message: "NOT_FOUND".into(),
@@ -1093,6 +1096,9 @@ async fn admin_delete(
     let uid = text(&body, "localId")?
         .ok_or_else(|| AuthError::bad("MISSING_LOCAL_ID"))?
         .to_string();
+    if action == "accounts:update" {
+        return revoke_as_admin(app, uid, &body).await;
+    }
     app.store
         .run(move |db| {
             let existed = db.write(|tx| delete_user(tx.conn, &uid))?;
@@ -1101,6 +1107,30 @@ async fn admin_delete(
             }
             db.checkpoint()?;
             Ok(json!({ "kind": "identitytoolkit#DeleteAccountResponse" }))
+        })
+        .await
+}
+
+/// The admin `accounts:update {localId, validSince}`: every token of the user is revoked and
+/// its `validSince` is now, whatever time was asked for (as the Auth emulator does).
+async fn revoke_as_admin(app: &AppState, uid: String, body: &Json) -> Result<Json, AuthError> {
+    let asks_only_revocation = body.as_object().is_some_and(|o| {
+        o.contains_key("validSince") && o.keys().all(|k| k == "localId" || k == "validSince")
+    });
+    if !asks_only_revocation {
+        return Err(AuthError::bad(
+            "OPERATION_NOT_ALLOWED : only {localId, validSince} is supported here",
+        ));
+    }
+    app.store
+        .run(move |db| {
+            db.write(|tx| {
+                if user_by_uid(tx.conn, &uid)?.is_none() {
+                    return Err(AuthError::bad("USER_NOT_FOUND"));
+                }
+                sign_out_everywhere(tx.conn, &uid)?;
+                Ok(json!({ "kind": "identitytoolkit#SetAccountInfoResponse", "localId": uid }))
+            })
         })
         .await
 }

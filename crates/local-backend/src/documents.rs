@@ -11,6 +11,9 @@ use sha2::{Digest as _, Sha256};
 /// The server-only collection of pending jobs.
 pub(crate) const JOBS: &str = "cleomJobs";
 
+/// The server-only collection of signed-in sessions (see `sessions`).
+pub(crate) const SESSIONS: &str = "cleomSessions";
+
 /// Optimistic transactions give up after this many conflicting attempts.
 pub(crate) const MAX_ATTEMPTS: u32 = 16;
 
@@ -28,12 +31,21 @@ pub(crate) fn generation_path(uid: &str, id: &str) -> String {
 /// `cleomJobs/{key}`, the key a digest of (uid, id): unique, and free of the characters a
 /// document id may not hold.
 pub(crate) fn job_path(uid: &str, id: &str) -> String {
+    format!("{JOBS}/{}", digest_key(uid, id))
+}
+
+fn digest_key(uid: &str, id: &str) -> String {
     let digest = Sha256::new()
         .chain_update(uid.as_bytes())
         .chain_update([0])
         .chain_update(id.as_bytes())
         .finalize();
-    format!("{JOBS}/{}", hex::encode(&digest[..20]))
+    hex::encode(&digest[..20])
+}
+
+/// `cleomSessions/{key}`, the key a digest of (uid, session id), as for jobs.
+pub(crate) fn session_path(uid: &str, id: &str) -> String {
+    format!("{SESSIONS}/{}", digest_key(uid, id))
 }
 
 /// A string field of `document`, if it has one.

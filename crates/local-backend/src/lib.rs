@@ -47,6 +47,7 @@ mod ids;
 mod ledger;
 mod media;
 mod rebinding;
+mod sessions;
 mod sign_in_limits;
 mod value;
 mod worker;
@@ -285,7 +286,6 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, BackendError
             .map(|t| SecretString::new(t.clone()))
             .collect(),
         config.data_dir.join(MEDIA_DIR),
-        base_url,
     )
     .map_err(|source| BackendError::Endpoint {
         surface: "local backend",
@@ -332,7 +332,6 @@ pub async fn start_api(config: ApiConfig) -> Result<RunningBackend, BackendError
         SecretString::new(config.admin_token.clone()),
         Vec::new(),
         config.data_dir.join(MEDIA_DIR),
-        base_url,
     )
     .map_err(|source| BackendError::Endpoint {
         surface: "Auth or Firestore",
@@ -393,8 +392,8 @@ fn serve(
 }
 
 /// Binds `127.0.0.1:port`. For port 0 with a store, the port used last time with this data
-/// directory is tried first: media URLs stored in documents name the port, so keeping it keeps
-/// them working across restarts.
+/// directory is tried first, so a URL given to a tool (the CLI's `CLEOM_BACKEND_URL`) keeps
+/// working across restarts. Nothing stored depends on it: media URLs are root-relative.
 async fn bind(store: Option<&Store>, port: u16) -> Result<TcpListener, BackendError> {
     if let (0, Some(store)) = (port, store) {
         let last = store.run_blocking(|db| db.meta(LAST_PORT_KEY))?;
@@ -404,7 +403,7 @@ async fn bind(store: Option<&Store>, port: u16) -> Result<TcpListener, BackendEr
             }
             tracing::warn!(
                 port = last,
-                "the previous port is taken; media URLs from before will not resolve"
+                "the previous port is taken; listening on another"
             );
         }
     }
@@ -454,6 +453,14 @@ fn api_router(client: Arc<AdminClient>) -> Router {
             get(api::get_generation)
                 .post(api::generation_action)
                 .delete(api::delete_generation),
+        )
+        .route(
+            "/api/v1/sessions",
+            get(api::list_sessions).post(api::report_session),
+        )
+        .route(
+            "/api/v1/sessions:signOutOthers",
+            post(api::sign_out_other_sessions),
         )
         .route("/api/v1/account", delete(api::delete_account))
         .route("/api/v1/media/{token}/{file}", get(api::media))

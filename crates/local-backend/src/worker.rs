@@ -124,7 +124,9 @@ async fn advance_job(
             .map_err(|_| RemoteError::Io("the media writer stopped".into()))?;
     match written {
         Ok(()) => {
-            let base = format!("{}/api/v1/media/{token}", client.public_base);
+            // Root-relative, so a document never names the port: a backend started on another
+            // port still serves it, and nothing is sent to whoever holds the old one.
+            let base = format!("/api/v1/media/{token}");
             let output_url = format!("{base}/{}", media::CLIP_FILE);
             let thumbnail_url = format!("{base}/{}", media::POSTER_FILE);
             let kept = generations::succeed(client, job, &output_url, &thumbnail_url).await;

@@ -287,6 +287,37 @@ impl AuthClient {
         Ok(())
     }
 
+    /// Revokes every token of `uid` with the project's admin credential, as the Admin SDK's
+    /// `revokeRefreshTokens` does: `POST /v1/projects/{project}/accounts:update {localId,
+    /// validSince: now}`. Firebase then refuses the refresh tokens and ID tokens issued before
+    /// that second; the Auth emulator refuses only the ID tokens (its refresh tokens go on
+    /// working).
+    pub async fn revoke_tokens_as_admin(
+        &self,
+        uid: &str,
+        admin_token: &SecretString,
+    ) -> Result<(), RemoteError> {
+        let mut url = Url::parse(&self.auth_base).map_err(|_| RemoteError::InvalidUrl)?;
+        url.path_segments_mut()
+            .map_err(|_| RemoteError::InvalidUrl)?
+            .pop_if_empty()
+            .extend(["v1", "projects", &self.project_id, "accounts:update"]);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let request = self
+            .http
+            .client()
+            .post(url)
+            .bearer_auth(admin_token.expose())
+            .json(&serde_json::json!({ "localId": uid, "validSince": now.to_string() }));
+        let _: serde_json::Value = self
+            .http
+            .send_json(request, Replay::Safe, "token revocation")
+            .await?;
+        Ok(())
+    }
+
     /// Deletes the Auth user `uid` with the project's admin credential (what the Cleom API does
     /// at the end of an account deletion): `POST /v1/projects/{project}/accounts:delete
     /// {localId}`, as the Admin SDK and the Auth emulator (`Bearer owner`) speak it. Answers

@@ -1,4 +1,4 @@
-//! The Cleom API: prices, generations, account deletion and media downloads.
+//! The Cleom API: prices, generations, signed-in sessions, account deletion and media downloads.
 //!
 //! Everything that costs credits or must cascade on the server goes through this API rather
 //! than a Firestore write, so a client can never charge, refund or half-delete by itself.
@@ -17,11 +17,11 @@ use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use super::endpoints::check_url;
+use super::endpoints::{check_url, is_loopback};
 use super::error::from_transport;
 use super::http::{error_from, read_body, Http, Replay};
 use super::{Endpoints, RemoteError};
-use crate::model::{Generation, GenerationRequest};
+use crate::model::{DeviceSession, Generation, GenerationRequest};
 use crate::pricing::PricingTable;
 use crate::secret::SecretString;
 
@@ -51,6 +51,26 @@ pub struct AccountRemoval {
 #[derive(Deserialize)]
 struct AccountRemovalAnswer {
     removed: AccountRemoval,
+}
+
+/// What this device says about its session (`POST /v1/sessions`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionReport<'a> {
+    pub id: &'a str,
+    pub device_name: &'a str,
+    pub platform: &'a str,
+}
+
+#[derive(Deserialize)]
+struct SessionsAnswer {
+    sessions: Vec<DeviceSession>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignedOutAnswer {
+    signed_out: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -168,6 +188,61 @@ impl CleomApi {
             .send_json(request, Replay::Safe, "batch delete")
             .await?;
         Ok(())
+    }
+
+    /// Tells the API that this device's session `id` is in use (see `core::signed_in_devices`);
+    /// `auth.session_revoked` once it was ended from another device. Safe to repeat.
+    pub async fn report_session(
+        &self,
+        report: &SessionReport<'_>,
+        token: &SecretString,
+    ) -> Result<DeviceSession, RemoteError> {
+        let request = self
+            .http
+            .client()
+            .post(self.url(&["sessions"])?)
+            .bearer_auth(token.expose())
+            .json(report);
+        self.http.send_json(request, Replay::Safe, "session").await
+    }
+
+    /// The account's sessions that have not been ended, the most recently seen first.
+    pub async fn sessions(&self, token: &SecretString) -> Result<Vec<DeviceSession>, RemoteError> {
+        let request = self
+            .http
+            .client()
+            .get(self.url(&["sessions"])?)
+            .bearer_auth(token.expose());
+        let answer: SessionsAnswer = self
+            .http
+            .send_json(request, Replay::Safe, "sessions")
+            .await?;
+        Ok(answer.sessions)
+    }
+
+    /// Ends every session of the account but `keep` and revokes the account's tokens, the
+    /// caller's included (sign in again afterwards). Answers how many sessions were ended.
+    pub async fn sign_out_other_sessions(
+        &self,
+        keep: &str,
+        token: &SecretString,
+    ) -> Result<u64, RemoteError> {
+        let request = self
+            .http
+            .client()
+            .post(self.url(&["sessions:signOutOthers"])?)
+            .bearer_auth(token.expose())
+            .json(&serde_json::json!({ "keep": keep }));
+        // After success the caller's token is revoked, so a replay could only fail.
+        let answer: SignedOutAnswer = self
+            .http
+            .send_json(
+                request,
+                Replay::OnlyIfUnprocessed,
+                "sign-out of other sessions",
+            )
+            .await?;
+        Ok(answer.signed_out)
     }
 
     /// Deletes the account on the server: profile, all subcollections, media and Auth user.
@@ -300,13 +375,38 @@ impl CleomApi {
         Ok(url)
     }
 
-    /// A media URL from a generation: absolute, or relative to the API base. Held to the same
-    /// rule as the endpoints (https, or http to this computer only).
     fn media_url(&self, url: &str) -> Result<Url, RemoteError> {
         let base = Url::parse(&self.base).map_err(|_| RemoteError::InvalidUrl)?;
-        let joined = base.join(url).map_err(|_| RemoteError::InvalidUrl)?;
-        check_url(joined.as_str())
+        media_url(&base, url)
     }
+}
+
+/// Where a generation's media URL is fetched from: absolute, or relative to the API `base`, and
+/// held to the same rule as the endpoints (https, or http to this computer only).
+///
+/// A URL on this computer under the API's own path is the API's, whatever port it names, and is
+/// fetched from the API's origin: a port in a document is where a local backend listened when
+/// it wrote it, and after a restart on another port whoever holds the old one must not receive
+/// the URL's media token.
+fn media_url(base: &Url, url: &str) -> Result<Url, RemoteError> {
+    let joined = base.join(url).map_err(|_| RemoteError::InvalidUrl)?;
+    let mut joined = check_url(joined.as_str())?;
+    let api_path = base.path().trim_end_matches('/');
+    let under_api = joined
+        .path()
+        .strip_prefix(api_path)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if joined.scheme() == "http"
+        && is_loopback(&joined)
+        && under_api
+        && joined.origin() != base.origin()
+    {
+        let mut rebased = base.clone();
+        rebased.set_path(joined.path());
+        rebased.set_query(joined.query());
+        joined = rebased;
+    }
+    Ok(joined)
 }
 
 /// Appends `response`'s body to `file` (which holds `done` bytes), up to `limit` bytes in all;
@@ -379,6 +479,45 @@ mod tests {
 
     fn token() -> SecretString {
         Secret::new("id-token".to_string())
+    }
+
+    #[test]
+    fn an_api_media_url_on_this_computer_is_fetched_from_the_apis_origin_whatever_port_it_names() {
+        let base = Url::parse("http://127.0.0.1:4100/api").unwrap();
+        let url = |u: &str| media_url(&base, u).map(String::from);
+        for (stored, fetched) in [
+            // Root-relative, as the local backend writes them.
+            (
+                "/api/v1/media/t/clip.gif",
+                "http://127.0.0.1:4100/api/v1/media/t/clip.gif",
+            ),
+            // Written before a restart on another port: never sent to that port.
+            (
+                "http://127.0.0.1:4099/api/v1/media/t/clip.gif",
+                "http://127.0.0.1:4100/api/v1/media/t/clip.gif",
+            ),
+            (
+                "http://localhost:4099/api/v1/media/t/a.png?x=1",
+                "http://127.0.0.1:4100/api/v1/media/t/a.png?x=1",
+            ),
+            ("http://[::1]:80/api/m", "http://127.0.0.1:4100/api/m"),
+            // Already the API's origin, not the API's path, or elsewhere over https: as it is.
+            (
+                "http://127.0.0.1:4100/api/v1/media/t/clip.gif",
+                "http://127.0.0.1:4100/api/v1/media/t/clip.gif",
+            ),
+            (
+                "https://cdn.example.com/t/clip.mp4",
+                "https://cdn.example.com/t/clip.mp4",
+            ),
+        ] {
+            assert_eq!(url(stored).as_deref(), Ok(fetched), "{stored}");
+        }
+        assert_eq!(
+            url("http://cdn.example.com/clip.mp4"),
+            Err(RemoteError::InsecureUrl("cdn.example.com".into()))
+        );
+        assert_eq!(url("ftp://127.0.0.1/clip"), Err(RemoteError::InvalidUrl));
     }
 
     fn generation_json(id: &str, status: &str) -> String {

@@ -32,6 +32,8 @@ pub enum RemoteError {
     UserDisabled,
     #[error("Your session has expired. Sign in again.")]
     SessionExpired,
+    #[error("This device was signed out from another device. Sign in again.")]
+    SessionRevoked,
     #[error("For your security, enter your password again to continue.")]
     RequiresRecentLogin,
     #[error("Not enough credits: {0}")]
@@ -78,6 +80,7 @@ impl RemoteError {
             RemoteError::TooManyAttempts => "auth.too_many_attempts",
             RemoteError::UserDisabled => "auth.user_disabled",
             RemoteError::SessionExpired => "auth.session_expired",
+            RemoteError::SessionRevoked => "auth.session_revoked",
             RemoteError::RequiresRecentLogin => "auth.requires_recent_login",
             RemoteError::InsufficientCredits(_) => "credits.insufficient",
             RemoteError::InvalidRequest(_) => "request.invalid",
@@ -191,6 +194,7 @@ fn from_code(code: &str, message: &str) -> Option<RemoteError> {
             RemoteError::Conflict(message)
         }
         "UNAUTHENTICATED" | "INVALID_ID_TOKEN" | "TOKEN_EXPIRED" => RemoteError::SessionExpired,
+        "SESSION_REVOKED" => RemoteError::SessionRevoked,
         "PERMISSION_DENIED" | "FORBIDDEN" => RemoteError::PermissionDenied,
         "RATE_LIMITED" | "RESOURCE_EXHAUSTED" => RemoteError::RateLimited,
         _ => return None,

@@ -78,7 +78,11 @@ async fn the_binary_prints_its_address_serves_and_stops_on_sigterm_without_loggi
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(
-        http.get(&output_url).send().await.unwrap().status(),
+        http.get(format!("{base}{output_url}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         reqwest::StatusCode::OK
     );
     let media_token = output_url.rsplit('/').nth(1).unwrap().to_string();

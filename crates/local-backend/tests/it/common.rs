@@ -264,12 +264,14 @@ impl Harness {
         }
     }
 
+    /// Fetches a media URL as the documents hold it: root-relative, so on this backend.
     pub async fn download(
         &self,
         url: &str,
         range: Option<&str>,
     ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
-        let mut request = self.http.get(url);
+        assert!(url.starts_with("/api/v1/media/"), "not a media URL: {url}");
+        let mut request = self.http.get(format!("{}{url}", self.base));
         if let Some(range) = range {
             request = request.header("range", range);
         }
