@@ -139,8 +139,9 @@ pub async fn sync_once(app: &AppHandle) -> bool {
                 }
             }
         }
-        Err(e) if e.is_session_expired() => {
-            // The refresh token was revoked: sign in again. The encrypted history, its key and
+        Err(e) if e.ends_the_session() => {
+            // The refresh token was revoked, or this session ended from another device: sign
+            // in again. The encrypted history, its key and
             // the outbox stay on this device for when the same account signs in.
             *state.account.write().await = None;
             let _ = state.device.sign_out(&account);

@@ -26,6 +26,7 @@ mod targets;
 mod api;
 mod auth;
 mod credentials;
+mod devices;
 mod firestore;
 mod session;
 mod sync;
@@ -79,6 +80,8 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         api::deleting_a_generation_leaves_a_tombstone,
         api::deleting_the_account_cascades,
         session::a_full_app_session_logs_no_secret,
+        devices::each_device_reports_its_session_and_the_account_lists_them,
+        devices::signing_out_everywhere_else_ends_every_other_session,
         sync::pull_is_paged_incremental_and_stops_at_the_profile,
     ]
 }

@@ -79,6 +79,15 @@ impl Error {
     pub fn is_session_expired(&self) -> bool {
         matches!(self, Error::Remote(RemoteError::SessionExpired))
     }
+
+    /// True when this device is signed out by the server: its tokens no longer work, or the
+    /// user ended this session from another device. The history stays; the user signs in again.
+    pub fn ends_the_session(&self) -> bool {
+        matches!(
+            self,
+            Error::Remote(RemoteError::SessionExpired | RemoteError::SessionRevoked)
+        )
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -96,6 +105,10 @@ mod tests {
         assert!(Error::from(RemoteError::SessionExpired).is_session_expired());
         assert!(!Error::from(RemoteError::PermissionDenied).is_session_expired());
         assert!(!Error::NotSignedIn.is_session_expired());
+        assert!(Error::from(RemoteError::SessionRevoked).ends_the_session());
+        assert!(Error::from(RemoteError::SessionExpired).ends_the_session());
+        assert!(!Error::from(RemoteError::SessionRevoked).is_session_expired());
+        assert!(!Error::from(RemoteError::Unreachable).ends_the_session());
     }
 
     #[test]

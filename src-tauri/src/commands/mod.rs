@@ -21,6 +21,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         session::purchases,
         session::request_email_change,
         session::change_password,
+        session::sign_out_everywhere_else,
         links::send_password_reset,
         links::pending_link,
         links::dismiss_link,

@@ -17,6 +17,10 @@
 //!   (other devices are signed out). Errors: `auth.invalid_credentials` (wrong current
 //!   password), `auth.weak_password`, `auth.too_many_attempts`, `auth.not_signed_in`,
 //!   `network.*`.
+//! - `sign_out_everywhere_else({password})` → how many sessions ended: every other device of
+//!   the account is signed out (the access report lists them); this one stays. Errors:
+//!   `auth.invalid_credentials` (nothing changed), `auth.too_many_attempts`,
+//!   `auth.not_signed_in`, `network.*`.
 
 use std::sync::Arc;
 
@@ -166,6 +170,17 @@ pub async fn request_email_change(
 }
 
 /// Changes the password; this device's session survives (its new refresh token is kept).
+#[tauri::command]
+pub async fn sign_out_everywhere_else(
+    state: State<'_, AppState>,
+    password: String,
+) -> CommandResult<u64> {
+    let account = state.account().await?;
+    Ok(account
+        .sign_out_everywhere_else(&SecretString::new(password))
+        .await?)
+}
+
 #[tauri::command]
 pub async fn change_password(
     state: State<'_, AppState>,
