@@ -112,6 +112,18 @@ impl DataDir {
         Ok(dir)
     }
 
+    /// Where histories that were set aside by "reset this device's copy" are kept for recovery
+    /// (`<root>/set-aside`, one folder per account, one per reset inside it). Pure.
+    pub fn set_aside_root(&self) -> PathBuf {
+        self.root.join("set-aside")
+    }
+
+    /// The set-aside histories of one account: `<root>/set-aside/<uid>`. Pure.
+    pub fn set_aside_dir(&self, uid: &str) -> Result<PathBuf, PathError> {
+        validate_uid(uid)?;
+        Ok(self.set_aside_root().join(uid))
+    }
+
     /// The account's encrypted history database.
     pub fn database_path(&self, uid: &str) -> Result<PathBuf, PathError> {
         Ok(self.account_dir(uid)?.join("history.db"))
