@@ -228,7 +228,7 @@ mod tests {
             (copy.folder.join("history.db"), 4096),
             (copy.folder.join("history.db-wal"), 10),
         ];
-        let shown = set_aside_copies(&[copy.clone()], &files);
+        let shown = set_aside_copies(std::slice::from_ref(&copy), &files);
         assert_eq!(shown.len(), 1);
         assert_eq!(shown[0].bytes, 4106);
         assert_eq!(shown[0].set_aside_at, "2026-12-02T06:15:00Z");
