@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
 use crate::keychain::{self, Keychain};
-use crate::paths::{DataDir, ProcessLock};
+use crate::paths::{self, DataDir, ProcessLock};
 use crate::recovery;
 use crate::signed_in;
 use crate::store::Store;
@@ -66,8 +66,8 @@ impl LocalCopy {
     /// account's folder, all of it, its histories set aside by a reset, and `device.json` (who
     /// is signed in).
     pub(crate) fn files(&self) -> Result<Vec<(PathBuf, u64)>> {
-        let mut files = recovery::files_in(&self.data.account_dir(&self.uid)?)?;
-        files.extend(recovery::files_in(&self.data.set_aside_dir(&self.uid)?)?);
+        let mut files = paths::files_under(&self.data.account_dir(&self.uid)?)?;
+        files.extend(paths::files_under(&self.data.set_aside_dir(&self.uid)?)?);
         let signed_in = signed_in::path(&self.data);
         if let Ok(meta) = std::fs::metadata(&signed_in) {
             files.push((signed_in, meta.len()));
@@ -90,7 +90,7 @@ impl LocalCopy {
     /// where clips opened from the app and an export's downloads are kept.
     pub(crate) fn private_folder(&self, name: &str) -> Result<PathBuf> {
         let folder = self.data.ensure_account_dir(&self.uid)?.join(name);
-        crate::paths::create_private_dir(&folder)?;
+        paths::create_private_dir(&folder)?;
         Ok(folder)
     }
 

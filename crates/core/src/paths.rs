@@ -309,6 +309,31 @@ pub fn first_unused(
     }
 }
 
+/// Every file under `dir`, in it or in the folders inside it, with its size, sorted by path
+/// (none when `dir` is missing): what the app holds there, for the access report and a wipe's
+/// count.
+pub fn files_under(dir: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let entries = match fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries.flatten() {
+            let meta = entry.metadata()?;
+            if meta.is_dir() {
+                folders.push(entry.path());
+            } else {
+                files.push((entry.path(), meta.len()));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Whether `error` means the disk (or the user's quota) is full, on every OS: by its kind, to
 /// which Rust maps ENOSPC and EDQUOT (Linux, macOS) and ERROR_DISK_FULL and
 /// ERROR_HANDLE_DISK_FULL (Windows) alike.

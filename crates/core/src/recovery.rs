@@ -168,35 +168,12 @@ pub(crate) fn remove_account(
             entries += 1;
         }
     }
-    let files = files_in(&dir)?.len() as u64;
+    let files = paths::files_under(&dir)?.len() as u64;
     match std::fs::remove_dir_all(&dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
         _ => {}
     }
     Ok((files, entries))
-}
-
-/// Every file under `dir` with its size (none when `dir` is missing).
-pub(crate) fn files_in(dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
-    let mut files = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        let entries = match std::fs::read_dir(&folder) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e.into()),
-        };
-        for entry in entries.flatten() {
-            let meta = entry.metadata()?;
-            if meta.is_dir() {
-                folders.push(entry.path());
-            } else {
-                files.push((entry.path(), meta.len()));
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
 }
 
 /// Removes one copy: its key first, so a folder that cannot be removed now is found (and its
