@@ -25,10 +25,13 @@ use crate::keychain::{self, Keychain};
 use crate::paths::{self, DataDir};
 
 /// How long a set-aside history is kept before the sweep removes it.
-pub const KEPT_FOR: Duration = Duration::days(30);
+pub(crate) const KEPT_FOR: Duration = Duration::days(30);
 
 /// The files of a history database: the file itself, then its write-ahead log and shared memory.
 const DATABASE_SUFFIXES: [&str; 3] = ["", "-wal", "-shm"];
+
+/// The name the database keeps in its set-aside folder: the name it had.
+const DATABASE_FILE: &str = "history.db";
 
 /// The UTC time a folder is named after: `20261202T061500Z`.
 const FOLDER_TIME: &[time::format_description::FormatItem<'static>] =
@@ -55,9 +58,6 @@ impl SetAside {
         self.folder.join(DATABASE_FILE)
     }
 }
-
-/// The name the database keeps in its set-aside folder: the name it had.
-const DATABASE_FILE: &str = "history.db";
 
 /// The copies due for removal at `now`: those set aside [`KEPT_FOR`] or longer ago.
 pub(crate) fn due_for_removal(copies: &[SetAside], now: OffsetDateTime) -> Vec<&SetAside> {
