@@ -80,6 +80,7 @@ function accessReport(overrides: Partial<AccessReport['onTheServer']> = {}): Acc
         { path: '/home/ada/.local/share/cleom-desktop/accounts/u1/clips/a-fox-g1.mp4', bytes: 2_621_440 },
         { path: '/home/ada/.local/share/cleom-desktop/accounts/u1/history.db', bytes: 5 * 1024 * 1024 },
       ],
+      setAside: [],
     },
     onTheServer: { profile: { ...profile, creditBalance: 1500 }, error: null, asOfLastSync: holdings, ...overrides },
   };
@@ -282,6 +283,68 @@ describe('export progress', () => {
   });
 });
 
+describe('copies set aside for recovery', () => {
+  const copyPath = '/home/ada/.local/share/cleom-desktop/set-aside/u1/20261202T061500Z/history.db';
+
+  function withCopy(): AccessReport {
+    const report = accessReport();
+    report.onThisDevice.files.push({ path: copyPath, bytes: 4096 });
+    report.onThisDevice.setAside = [
+      { databasePath: copyPath, bytes: 4096, setAsideAt: '2026-12-02T06:15:00Z', removedAfter: '2027-01-01T06:15:00Z' },
+    ];
+    return report;
+  }
+
+  beforeEach(() => {
+    tauri.reset();
+    items = [];
+    outbox = [];
+  });
+
+  it('are listed with when they go, and shown in their folder to send for recovery', async () => {
+    await openAccount();
+    tauri.handle('access_report', () => withCopy());
+    tauri.handle('show_in_folder', () => null);
+    await fireEvent.click(must('#open-access'));
+    await waitFor(() => must('#access-set-aside'));
+    expect(text('#access-set-aside-intro')).toContain('30 days after it was set aside');
+    const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="access-set-aside-copy"]')];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.querySelector('code')?.textContent).toBe(copyPath);
+    expect(rows[0]!.dataset.removedAfter).toBe('2027-01-01T06:15:00Z');
+    expect(rows[0]!.textContent).toContain('(4.0 KB)');
+    expect(rows[0]!.querySelector('.set-aside-when')?.textContent).toMatch(/^Set aside .*2026.*; removed after .*2027/);
+    // The set-aside file is among the files the app keeps too.
+    const files = [...document.querySelectorAll('[data-testid="access-file"] code')].map((c) => c.textContent);
+    expect(files).toContain(copyPath);
+
+    await fireEvent.click(must<HTMLButtonElement>('[data-testid="access-set-aside-copy"] .show-set-aside'));
+    await waitFor(() => expect(tauri.callsOf('show_in_folder')).toEqual([{ path: copyPath }]));
+    expect(text('#access-error')).toBeFalsy();
+  });
+
+  it('say why a copy cannot be shown, in the report', async () => {
+    await openAccount();
+    tauri.handle('access_report', () => withCopy());
+    tauri.handle('show_in_folder', () => {
+      throw { code: 'system.no_app', message: 'No app could open the folder.' };
+    });
+    await fireEvent.click(must('#open-access'));
+    await waitFor(() => must('#access-set-aside'));
+    await fireEvent.click(must('[data-testid="access-set-aside-copy"] .show-set-aside'));
+    await waitFor(() => expect(text('#access-error')).toContain('No app could open the folder.'));
+  });
+
+  it('are not mentioned when there are none', async () => {
+    await openAccount();
+    tauri.handle('access_report', () => accessReport());
+    await fireEvent.click(must('#open-access'));
+    await waitFor(() => must('#access-device'));
+    expect($('#access-set-aside')).toBeNull();
+    expect($('#access-set-aside-title')).toBeNull();
+  });
+});
+
 describe("remove this device's copy", () => {
   beforeEach(() => {
     tauri.reset();
@@ -298,8 +361,11 @@ describe("remove this device's copy", () => {
     await fireEvent.click(must('#remove-local-copy'));
     const dialog = await waitFor(() => must('#remove-copy-dialog'));
     expect(dialog.getAttribute('aria-describedby')).toBe('remove-copy-what');
-    await waitFor(() => expect(text('#remove-copy-goes')).toContain('1 change made here that Cleom has not received yet (they will be lost)'));
-    expect(text('#remove-copy-goes')).toContain('the key in your system keychain');
+    await waitFor(() => expect(text('#remove-copy-goes')).toContain('1 change made here that Cleom has not received yet (they will not be sent)'));
+    // The history and its key are set aside for 30 days, not deleted.
+    expect(text('#remove-copy-goes')).not.toContain('the key in your system keychain');
+    expect(text('#remove-copy-set-aside')).toContain('set aside for 30 days, not deleted');
+    expect(text('#remove-copy-set-aside')).toContain('the key in your system keychain');
     expect(text('#remove-copy-keeps')).toContain('your Cleom account');
     expect(text('#remove-copy-keeps')).toContain('you stay signed in');
 

@@ -1,10 +1,13 @@
 //! "Everything we store about you": the right of access, answered from what the app itself
 //! holds — the profile, how much history there is, what sits on this device (the encrypted
-//! database and its size, thumbnails, saved clips, keychain entries by name), what the server
-//! holds, where the account is signed in, and the sync state.
+//! database and its size, thumbnails, saved clips, histories set aside by a reset and when they
+//! go, keychain entries by name), what the server holds, where the account is signed in, and
+//! the sync state.
 //!
 //! Keychain entries are listed by name and presence only: their values (the database key, the
 //! refresh token) never leave the keychain, not even into this report.
+
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -12,6 +15,7 @@ use crate::error::Result;
 use crate::keychain;
 use crate::local_copy::LocalCopy;
 use crate::model::Profile;
+use crate::recovery::SetAside;
 use crate::remote::{documents, Remote};
 use crate::session::Session;
 use crate::signed_in_devices::{SignedInDevice, ThisDevice};
@@ -45,8 +49,27 @@ pub struct DeviceHoldings {
     pub pending_actions: u64,
     pub refused_actions: u64,
     /// Every file the app keeps for this account here: the history and its journal, the clips
-    /// opened from the app, an export's downloads under way, and who is signed in.
+    /// opened from the app, an export's downloads under way, the histories set aside by a
+    /// reset, and who is signed in.
     pub files: Vec<HeldFile>,
+    /// The histories "reset this device's copy" set aside, oldest first: kept for recovery
+    /// until `removed_after`, each with its key in the keychain (listed in `keychain_entries`).
+    pub set_aside: Vec<SetAsideCopy>,
+}
+
+/// A history set aside by a reset, as the user is shown it: the file to send for recovery, and
+/// when the app removes it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct SetAsideCopy {
+    /// The database file ("Show in folder" reveals it); its `-wal` and `-shm` may be beside it.
+    pub database_path: String,
+    /// Its files' bytes together.
+    pub bytes: u64,
+    /// When it was set aside, and when the app removes it (RFC 3339, UTC).
+    pub set_aside_at: String,
+    pub removed_after: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,6 +124,8 @@ pub(crate) async fn report(
             std::fs::metadata(path).ok().map(|m| m.len())
         })
         .sum();
+    let files = local.files()?;
+    let set_aside = local.set_aside()?;
     let keychain_entries = [
         (
             keychain::database_key_entry(session.uid()),
@@ -112,6 +137,12 @@ pub(crate) async fn report(
         ),
     ]
     .into_iter()
+    .chain(set_aside.iter().map(|copy| {
+        (
+            keychain::set_aside_key_entry(&copy.uid, &copy.name),
+            "the key of a history set aside for recovery",
+        )
+    }))
     .map(|(name, purpose)| {
         let present = local.keychain().get(&name).ok().flatten().is_some();
         KeychainEntry {
@@ -150,8 +181,8 @@ pub(crate) async fn report(
             keychain_entries,
             pending_actions: pending,
             refused_actions: refused,
-            files: local
-                .files()?
+            set_aside: set_aside_copies(&set_aside, &files),
+            files: files
                 .into_iter()
                 .map(|(path, bytes)| HeldFile {
                     path: path.display().to_string(),
@@ -167,4 +198,57 @@ pub(crate) async fn report(
             sessions_error,
         },
     })
+}
+
+/// The set-aside histories as the report shows them, each with the bytes of its files among
+/// `files`.
+fn set_aside_copies(copies: &[SetAside], files: &[(PathBuf, u64)]) -> Vec<SetAsideCopy> {
+    copies
+        .iter()
+        .map(|copy| SetAsideCopy {
+            database_path: copy.database_path().display().to_string(),
+            bytes: files
+                .iter()
+                .filter(|(path, _)| path.starts_with(&copy.folder))
+                .map(|(_, bytes)| bytes)
+                .sum(),
+            set_aside_at: rfc3339(copy.at),
+            removed_after: rfc3339(copy.removed_after()),
+        })
+        .collect()
+}
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_set_aside_copy_says_when_it_goes_and_what_it_weighs() {
+        let copy = SetAside {
+            uid: "u1".into(),
+            name: "20261202T061500Z".into(),
+            folder: PathBuf::from("/data/set-aside/u1/20261202T061500Z"),
+            at: datetime!(2026-12-02 06:15:00 UTC),
+        };
+        let files = [
+            (PathBuf::from("/data/accounts/u1/history.db"), 100),
+            (copy.folder.join("history.db"), 4096),
+            (copy.folder.join("history.db-wal"), 10),
+        ];
+        let shown = set_aside_copies(std::slice::from_ref(&copy), &files);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].bytes, 4106);
+        assert_eq!(shown[0].set_aside_at, "2026-12-02T06:15:00Z");
+        assert_eq!(shown[0].removed_after, "2027-01-01T06:15:00Z");
+        assert_eq!(
+            PathBuf::from(&shown[0].database_path),
+            copy.folder.join("history.db")
+        );
+    }
 }

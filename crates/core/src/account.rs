@@ -597,11 +597,12 @@ impl Account {
     }
 
     /// "Reset this device's copy and download it again from Cleom" for this account: closes its
-    /// store, then removes its local folder and database key (see `Device::reset_local_copy`).
-    /// The session stays; afterwards this `Account` answers `auth.not_signed_in`, and
-    /// `Device::resume` opens a new, empty copy that the next sync fills.
+    /// store, sets its history aside for 30 days and removes the rest of its local folder and
+    /// its database key (see `Device::reset_local_copy`). The session stays; afterwards this
+    /// `Account` answers `auth.not_signed_in`, and `Device::resume` opens a new, empty copy that
+    /// the next sync fills. `local_copy.set_aside_failed` leaves the copy as it was.
     pub fn reset_local_copy(&self) -> Result<()> {
-        self.local.reset()
+        self.local.reset(time::OffsetDateTime::now_utc())
     }
 
     /// This account's copy on the device, for tests that put rows into its store directly.

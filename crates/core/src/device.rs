@@ -7,9 +7,11 @@
 //! database without its key is an error the user resolves, never a silent new key.
 //!
 //! The way out of a lost or wrong key is [`Device::reset_local_copy`] ("reset this device's copy
-//! and download it again from Cleom"): it removes the database and its key, and nothing else, so
-//! the session survives, the next open creates a new key and an empty database, and the next
-//! sync brings the history back from the server, which always has all of it.
+//! and download it again from Cleom"): it sets the database aside (with its key, for recovery:
+//! see `recovery`) and removes the rest of the account's folder, and nothing else, so the
+//! session survives, the next open creates a new key and an empty database, and the next sync
+//! brings the history back from the server, which always has all of it. What was set aside
+//! goes 30 days later, swept when the device resumes.
 //!
 //! With no OS keychain, the keychain is a passphrase-sealed file (see `passphrase`), which must
 //! be set up or unlocked ([`Device::set_up_passphrase`], [`Device::unlock_with_passphrase`])
@@ -17,11 +19,14 @@
 
 use std::sync::Arc;
 
+use time::OffsetDateTime;
+
 use crate::account::Account;
 use crate::error::{Error, Result};
 use crate::keychain::{self, Keychain, KeychainError, KeychainState};
 use crate::local_copy::{self, LocalCopy, OpenStore};
 use crate::paths::DataDir;
+use crate::recovery;
 use crate::remote::{auth::AuthSession, Remote};
 use crate::secret::{DatabaseKey, SecretString};
 use crate::session::Session;
@@ -72,15 +77,35 @@ impl Device {
         self.resume()
     }
 
-    /// "Reset this device's copy and download it again from Cleom": removes the account's local
-    /// folder (the encrypted history and anything else kept for it) and its database key, and
-    /// keeps the session. The next [`Device::resume`] or sign-in then starts a new key and an
-    /// empty history, which the next sync fills from the server.
+    /// "Reset this device's copy and download it again from Cleom": sets the encrypted history
+    /// aside for 30 days (its key kept in the keychain for recovery), removes the rest of the
+    /// account's local folder and its database key, and keeps the session. The next
+    /// [`Device::resume`] or sign-in then starts a new key and an empty history, which the next
+    /// sync fills from the server. `local_copy.set_aside_failed` leaves the copy as it was.
     ///
     /// For the way out of `store.key_missing` and `store.key_rejected`. If an [`Account`] of
     /// this uid is open, use [`Account::reset_local_copy`] instead, which closes it first.
     pub fn reset_local_copy(&self, uid: &str) -> Result<()> {
-        local_copy::remove(&self.data, self.keychain.as_ref(), uid)
+        local_copy::reset(
+            &self.data,
+            self.keychain.as_ref(),
+            uid,
+            OffsetDateTime::now_utc(),
+        )
+    }
+
+    /// Removes the histories set aside more than 30 days before `now`, with their keys. Run by
+    /// every resume (the keychain may be locked before one); a failure is logged, and the next
+    /// start tries again.
+    fn remove_expired_set_asides(&self, now: OffsetDateTime) {
+        match recovery::sweep(&self.data, self.keychain.as_ref(), now) {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed histories set aside 30 days ago"),
+            Err(e) => tracing::warn!(
+                code = e.code(),
+                "the histories set aside 30 days ago stay until the next start"
+            ),
+        }
     }
 
     pub async fn sign_up(&self, email: &str, password: &SecretString) -> Result<Account> {
@@ -138,8 +163,10 @@ impl Device {
 
     /// The account signed in when the app last ran, opened from this device alone (no network):
     /// `None` when nobody is signed in or the session's refresh token is gone. If the local copy
-    /// was reset, a new empty one is started (the next sync fills it).
+    /// was reset, a new empty one is started (the next sync fills it). First, the histories set
+    /// aside more than 30 days ago are removed.
     pub fn resume(&self) -> Result<Option<Account>> {
+        self.remove_expired_set_asides(OffsetDateTime::now_utc());
         let file = signed_in::read(&self.data);
         let Some(uid) = file.uid else {
             return Ok(None);
@@ -361,16 +388,30 @@ mod tests {
                 keychain.delete(&entry).unwrap();
             }
 
+            let key_at_reset = keychain.get(&entry).unwrap();
             device.reset_local_copy("u1").unwrap();
             let account_dir = device.data_dir().account_dir("u1").unwrap();
             assert!(!account_dir.exists(), "no stale files");
             assert!(keychain.get(&entry).unwrap().is_none(), "no stale key");
+            // The copy that would not open is set aside, with the key it had (if any).
+            let set_aside = recovery::list(device.data_dir(), "u1").unwrap();
+            assert_eq!(set_aside.len(), 1);
+            assert!(set_aside[0].database_path().is_file());
+            let kept = keychain
+                .get(&keychain::set_aside_key_entry("u1", &set_aside[0].name))
+                .unwrap();
+            assert_eq!(
+                kept.map(|k| k.expose().clone()),
+                key_at_reset.map(|k| k.expose().clone())
+            );
             assert!(keychain
                 .get(&keychain::refresh_token_entry("u1"))
                 .unwrap()
                 .is_some());
-            // Running it again is harmless (an interrupted reset can be repeated).
+            // Running it again is harmless (an interrupted reset can be repeated), and sets
+            // nothing more aside.
             device.reset_local_copy("u1").unwrap();
+            assert_eq!(recovery::list(device.data_dir(), "u1").unwrap().len(), 1);
 
             // The session survives: a new, empty copy under a new key.
             let account = device.resume().unwrap().unwrap();
@@ -416,6 +457,140 @@ mod tests {
         assert!(!device.data_dir().account_dir("u1").unwrap().exists());
         let fresh = device.resume().unwrap().unwrap();
         assert!(fresh.library(10, None).unwrap().items.is_empty());
+    }
+
+    #[test]
+    fn a_reset_sets_the_history_aside_with_its_key_for_recovery() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::new());
+        let device = signed_in(dir.path(), keychain.clone(), "u1");
+        let db = device.data_dir().database_path("u1").unwrap();
+        let bytes = std::fs::read(&db).unwrap();
+        let key = keychain
+            .get(&keychain::database_key_entry("u1"))
+            .unwrap()
+            .unwrap();
+
+        device.reset_local_copy("u1").unwrap();
+        let set_aside = recovery::list(device.data_dir(), "u1").unwrap();
+        let [copy] = set_aside.as_slice() else {
+            panic!("one copy set aside: {set_aside:?}")
+        };
+        assert!(copy
+            .folder
+            .starts_with(device.data_dir().root().join("set-aside").join("u1")));
+        assert_eq!(std::fs::read(copy.database_path()).unwrap(), bytes);
+        let kept = keychain
+            .get(&keychain::set_aside_key_entry("u1", &copy.name))
+            .unwrap()
+            .expect("the key stays for recovery");
+        assert_eq!(kept.expose(), key.expose());
+        // The copy and its key still open together: the history is all there.
+        let old = Store::open(
+            &copy.database_path(),
+            &DatabaseKey::from_hex(&kept).unwrap(),
+        );
+        assert!(old.unwrap().generation("g1").unwrap().is_some());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&copy.folder)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+
+        // A new resume starts an empty history under a new key, and keeps the copy.
+        let account = device.resume().unwrap().unwrap();
+        assert!(account.library(10, None).unwrap().items.is_empty());
+        assert_eq!(recovery::list(device.data_dir(), "u1").unwrap().len(), 1);
+        // The files the app holds include it.
+        let files = account.local().files().unwrap();
+        assert!(files.iter().any(|(path, _)| *path == copy.database_path()));
+
+        // Wiping the account leaves nothing: not the copy, not its key.
+        let (removed_files, removed_entries) = account.wipe_local().unwrap();
+        assert!(removed_files >= 2, "{removed_files}");
+        assert_eq!(
+            removed_entries, 3,
+            "the two of the account, and the copy's key"
+        );
+        assert!(!device.data_dir().set_aside_dir("u1").unwrap().exists());
+        assert!(keychain
+            .get(&keychain::set_aside_key_entry("u1", &copy.name))
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn a_reset_that_cannot_set_the_history_aside_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::new());
+        let device = signed_in(dir.path(), keychain.clone(), "u1");
+        let db = device.data_dir().database_path("u1").unwrap();
+        let bytes = std::fs::read(&db).unwrap();
+        // The set-aside folder cannot be made (as on a full disk): a file is in its way.
+        std::fs::write(device.data_dir().set_aside_root(), b"in the way").unwrap();
+
+        let err = device.reset_local_copy("u1").unwrap_err();
+        assert_eq!(err.code(), "local_copy.set_aside_failed");
+        assert_eq!(std::fs::read(&db).unwrap(), bytes, "the history stays");
+        let account = device.resume().unwrap().unwrap();
+        assert_eq!(account.library(10, None).unwrap().items.len(), 1);
+        // And an open account's reset fails the same way, still open.
+        let err = account.reset_local_copy().unwrap_err();
+        assert_eq!(err.code(), "local_copy.set_aside_failed");
+        assert!(db.is_file());
+    }
+
+    #[test]
+    fn resuming_sweeps_away_copies_set_aside_over_30_days_ago() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::new());
+        let device = signed_in(dir.path(), keychain.clone(), "u1");
+        let long_ago = OffsetDateTime::now_utc() - time::Duration::days(31);
+        local_copy::reset(device.data_dir(), keychain.as_ref(), "u1", long_ago).unwrap();
+        let [copy] = recovery::list(device.data_dir(), "u1")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        drop(device.resume().unwrap().unwrap());
+        assert!(!copy.folder.exists());
+        assert!(keychain
+            .get(&keychain::set_aside_key_entry("u1", &copy.name))
+            .unwrap()
+            .is_none());
+    }
+
+    #[tokio::test]
+    async fn the_access_report_lists_the_set_aside_copy_and_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::new());
+        let device = signed_in(dir.path(), keychain.clone(), "u1");
+        device.reset_local_copy("u1").unwrap();
+        let account = device.resume().unwrap().unwrap();
+        let [copy] = recovery::list(device.data_dir(), "u1")
+            .unwrap()
+            .try_into()
+            .unwrap();
+
+        // Offline (nothing listens): the device's part of the report is whole.
+        let report = account.access_report().await.unwrap();
+        let here = report.on_this_device;
+        let path = copy.database_path().display().to_string();
+        assert!(here.files.iter().any(|f| f.path == path));
+        let [shown] = here.set_aside.as_slice() else {
+            panic!("one copy shown: {:?}", here.set_aside)
+        };
+        assert_eq!(shown.database_path, path);
+        assert!(shown.bytes > 0);
+        assert!(shown.removed_after > shown.set_aside_at);
+        let entry = keychain::set_aside_key_entry("u1", &copy.name);
+        assert!(here
+            .keychain_entries
+            .iter()
+            .any(|e| e.name == entry && e.present));
     }
 
     #[test]

@@ -41,6 +41,11 @@ pub enum Error {
     PricingUnavailable,
     #[error("Not enough credits: this needs {needed}, the balance is {balance}.")]
     InsufficientCredits { needed: i64, balance: i64 },
+    #[error(
+        "This device's copy could not be set aside for recovery ({0}), so nothing was reset and \
+         the copy is where it was. Free some disk space, then try again."
+    )]
+    SetAsideFailed(#[source] std::io::Error),
     #[error("A local file could not be written or read: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -60,6 +65,7 @@ impl Error {
             Error::KeyMissing => "store.key_missing",
             Error::PricingUnavailable => "pricing.unavailable",
             Error::InsufficientCredits { .. } => "credits.insufficient",
+            Error::SetAsideFailed(_) => "local_copy.set_aside_failed",
             // By kind, not errno: Rust maps ENOSPC and EDQUOT (Linux, macOS) and
             // ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL (Windows) to it alike.
             Error::Io(e) if crate::paths::is_disk_full(e) => "io.disk_full",

@@ -20,6 +20,7 @@ mod local_copy;
 pub mod model;
 pub mod paths;
 pub mod pricing;
+mod recovery;
 pub mod remote;
 pub mod reveal;
 pub mod secret;

@@ -1,8 +1,8 @@
 //! This device's copy of one account: its open encrypted store, with this process's claim on it,
 //! and the account's private folder beside it.
 //!
-//! Its own piece because its life is not the session's: the copy can be closed and removed
-//! ("reset this device's copy", a wipe) while the session goes on, and every reader of the
+//! Its own piece because its life is not the session's: the copy can be closed and set aside
+//! ("reset this device's copy") or removed (a wipe) while the session goes on, and every reader of the
 //! store (the sync, the export, the Library) needs only this. The store is behind a lock that is
 //! held only for one closure, never across an await, so a long sync or export never blocks the
 //! Library for longer than one page takes to store.
@@ -10,9 +10,12 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use time::OffsetDateTime;
+
 use crate::error::{Error, Result};
 use crate::keychain::{self, Keychain};
-use crate::paths::{DataDir, ProcessLock};
+use crate::paths::{self, DataDir, ProcessLock};
+use crate::recovery;
 use crate::signed_in;
 use crate::store::Store;
 
@@ -60,31 +63,22 @@ impl LocalCopy {
     }
 
     /// Every file kept for this account on this device, with its size, sorted by path: the
-    /// account's folder, all of it, and `device.json` (who is signed in).
+    /// account's folder, all of it, its histories set aside by a reset, and `device.json` (who
+    /// is signed in).
     pub(crate) fn files(&self) -> Result<Vec<(PathBuf, u64)>> {
-        let mut files = Vec::new();
-        let mut folders = vec![self.data.account_dir(&self.uid)?];
-        while let Some(folder) = folders.pop() {
-            let entries = match std::fs::read_dir(&folder) {
-                Ok(entries) => entries,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e.into()),
-            };
-            for entry in entries.flatten() {
-                let meta = entry.metadata()?;
-                if meta.is_dir() {
-                    folders.push(entry.path());
-                } else {
-                    files.push((entry.path(), meta.len()));
-                }
-            }
-        }
+        let mut files = paths::files_under(&self.data.account_dir(&self.uid)?)?;
+        files.extend(paths::files_under(&self.data.set_aside_dir(&self.uid)?)?);
         let signed_in = signed_in::path(&self.data);
         if let Ok(meta) = std::fs::metadata(&signed_in) {
             files.push((signed_in, meta.len()));
         }
         files.sort();
         Ok(files)
+    }
+
+    /// This account's histories set aside by a reset, oldest first.
+    pub(crate) fn set_aside(&self) -> Result<Vec<recovery::SetAside>> {
+        recovery::list(&self.data, &self.uid)
     }
 
     /// The keychain holding this copy's database key (and the session's refresh token).
@@ -96,16 +90,16 @@ impl LocalCopy {
     /// where clips opened from the app and an export's downloads are kept.
     pub(crate) fn private_folder(&self, name: &str) -> Result<PathBuf> {
         let folder = self.data.ensure_account_dir(&self.uid)?.join(name);
-        crate::paths::create_private_dir(&folder)?;
+        paths::create_private_dir(&folder)?;
         Ok(folder)
     }
 
-    /// Removes this account's database, its folder and its keychain entries from this device,
-    /// and forgets that it is signed in. Returns how many files and keychain entries were
-    /// removed. After this the copy is closed.
+    /// Removes this account's database, its folder, its set-aside histories and its keychain
+    /// entries from this device, and forgets that it is signed in: nothing is kept. Returns how
+    /// many files and keychain entries were removed. After this the copy is closed.
     pub(crate) fn wipe(&self) -> Result<(u64, u64)> {
         self.close();
-        let local_files = remove_dir_counting(&self.data.account_dir(&self.uid)?)?;
+        let mut local_files = remove_dir_counting(&self.data.account_dir(&self.uid)?)?;
         let mut keychain_entries = 0;
         for entry in keychain::account_entries(&self.uid) {
             if self.keychain.get(&entry)?.is_some() {
@@ -113,14 +107,19 @@ impl LocalCopy {
                 keychain_entries += 1;
             }
         }
+        let (set_aside_files, set_aside_keys) =
+            recovery::remove_account(&self.data, self.keychain.as_ref(), &self.uid)?;
+        local_files += set_aside_files;
+        keychain_entries += set_aside_keys;
         signed_in::forget(&self.data)?;
         Ok((local_files, keychain_entries))
     }
 
-    /// Closes the copy, then removes it and its key (see [`remove`]); the session stays.
-    pub(crate) fn reset(&self) -> Result<()> {
+    /// Closes the copy, then sets its history aside and removes the rest (see [`reset`]); the
+    /// session stays.
+    pub(crate) fn reset(&self, now: OffsetDateTime) -> Result<()> {
         self.close();
-        remove(&self.data, self.keychain.as_ref(), &self.uid)
+        reset(&self.data, self.keychain.as_ref(), &self.uid, now)
     }
 
     fn close(&self) {
@@ -136,10 +135,19 @@ impl LocalCopy {
     }
 }
 
-/// Removes an account's local folder, then its database key (in this order: a key left without
-/// a database is simply reused; a database left without its key would need another reset).
-/// The refresh token stays. Missing pieces are fine, so an interrupted reset can run again.
-pub(crate) fn remove(data: &DataDir, keychain: &dyn Keychain, uid: &str) -> Result<()> {
+/// "Reset this device's copy": sets the account's history aside for recovery with a copy of its
+/// key (`recovery::set_aside`, named after `now`), then removes the rest of its local folder,
+/// then its database key (in this order: a key left without a database is simply reused; a
+/// database left without its key would need another reset). If the history cannot be set
+/// aside, nothing is removed. The refresh token stays. Missing pieces are fine, so an
+/// interrupted reset can run again.
+pub(crate) fn reset(
+    data: &DataDir,
+    keychain: &dyn Keychain,
+    uid: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    recovery::set_aside(data, keychain, uid, now)?;
     let dir = data.account_dir(uid)?;
     match std::fs::remove_dir_all(&dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),

@@ -112,6 +112,18 @@ impl DataDir {
         Ok(dir)
     }
 
+    /// Where histories that were set aside by "reset this device's copy" are kept for recovery
+    /// (`<root>/set-aside`, one folder per account, one per reset inside it). Pure.
+    pub fn set_aside_root(&self) -> PathBuf {
+        self.root.join("set-aside")
+    }
+
+    /// The set-aside histories of one account: `<root>/set-aside/<uid>`. Pure.
+    pub fn set_aside_dir(&self, uid: &str) -> Result<PathBuf, PathError> {
+        validate_uid(uid)?;
+        Ok(self.set_aside_root().join(uid))
+    }
+
     /// The account's encrypted history database.
     pub fn database_path(&self, uid: &str) -> Result<PathBuf, PathError> {
         Ok(self.account_dir(uid)?.join("history.db"))
@@ -295,6 +307,31 @@ pub fn first_unused(
         }
         n += 1;
     }
+}
+
+/// Every file under `dir`, in it or in the folders inside it, with its size, sorted by path
+/// (none when `dir` is missing): what the app holds there, for the access report and a wipe's
+/// count.
+pub fn files_under(dir: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let entries = match fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries.flatten() {
+            let meta = entry.metadata()?;
+            if meta.is_dir() {
+                folders.push(entry.path());
+            } else {
+                files.push((entry.path(), meta.len()));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Whether `error` means the disk (or the user's quota) is full, on every OS: by its kind, to

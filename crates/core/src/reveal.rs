@@ -1,6 +1,7 @@
 //! "Show in folder" asks the system to reveal a path the window names, so the app decides here
-//! which paths that may be: only files the app itself saved, so the window cannot make the app
-//! show (or probe for) arbitrary paths.
+//! which paths that may be: only files the app itself saved (and the histories a reset set
+//! aside, which the user may send for recovery), so the window cannot make the app show (or
+//! probe for) arbitrary paths.
 
 use std::path::{Path, PathBuf};
 
@@ -27,26 +28,33 @@ const PACKAGE_EXTENSIONS: [&str; 8] = [
     "plugin",
 ];
 
-/// Whether `path` may be revealed: a file in `export_dir` (or a folder inside it), or directly
-/// in `chosen_folder`, the folder the user last picked with "Download to…", and never inside an
+/// Whether `path` may be revealed: a file in `export_dir` or `set_aside_dir` (the data folder's
+/// `set-aside`, see `DataDir::set_aside_root`), or a folder inside them, or directly in
+/// `chosen_folder`, the folder the user last picked with "Download to…", and never inside an
 /// app bundle or another package. Checked on the canonical path, so `..` and symbolic links
 /// that lead elsewhere are refused. Refusals are `request.invalid`; an export folder that
-/// cannot be resolved is `io.failed`.
+/// cannot be resolved is `io.failed` (a missing set-aside folder simply allows nothing).
 pub fn revealable(
     path: &Path,
     export_dir: &Path,
+    set_aside_dir: &Path,
     chosen_folder: Option<&Path>,
 ) -> Result<Revealable> {
     let outside = || {
         Error::InvalidInput(
-            "Only a file in the export folder or a folder you chose can be shown.".into(),
+            "Only a file in the export folder, a folder you chose or a set-aside copy can be \
+             shown."
+                .into(),
         )
     };
     let root = std::fs::canonicalize(export_dir)?;
+    let set_aside = std::fs::canonicalize(set_aside_dir).ok();
     let chosen = chosen_folder.and_then(|f| std::fs::canonicalize(f).ok());
     let file = std::fs::canonicalize(path).map_err(|_| outside())?;
     let folder = file.parent().ok_or_else(outside)?.to_path_buf();
-    let allowed = folder.starts_with(&root) || chosen.as_ref() == Some(&folder);
+    let allowed = folder.starts_with(&root)
+        || set_aside.is_some_and(|dir| folder.starts_with(dir))
+        || chosen.as_ref() == Some(&folder);
     if !allowed || !file.is_file() || in_a_package(&folder) {
         return Err(outside());
     }
@@ -69,6 +77,7 @@ mod tests {
     struct Folders {
         _dir: tempfile::TempDir,
         exports: PathBuf,
+        set_aside: PathBuf,
         chosen: PathBuf,
         elsewhere: PathBuf,
     }
@@ -76,9 +85,9 @@ mod tests {
     fn folders() -> Folders {
         let dir = tempfile::tempdir().unwrap();
         let root = std::fs::canonicalize(dir.path()).unwrap();
-        let [exports, chosen, elsewhere] =
-            ["exports", "chosen", "elsewhere"].map(|name| root.join(name));
-        for folder in [&exports, &chosen, &elsewhere] {
+        let [exports, set_aside, chosen, elsewhere] =
+            ["exports", "set-aside", "chosen", "elsewhere"].map(|name| root.join(name));
+        for folder in [&exports, &set_aside, &chosen, &elsewhere] {
             std::fs::create_dir_all(folder.join("inner")).unwrap();
             std::fs::write(folder.join("a.zip"), b"a").unwrap();
             std::fs::write(folder.join("inner").join("b.gif"), b"b").unwrap();
@@ -86,13 +95,14 @@ mod tests {
         Folders {
             _dir: dir,
             exports,
+            set_aside,
             chosen,
             elsewhere,
         }
     }
 
     fn check(f: &Folders, path: &Path) -> Result<Revealable> {
-        revealable(path, &f.exports, Some(&f.chosen))
+        revealable(path, &f.exports, &f.set_aside, Some(&f.chosen))
     }
 
     fn refused(f: &Folders, path: &Path) {
@@ -113,6 +123,33 @@ mod tests {
         let inner = check(&f, &f.exports.join("inner").join("b.gif")).unwrap();
         assert_eq!(inner.folder, f.exports.join("inner"));
         assert_eq!(check(&f, &f.chosen.join("a.zip")).unwrap().folder, f.chosen);
+    }
+
+    #[test]
+    fn a_history_set_aside_may_be_shown_to_send_it_for_recovery() {
+        let f = folders();
+        let copy = f.set_aside.join("u1").join("20261202T061500Z");
+        std::fs::create_dir_all(&copy).unwrap();
+        std::fs::write(copy.join("history.db"), b"pages").unwrap();
+        assert_eq!(
+            check(&f, &copy.join("history.db")).unwrap(),
+            Revealable {
+                file: copy.join("history.db"),
+                folder: copy.clone()
+            }
+        );
+        check(&f, &f.set_aside.join("a.zip")).unwrap();
+        // Its neighbours in the data folder are not, nor is `..` out of it.
+        refused(&f, &f.set_aside.join("..").join("elsewhere").join("a.zip"));
+        refused(&f, &copy);
+        // With no set-aside folder yet, nothing there is allowed, and the rest still works.
+        let missing = f.elsewhere.join("no-set-aside");
+        let only_exports = |path: &Path| revealable(path, &f.exports, &missing, None);
+        only_exports(&f.exports.join("a.zip")).unwrap();
+        assert_eq!(
+            only_exports(&f.elsewhere.join("a.zip")).unwrap_err().code(),
+            "request.invalid"
+        );
     }
 
     #[test]
@@ -138,7 +175,7 @@ mod tests {
         );
         // Without a chosen folder, only the export folder.
         assert_eq!(
-            revealable(&f.chosen.join("a.zip"), &f.exports, None)
+            revealable(&f.chosen.join("a.zip"), &f.exports, &f.set_aside, None)
                 .unwrap_err()
                 .code(),
             "request.invalid"
@@ -158,9 +195,14 @@ mod tests {
             std::fs::create_dir_all(&chosen).unwrap();
             std::fs::write(chosen.join("clip.mp4"), b"c").unwrap();
             assert_eq!(
-                revealable(&chosen.join("clip.mp4"), &f.exports, Some(&chosen))
-                    .unwrap_err()
-                    .code(),
+                revealable(
+                    &chosen.join("clip.mp4"),
+                    &f.exports,
+                    &f.set_aside,
+                    Some(&chosen)
+                )
+                .unwrap_err()
+                .code(),
                 "request.invalid"
             );
         }
@@ -174,8 +216,13 @@ mod tests {
     #[test]
     fn a_missing_export_folder_is_an_io_error() {
         let f = folders();
-        let err =
-            revealable(&f.exports.join("a.zip"), &f.elsewhere.join("none"), None).unwrap_err();
+        let err = revealable(
+            &f.exports.join("a.zip"),
+            &f.elsewhere.join("none"),
+            &f.set_aside,
+            None,
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "io.failed");
     }
 

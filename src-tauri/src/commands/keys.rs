@@ -12,7 +12,9 @@
 //!   `store.key_rejected` (then offer the reset).
 //! - `reset_local_copy()` → the account, now with an empty local history that the sync (started
 //!   at once) fills again, or `null` when the session is gone too (then sign in). For
-//!   `store.key_missing` / `store.key_rejected`; the server's copy is not touched.
+//!   `store.key_missing` / `store.key_rejected`; the server's copy is not touched, and the
+//!   history that would not open is set aside for 30 days (the access report lists it).
+//!   Errors: `local_copy.set_aside_failed` (nothing was reset).
 
 use cleom_core::secret::SecretString;
 use tauri::State;

@@ -95,17 +95,22 @@ pub fn cancel_export(job: State<'_, ExportJob>) -> bool {
     }
 }
 
-/// "Show in folder": reveals a file the app saved (an export, a clip) in Finder, Explorer or the
-/// file manager, selected in its folder. Only a file in the export folder (or a folder inside
-/// it) or in the folder the user last chose with "Download to…", so the window cannot make the
-/// app show arbitrary paths. On Linux a desktop without the `org.freedesktop.FileManager1`
+/// "Show in folder": reveals a file the app saved (an export, a clip, a history set aside by a
+/// reset, to send for recovery) in Finder, Explorer or the file manager, selected in its folder.
+/// Only a file in the export folder or the data folder's `set-aside` (or a folder inside them)
+/// or in the folder the user last chose with "Download to…", so the window cannot make the app
+/// show arbitrary paths. On Linux a desktop without the `org.freedesktop.FileManager1`
 /// service (nor the portal that opens folders) gets the file's folder opened instead.
 /// `system.no_app` when the system has no file manager at all.
 #[tauri::command]
 pub async fn show_in_folder(state: State<'_, AppState>, path: String) -> CommandResult<()> {
     let chosen = state.download_folder();
-    let Revealable { file, folder } =
-        reveal::revealable(Path::new(&path), &state.export_dir, chosen.as_deref())?;
+    let Revealable { file, folder } = reveal::revealable(
+        Path::new(&path),
+        &state.export_dir,
+        &state.device.data_dir().set_aside_root(),
+        chosen.as_deref(),
+    )?;
     // Blocking (a D-Bus call on Linux, a shell call elsewhere): off the async runtime's threads.
     tauri::async_runtime::spawn_blocking(move || {
         tauri_plugin_opener::reveal_item_in_dir(&file).or_else(|error| {

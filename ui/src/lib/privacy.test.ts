@@ -17,6 +17,8 @@ import {
   holdingsRows,
   looksLikeEmail,
   removeCopyItems,
+  REMOVE_COPY_SETS_ASIDE,
+  setAsideWhen,
 } from './privacy';
 
 describe('fileName', () => {
@@ -114,10 +116,29 @@ describe('holdingsRows', () => {
 
 describe('removeCopyItems', () => {
   it('says what goes, and the unsent changes when there are any', () => {
-    expect(removeCopyItems(0)).toHaveLength(3);
-    expect(removeCopyItems(2)[3]).toBe('2 changes made here that Cleom has not received yet (they will be lost)');
-    expect(removeCopyItems(1)[3]).toContain('1 change made');
-    expect(removeCopyItems(null)[3]).toBe('any change made here that Cleom has not received yet');
+    expect(removeCopyItems(0)).toEqual(['the Studio draft and the clips opened from the app']);
+    expect(removeCopyItems(2)[1]).toBe('2 changes made here that Cleom has not received yet (they will not be sent)');
+    expect(removeCopyItems(1)[1]).toContain('1 change made');
+    expect(removeCopyItems(null)[1]).toBe('any change made here that Cleom has not received yet');
+  });
+
+  it('never lists the history or its key as removed: they are set aside for 30 days', () => {
+    for (const line of removeCopyItems(3)) expect(line).not.toMatch(/history|key/);
+    expect(REMOVE_COPY_SETS_ASIDE).toContain('set aside for 30 days, not deleted');
+    expect(REMOVE_COPY_SETS_ASIDE).toContain('the key in your system keychain');
+  });
+});
+
+describe('setAsideWhen', () => {
+  it('says when a copy was set aside and when it goes', () => {
+    const line = setAsideWhen({
+      databasePath: '/d/set-aside/u1/20261202T061500Z/history.db',
+      bytes: 4096,
+      setAsideAt: '2026-12-02T06:15:00Z',
+      removedAfter: '2027-01-01T06:15:00Z',
+    });
+    expect(line).toMatch(/^Set aside .*2026.*; removed after .*2027.*\.$/);
+    expect(line).not.toContain('T06:15');
   });
 });
 

@@ -1,11 +1,11 @@
 // Pure logic for the privacy flows: the access report in words, export progress, the
-// change-email / change-password checks, what "remove this device's copy" removes, and the
+// change-email / change-password checks, what "remove this device's copy" removes and sets aside, and the
 // file name of a saved clip. Everything here returns plain text (rendered as text).
 
-import { formatBytes, formatNumber } from './format';
+import { formatBytes, formatDateTime, formatNumber } from './format';
 import type { Field as ErrorField } from './errors';
 import type { ExportOptions } from './api';
-import type { ExportProgress, ExportStep, Holdings } from './generated';
+import type { ExportProgress, ExportStep, Holdings, SetAsideCopy } from './generated';
 
 /** Firebase's minimum password length (the server may ask for more: `auth.weak_password`). */
 export const MIN_PASSWORD = 6;
@@ -113,15 +113,29 @@ export function holdingsRows(holdings: Holdings): CountRow[] {
 
 /** What "remove this device's copy" removes, in words; `pending` is null when unknown. */
 export function removeCopyItems(pending: number | null): string[] {
-  const items = [
-    "this device's encrypted copy of your history: every generation's prompt and settings, thumbnails, credit history and purchases",
-    'the Studio draft and the clips opened from the app',
-    'the key in your system keychain that unlocks that copy',
-  ];
+  const items = ['the Studio draft and the clips opened from the app'];
   if (pending === null) items.push('any change made here that Cleom has not received yet');
   else if (pending > 0)
-    items.push(`${plural(pending, 'change', 'changes')} made here that Cleom has not received yet (they will be lost)`);
+    items.push(`${plural(pending, 'change', 'changes')} made here that Cleom has not received yet (they will not be sent)`);
   return items;
+}
+
+/** How long a copy set aside by "remove this device's copy" is kept (Rust's `recovery::KEPT_FOR`). */
+export const SET_ASIDE_DAYS = 30;
+
+/**
+ * What "remove this device's copy" sets aside rather than deletes: a copy that would not open may
+ * still hold something Cleom does not, so it is kept to send for recovery.
+ */
+export const REMOVE_COPY_SETS_ASIDE =
+  "This device's encrypted copy of your history (every generation's prompt and settings, thumbnails, credit history " +
+  `and purchases) and the key in your system keychain that unlocks it are set aside for ${SET_ASIDE_DAYS} days, not ` +
+  'deleted, so they can be sent to Cleom for recovery. After that the app removes them. “Everything we store about ' +
+  'you” shows where they are.';
+
+/** One copy set aside by a reset, in words: when it was set aside and when the app removes it. */
+export function setAsideWhen(copy: SetAsideCopy): string {
+  return `Set aside ${formatDateTime(copy.setAsideAt)}; removed after ${formatDateTime(copy.removedAfter)}.`;
 }
 
 /** What stays after "remove this device's copy". */

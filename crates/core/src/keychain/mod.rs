@@ -107,7 +107,15 @@ pub fn refresh_token_entry(uid: &str) -> String {
     format!("{uid}/refresh-token")
 }
 
-/// Every keychain entry an account owns: what an account wipe must delete.
+/// The keychain entry of the key of a history set aside by a reset, named after its folder
+/// (`set-aside/<uid>/<folder>`): the key stays readable for recovery without ever being written
+/// to a file, and goes when the folder goes (see `recovery`).
+pub fn set_aside_key_entry(uid: &str, folder: &str) -> String {
+    format!("{uid}/set-aside/{folder}/database-key")
+}
+
+/// Every keychain entry an account owns: what an account wipe must delete (with the keys of
+/// its set-aside histories, which are found from their folders).
 pub fn account_entries(uid: &str) -> [String; 2] {
     [database_key_entry(uid), refresh_token_entry(uid)]
 }
@@ -243,6 +251,10 @@ mod tests {
     fn entry_names_are_per_account() {
         assert_eq!(database_key_entry("u1"), "u1/database-key");
         assert_eq!(refresh_token_entry("u1"), "u1/refresh-token");
+        assert_eq!(
+            set_aside_key_entry("u1", "20261202T061500Z"),
+            "u1/set-aside/20261202T061500Z/database-key"
+        );
         assert_eq!(
             account_entries("u1"),
             [

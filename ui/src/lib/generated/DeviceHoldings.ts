@@ -2,6 +2,7 @@
 import type { HeldFile } from "./HeldFile";
 import type { KeychainEntry } from "./KeychainEntry";
 import type { SavedClip } from "./SavedClip";
+import type { SetAsideCopy } from "./SetAsideCopy";
 
 export type DeviceHoldings = { 
 /**
@@ -18,9 +19,15 @@ keychainLocation: string, keychainEntries: Array<KeychainEntry>,
 pendingActions: number, refusedActions: number, 
 /**
  * Every file the app keeps for this account here: the history and its journal, the clips
- * opened from the app, an export's downloads under way, and who is signed in.
+ * opened from the app, an export's downloads under way, the histories set aside by a
+ * reset, and who is signed in.
  */
-files: Array<HeldFile>, generations: number, thumbnails: number, thumbnailBytes: number, ledgerEntries: number, purchases: number, 
+files: Array<HeldFile>, 
+/**
+ * The histories "reset this device's copy" set aside, oldest first: kept for recovery
+ * until `removed_after`, each with its key in the keychain (listed in `keychain_entries`).
+ */
+setAside: Array<SetAsideCopy>, generations: number, thumbnails: number, thumbnailBytes: number, ledgerEntries: number, purchases: number, 
 /**
  * Clips the user saved on this device, and where.
  */

@@ -47,6 +47,7 @@ export type * from './Resolution';
 export type * from './SavedClip';
 export type * from './SavedClipLocation';
 export type * from './ServerHoldings';
+export type * from './SetAsideCopy';
 export type * from './Settings';
 export type * from './SignedOutPayload';
 export type * from './SnippetPart';
