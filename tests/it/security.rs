@@ -282,3 +282,78 @@ async fn a_clip_made_before_the_backend_moved_ports_never_sends_its_token_to_the
     );
     backend.shutdown().await;
 }
+
+/// "Sign out everywhere else" through the app's own `Account`, with two devices of one account
+/// (two data folders, each with its keychain): both are listed with this device marked; a wrong
+/// password changes nothing; afterwards the other device's next sync signs it out, and this
+/// one goes on syncing after a restart, with only itself listed.
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_out_everywhere_else_ends_the_other_device_and_keeps_this_one() {
+    let backend_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let url = backend.base_url();
+    let (desk_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let keychains = [
+        support::keychain(desk_dir.path()),
+        support::keychain(laptop_dir.path()),
+    ];
+    let device = |data: &Path| {
+        let remote = Remote::new(Endpoints::local(&url).unwrap()).unwrap();
+        let keychain = keychains[usize::from(data == laptop_dir.path())].clone();
+        Device::new(DataDir::at(data), keychain, remote).unwrap()
+    };
+    let email = support::unique_email("everywhere");
+    let password = SecretString::new("a long enough password".into());
+    let desk = device(desk_dir.path())
+        .sign_up(&email, &password)
+        .await
+        .unwrap();
+    let laptop = device(laptop_dir.path())
+        .sign_in(&email, &password)
+        .await
+        .unwrap();
+    laptop.sync().await.unwrap();
+    desk.sync().await.unwrap();
+
+    let listed = desk.access_report().await.unwrap().on_the_server;
+    assert_eq!(listed.sessions_error, None);
+    let marks: Vec<bool> = listed
+        .signed_in_devices
+        .iter()
+        .map(|d| d.this_device)
+        .collect();
+    assert_eq!(
+        marks,
+        [true, false],
+        "the desk synced last, so it is listed first"
+    );
+    let platform = cleom_core::signed_in_devices::platform();
+    assert!(listed
+        .signed_in_devices
+        .iter()
+        .all(|d| d.session.platform == platform && !d.session.device_name.is_empty()));
+
+    let wrong = SecretString::new("not the password".into());
+    let err = desk.sign_out_everywhere_else(&wrong).await.unwrap_err();
+    assert_eq!(err.code(), "auth.invalid_credentials");
+    laptop.sync().await.expect("a wrong password ends nothing");
+
+    assert_eq!(desk.sign_out_everywhere_else(&password).await.unwrap(), 1);
+    let err = laptop.sync().await.unwrap_err();
+    assert!(err.ends_the_session(), "{err:?}");
+    desk.sync().await.expect("this device stays signed in");
+    drop(desk);
+    let desk = device(desk_dir.path())
+        .resume()
+        .unwrap()
+        .expect("still signed in after a restart");
+    desk.sync().await.unwrap();
+    let listed = desk.access_report().await.unwrap().on_the_server;
+    let ids: Vec<bool> = listed
+        .signed_in_devices
+        .iter()
+        .map(|d| d.this_device)
+        .collect();
+    assert_eq!(ids, [true], "only this device is left");
+    backend.shutdown().await;
+}

@@ -82,8 +82,22 @@ function accessReport(overrides: Partial<AccessReport['onTheServer']> = {}): Acc
       ],
       setAside: [],
     },
-    onTheServer: { profile: { ...profile, creditBalance: 1500 }, error: null, asOfLastSync: holdings, ...overrides },
+    onTheServer: {
+      profile: { ...profile, creditBalance: 1500 },
+      error: null,
+      asOfLastSync: holdings,
+      signedInDevices: [
+        device('here', 'Ada’s desk', 'linux', true),
+        device('there', XSS, 'windows', false),
+      ],
+      sessionsError: null,
+      ...overrides,
+    },
   };
+}
+
+function device(id: string, deviceName: string, platform: string, thisDevice: boolean) {
+  return { id, deviceName, platform, thisDevice, firstSeen: '2026-11-01T09:00:00Z', lastSeen: '2026-12-02T08:00:00Z' };
 }
 
 describe('Everything we store about you', () => {
@@ -150,6 +164,81 @@ describe('Everything we store about you', () => {
     await fireEvent.click(must('#access-close'));
     await waitFor(() => expect($('#access-dialog')).toBeNull());
     expect($('#account-dialog')).not.toBeNull();
+  });
+});
+
+describe('signed-in devices', () => {
+  beforeEach(() => {
+    tauri.reset();
+    items = [];
+    outbox = [];
+  });
+
+  async function openAccess() {
+    await openAccount();
+    await fireEvent.click(must('#open-access'));
+    await waitFor(() => must('#access-devices'));
+  }
+
+  it('lists where the account is signed in, this device marked, names as text', async () => {
+    tauri.handle('access_report', () => accessReport());
+    await openAccess();
+    const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="access-device"]')];
+    expect(rows.map((r) => [r.dataset.id, r.dataset.thisDevice])).toEqual([
+      ['here', 'true'],
+      ['there', 'false'],
+    ]);
+    expect(rows[0]!.textContent).toContain('Ada’s desk');
+    expect(rows[0]!.textContent).toContain('(Linux)');
+    expect(rows[0]!.textContent).toContain('This device');
+    expect(rows[1]!.querySelector('strong')?.textContent).toBe(XSS);
+    expect(rows[1]!.textContent).toContain('(Windows)');
+    expect(rows[1]!.textContent).not.toContain('This device');
+    expect(rows[1]!.textContent).toMatch(/First signed in .+ · last seen .+/);
+    expect(document.querySelector('img[src="x"]')).toBeNull();
+    expect(text('#sign-out-others-form .hint')).toBe('The other device will have to sign in again. You stay signed in here.');
+  });
+
+  it('signs out everywhere else with the password, then shows the shorter list', async () => {
+    tauri.handle('access_report', () => accessReport());
+    await openAccess();
+
+    // No password: nothing is sent, the field is marked and focused.
+    await fireEvent.click(must('#sign-out-others-submit'));
+    await waitFor(() => expect(text('#sign-out-others-error')).toBe('Enter your password.'));
+    expect(tauri.callsOf('sign_out_everywhere_else')).toHaveLength(0);
+    expect(must('#sign-out-others-password').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement?.id).toBe('sign-out-others-password');
+
+    // A wrong password: the backend's message and what to do; nothing else changes.
+    tauri.handle('sign_out_everywhere_else', () => {
+      throw { code: 'auth.invalid_credentials', message: 'The email or password is wrong.' };
+    });
+    await fireEvent.input(must('#sign-out-others-password'), { target: { value: 'nope' } });
+    await fireEvent.click(must('#sign-out-others-submit'));
+    await waitFor(() => expect(text('#sign-out-others-error')).toContain('The email or password is wrong.'));
+    expect(text('#sign-out-others-error')).toContain('Check your current password and try again.');
+    expect(document.querySelectorAll('[data-testid="access-device"]')).toHaveLength(2);
+
+    tauri.handle('sign_out_everywhere_else', () => 1);
+    tauri.handle('access_report', () => accessReport({ signedInDevices: [device('here', 'Ada’s desk', 'linux', true)] }));
+    await fireEvent.input(must('#sign-out-others-password'), { target: { value: 'a long enough password' } });
+    await fireEvent.click(must('#sign-out-others-submit'));
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="access-device"]')).toHaveLength(1));
+    expect(tauri.callsOf('sign_out_everywhere_else').at(-1)).toEqual({ password: 'a long enough password' });
+    expect(text('#sign-out-others-status')).toBe('1 other device was signed out. This one stays signed in.');
+    expect((must('#sign-out-others-password') as HTMLInputElement).value).toBe('');
+    expect(text('#sign-out-others-error') ?? '').toBe('');
+  });
+
+  it('says why the list is missing when Cleom cannot be asked', async () => {
+    tauri.handle('access_report', () =>
+      accessReport({ signedInDevices: [], sessionsError: 'Cleom cannot be reached.' }),
+    );
+    await openAccount();
+    await fireEvent.click(must('#open-access'));
+    await waitFor(() => expect(text('#access-devices-error')).toContain('Cleom cannot be reached.'));
+    expect($('#access-devices')).toBeNull();
   });
 });
 

@@ -92,6 +92,8 @@ export const api = {
   showInFolder: (path: string) => call<null>('show_in_folder', { path }),
   /** "Everything we store about you": this device, the server, the keychain (names only). */
   accessReport: () => call<AccessReport>('access_report'),
+  /** Ends every other session of the account (the password is checked first); → how many. */
+  signOutEverywhereElse: (password: string) => call<number>('sign_out_everywhere_else', { password }),
   /** "Download": the clip saved into the export folder (never overwrites; resumes). */
   saveClip: (id: string) => call<SavedClipLocation>('save_clip', { id }),
   /** "Download to…": the system's folder picker, then the clip saved there; null if cancelled. */

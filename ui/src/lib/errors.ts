@@ -58,6 +58,7 @@ export type ErrorContext =
   | 'sign-out'
   | 'email-change'
   | 'password-change'
+  | 'sign-out-others'
   | 'clip'
   | 'access'
   | 'reset-copy';
@@ -73,6 +74,7 @@ export type Placement =
   | 'delete-dialog' // #delete-error inside the delete confirmation
   | 'email-form' // #change-email-error in Account & Privacy
   | 'password-form' // #change-password-error in Account & Privacy
+  | 'sign-out-others-form' // #sign-out-others-error in "Everything we store about you"
   | 'detail' // #detail-clip-error in the generation's detail view
   | 'access' // #access-error in "Everything we store about you"
   | 'reset-copy-dialog'; // #remove-copy-error inside the "remove this device's copy" confirmation
@@ -111,6 +113,7 @@ const DEFAULT_PLACEMENT: Record<ErrorContext, Placement> = {
   'sign-out': 'account',
   'email-change': 'email-form',
   'password-change': 'password-form',
+  'sign-out-others': 'sign-out-others-form',
   clip: 'detail',
   access: 'access',
   'reset-copy': 'reset-copy-dialog',
@@ -130,7 +133,7 @@ export function placeError(error: AppError, context: ErrorContext): PlacedError 
   switch (error.code) {
     case Code.invalidCredentials:
       placed.fields = context === 'auth' ? ['email', 'password'] : ['password'];
-      if (context === 'email-change' || context === 'password-change')
+      if (context === 'email-change' || context === 'password-change' || context === 'sign-out-others')
         placed.hint = 'Check your current password and try again.';
       break;
     case Code.emailExists:
@@ -164,7 +167,12 @@ export function placeError(error: AppError, context: ErrorContext): PlacedError 
     case Code.networkUnreachable:
       if (context === 'generate')
         placed.hint = 'Cleom is unreachable right now. Try again when you are back online.';
-      else if (context === 'email-change' || context === 'password-change' || context === 'clip')
+      else if (
+        context === 'email-change' ||
+        context === 'password-change' ||
+        context === 'sign-out-others' ||
+        context === 'clip'
+      )
         placed.hint = 'This needs a connection to Cleom. Try again when you are back online.';
       break;
   }

@@ -16,6 +16,8 @@ import {
   hasField,
   holdingsRows,
   looksLikeEmail,
+  platformName,
+  signedOutElsewhere,
   removeCopyItems,
   REMOVE_COPY_SETS_ASIDE,
   setAsideWhen,
@@ -202,5 +204,20 @@ describe('receiptSaved', () => {
     expect(receiptSaved('/home/ada/Downloads/cleom-deletion-receipt.txt')).toBe(
       'Receipt saved to /home/ada/Downloads/cleom-deletion-receipt.txt',
     );
+  });
+});
+
+describe('signed-in devices', () => {
+  it('names platforms and says what signing out everywhere else did', () => {
+    expect(['linux', 'macos', 'windows', 'other', 'beos'].map(platformName)).toEqual([
+      'Linux',
+      'macOS',
+      'Windows',
+      'another system',
+      'another system',
+    ]);
+    expect(signedOutElsewhere(0)).toBe('No other device was signed in. This one stays signed in.');
+    expect(signedOutElsewhere(1)).toBe('1 other device was signed out. This one stays signed in.');
+    expect(signedOutElsewhere(3)).toBe('3 other devices were signed out. This one stays signed in.');
   });
 });

@@ -202,3 +202,24 @@ export function deleteAllDone(deleted: number): string {
 export function receiptSaved(path: string): string {
   return `Receipt saved to ${path}`;
 }
+
+/** A platform as the list of signed-in devices names it. */
+export function platformName(platform: string): string {
+  switch (platform) {
+    case 'linux':
+      return 'Linux';
+    case 'macos':
+      return 'macOS';
+    case 'windows':
+      return 'Windows';
+    default:
+      return 'another system';
+  }
+}
+
+/** What "Sign out everywhere else" did. */
+export function signedOutElsewhere(ended: number): string {
+  if (ended === 0) return 'No other device was signed in. This one stays signed in.';
+  const devices = ended === 1 ? '1 other device was' : `${ended} other devices were`;
+  return `${devices} signed out. This one stays signed in.`;
+}

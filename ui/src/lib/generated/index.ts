@@ -49,6 +49,7 @@ export type * from './SavedClipLocation';
 export type * from './ServerHoldings';
 export type * from './SetAsideCopy';
 export type * from './Settings';
+export type * from './SignedInDevice';
 export type * from './SignedOutPayload';
 export type * from './SnippetPart';
 export type * from './Sort';
