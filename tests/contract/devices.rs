@@ -154,13 +154,22 @@ pub async fn signing_out_everywhere_else_ends_every_other_session(t: Arc<Target>
         "auth.session_revoked",
     )?;
 
+    // The sessions are the server's: the user's own token cannot read them (nor undo an end).
+    let query = StructuredQuery::from("cleomSessions").filter(
+        "uid",
+        FieldOp::Equal,
+        Value::String(here.uid.clone()),
+    );
+    expect_code(
+        t.remote
+            .firestore
+            .run_query("", &query, &renewed.id_token)
+            .await,
+        "permission.denied",
+    )?;
+
     // Deleting the account removes its sessions, ended ones included.
     let count = || async {
-        let query = StructuredQuery::from("cleomSessions").filter(
-            "uid",
-            FieldOp::Equal,
-            Value::String(here.uid.clone()),
-        );
         let found = t.remote.firestore.run_query("", &query, &t.admin).await?;
         Ok::<usize, RemoteError>(found.len())
     };
