@@ -64,6 +64,14 @@ pub async fn each_device_reports_its_session_and_the_account_lists_them(t: Arc<T
     let ids: Vec<&str> = listed.iter().map(|s| s.id.as_str()).collect();
     check_eq!(ids, ["laptop-1", "desk-1"], "the latest seen first");
 
+    // A device that signs out leaves the list (ending it again, or an unknown one, is fine).
+    api.report_session(&report("gone-1", "Old laptop", "linux"), &desk.id_token)
+        .await?;
+    check_eq!(api.sessions(&desk.id_token).await?.len(), 3);
+    api.end_session("gone-1", &desk.id_token).await?;
+    api.end_session("gone-1", &desk.id_token).await?;
+    check_eq!(api.sessions(&desk.id_token).await?.len(), 2);
+
     // Another account neither sees these nor touches them with the same session id.
     let other = auth
         .sign_up(&unique_email("devices-other"), &password())

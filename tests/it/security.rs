@@ -357,3 +357,138 @@ async fn signing_out_everywhere_else_ends_the_other_device_and_keeps_this_one() 
     assert_eq!(ids, [true], "only this device is left");
     backend.shutdown().await;
 }
+
+/// Two data folders on one computer signed in to one account keep their own keychain entries:
+/// resetting this device's copy in one folder and signing out there leave the other folder
+/// signed in, with a history its own key still opens.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reset_and_a_sign_out_in_one_data_folder_leave_another_folder_of_the_account_alone() {
+    let backend_dir = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let url = backend.base_url();
+    let (first_dir, second_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let device = |data: &Path| {
+        let remote = Remote::new(Endpoints::local(&url).unwrap()).unwrap();
+        Device::new(DataDir::at(data), support::keychain(data), remote).unwrap()
+    };
+    let (first, second) = (device(first_dir.path()), device(second_dir.path()));
+    let email = support::unique_email("two-folders");
+    let password = SecretString::new("a long enough password".into());
+    let account = first.sign_up(&email, &password).await.unwrap();
+    let uid = account.uid().to_string();
+    account.sync().await.unwrap();
+    drop(account);
+    let account = second.sign_in(&email, &password).await.unwrap();
+    account.sync().await.unwrap();
+    drop(account);
+
+    first.reset_local_copy(&uid).unwrap();
+    let account = first
+        .resume()
+        .unwrap()
+        .expect("the reset keeps the session");
+    first.sign_out(&account).unwrap();
+    drop(account);
+    assert!(
+        first.resume().unwrap().is_none(),
+        "signed out in the first folder"
+    );
+
+    let account = second
+        .resume()
+        .expect("the second folder's key still opens its history")
+        .expect("and it is still signed in");
+    assert_eq!(account.profile().unwrap().unwrap().email, email);
+    account.sync().await.expect("its refresh token still works");
+    backend.shutdown().await;
+}
+
+/// A generation document the app cannot read (its progress a text, as a broken server might
+/// write it) is set aside with its reason: the rest of the history syncs past it, the sync does not
+/// stall on it, and it is read once the server writes it properly.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_document_is_set_aside_and_the_rest_of_the_history_syncs_past_it() {
+    use cleom_core::remote::documents::generation_to_fields;
+    use cleom_core::remote::firestore::{Value, Write};
+
+    let backend_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let backend = support::backend(backend_dir.path(), 0).await;
+    let url = backend.base_url();
+    let remote = Remote::new(Endpoints::local(&url).unwrap()).unwrap();
+    let device = Device::new(
+        DataDir::at(data.path()),
+        support::keychain(data.path()),
+        remote.clone(),
+    )
+    .unwrap();
+    let account = device
+        .sign_up(
+            &support::unique_email("hostile"),
+            &SecretString::new("a long enough password".into()),
+        )
+        .await
+        .unwrap();
+    let uid = account.uid().to_string();
+    account.sync().await.unwrap();
+    let now = 1_780_000_000;
+    let good: Vec<_> = (0..3)
+        .map(|i| crate::seed::generation(i, now + i as i64, format!("hostile-good-{i}")))
+        .collect();
+    backend.put_generations(&uid, &good).await.unwrap();
+    let mut broken = crate::seed::generation(9, now + 9, "hostile-broken".into());
+    let mut fields = generation_to_fields(&broken);
+    fields.insert("progress".into(), Value::String("half way".into()));
+    let admin = SecretString::new(support::ADMIN_TOKEN.into());
+    remote
+        .firestore
+        .commit(
+            vec![
+                Write::update(format!("users/{uid}/generations/{}", broken.id), fields)
+                    .server_time("updatedAt"),
+                Write::update(format!("users/{uid}"), Default::default())
+                    .mask(Vec::<String>::new())
+                    .server_time("updatedAt"),
+            ],
+            &admin,
+        )
+        .await
+        .unwrap();
+
+    let report = account.sync().await.unwrap();
+    assert_eq!(report.set_aside, 1, "{report:?}");
+    let ids = |account: &cleom_core::Account| -> Vec<String> {
+        let mut ids: Vec<String> = account
+            .library(10, None)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.generation.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&account), ["seed0000000", "seed0000001", "seed0000002"]);
+    let (count, reason) = account.set_aside_summary().unwrap();
+    assert_eq!(count, 1);
+    assert!(reason.is_some_and(|r| !r.is_empty()), "a reason is kept");
+    let again = account
+        .sync()
+        .await
+        .expect("the next sync is not stuck on it");
+    assert_eq!(again.set_aside, 0, "{again:?}");
+
+    broken.progress = 1.0;
+    backend
+        .put_generations(&uid, std::slice::from_ref(&broken))
+        .await
+        .unwrap();
+    account.sync().await.unwrap();
+    assert_eq!(
+        ids(&account).len(),
+        4,
+        "read once the server wrote it properly"
+    );
+    assert_eq!(account.set_aside_summary().unwrap().0, 0);
+    backend.shutdown().await;
+}

@@ -199,7 +199,7 @@ async fn run(command: Command) -> Outcome {
         }
         Command::SignIn(credentials) => sign_in(credentials).await,
         Command::SignUp(credentials) => sign_up(credentials).await,
-        Command::SignOut => sign_out(),
+        Command::SignOut => sign_out().await,
         Command::Status => status(),
         Command::Sync => sync().await,
         Command::Export(ExportCommand {
@@ -243,10 +243,11 @@ async fn sign_up(credentials: Credentials) -> Outcome {
     Ok(())
 }
 
-fn sign_out() -> Outcome {
+async fn sign_out() -> Outcome {
     let device = device()?;
     match device.resume()? {
         Some(account) => {
+            account.end_session().await;
             device.sign_out(&account)?;
             println!("Signed out of {}.", account.email());
         }

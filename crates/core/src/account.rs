@@ -458,6 +458,13 @@ impl Account {
         access::report(&self.local, &self.session, &self.remote, &self.this_device).await
     }
 
+    /// Tells Cleom that this device is signing out, so its session leaves the account's list
+    /// of signed-in devices; best effort, at most a few seconds (see `signed_in_devices`).
+    /// Then `Device::sign_out` forgets the session here.
+    pub async fn end_session(&self) {
+        self.this_device.end(&self.session, &self.remote.api).await;
+    }
+
     /// Ends every other session of this account ("sign out everywhere else"); this device stays
     /// signed in. Needs the password (see `signed_in_devices`); answers how many ended.
     pub async fn sign_out_everywhere_else(&self, password: &SecretString) -> Result<u64> {

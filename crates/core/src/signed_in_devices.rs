@@ -26,6 +26,8 @@ use crate::session::Session;
 
 /// How often a sync reports this device's session.
 pub const REPORT_EVERY: Duration = Duration::from_secs(60 * 60);
+/// How long signing out waits to tell Cleom that this session ended.
+const END_WAIT: Duration = Duration::from_secs(5);
 
 /// One entry of the list in the access view.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +126,24 @@ impl ThisDevice {
             .authorized(|token| async move { Ok(api.sessions(&token).await?) })
             .await?;
         Ok(mark_this_device(sessions, &self.session_id))
+    }
+
+    /// The user signs out here: the session leaves the account's list, if Cleom can be told
+    /// within [`END_WAIT`]. Signing out never waits longer, nor fails for it: offline, the
+    /// session stays listed (its last-seen time tells how old it is).
+    pub(crate) async fn end(&self, session: &Session, api: &CleomApi) {
+        let ended = tokio::time::timeout(
+            END_WAIT,
+            session.authorized(|token| async move {
+                Ok(api.end_session(&self.session_id, &token).await?)
+            }),
+        )
+        .await;
+        match ended {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(code = e.code(), "the session's end did not reach Cleom"),
+            Err(_) => tracing::warn!("the session's end did not reach Cleom in time"),
+        }
     }
 
     /// "Sign out everywhere else" (see the module docs); answers how many sessions ended.

@@ -388,6 +388,20 @@ pub(crate) async fn list_sessions(
     Ok(Json(json!({ "sessions": sessions })))
 }
 
+/// `DELETE /api/v1/sessions/{id}`: the caller's device signed out; its session leaves the list.
+pub(crate) async fn end_session(
+    State(client): State<Arc<AdminClient>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = caller(&client, &headers).await?;
+    if !sessions::is_session_id(&id) {
+        return Err(ApiError::not_found());
+    }
+    sessions::end(&client, &caller.uid, &id).await?;
+    Ok(Json(json!({})))
+}
+
 /// `POST /api/v1/sessions:signOutOthers` `{keep}`: ends every other session of the caller's
 /// account and revokes its tokens, the caller's too. → `{signedOut: n}`.
 pub(crate) async fn sign_out_other_sessions(

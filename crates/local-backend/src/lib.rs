@@ -462,6 +462,7 @@ fn api_router(client: Arc<AdminClient>) -> Router {
             "/api/v1/sessions:signOutOthers",
             post(api::sign_out_other_sessions),
         )
+        .route("/api/v1/sessions/{id}", delete(api::end_session))
         .route("/api/v1/account", delete(api::delete_account))
         .route("/api/v1/media/{token}/{file}", get(api::media))
         .with_state(client)

@@ -186,6 +186,15 @@ pub(crate) async fn sign_out_others(
     Ok(others.len() as u64)
 }
 
+/// Forgets `uid`'s session `id`: the device signed out, so it leaves the list. Deleting a
+/// session that is not there is fine.
+pub(crate) async fn end(client: &AdminClient, uid: &str, id: &str) -> Result<(), RemoteError> {
+    client
+        .commit(vec![Write::delete(session_path(uid, id))])
+        .await?;
+    Ok(())
+}
+
 /// Every session document of `uid`, ended ones included (the account deletion removes them).
 pub(crate) async fn documents_of(
     client: &AdminClient,

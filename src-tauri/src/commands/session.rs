@@ -138,6 +138,7 @@ pub(crate) async fn start_session(
 #[tauri::command]
 pub async fn sign_out(state: State<'_, AppState>) -> CommandResult<()> {
     if let Some(account) = state.account.write().await.take() {
+        account.end_session().await;
         state.device.sign_out(&account)?;
     }
     Ok(())

@@ -220,6 +220,17 @@ impl CleomApi {
         Ok(answer.sessions)
     }
 
+    /// This device signed out: its session `id` leaves the account's list. Safe to repeat.
+    pub async fn end_session(&self, id: &str, token: &SecretString) -> Result<(), RemoteError> {
+        let request = self
+            .http
+            .client()
+            .request(Method::DELETE, self.url(&["sessions", id])?)
+            .bearer_auth(token.expose());
+        self.http.send_bytes(request, Replay::Safe).await?;
+        Ok(())
+    }
+
     /// Ends every session of the account but `keep` and revokes the account's tokens, the
     /// caller's included (sign in again afterwards). Answers how many sessions were ended.
     pub async fn sign_out_other_sessions(
