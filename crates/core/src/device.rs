@@ -187,18 +187,7 @@ impl Device {
             .unwrap_or_default();
         let session_id = match file.session_id {
             Some(id) => id,
-            None => {
-                let id = new_client_id();
-                signed_in::write(
-                    &self.data,
-                    &SignedIn {
-                        uid: Some(uid.clone()),
-                        email: Some(email.clone()),
-                        session_id: Some(id.clone()),
-                    },
-                )?;
-                id
-            }
+            None => self.record_new_session(&uid, &email)?,
         };
         Ok(Some(self.account(uid, email, session_id, store, None)))
     }
@@ -218,16 +207,22 @@ impl Device {
             .set(&keychain::refresh_token_entry(&uid), &session.refresh_token)?;
         let email = session.email.clone().unwrap_or_else(|| email.to_string());
         // A new sign-in is a new session in the account's list of signed-in devices.
+        let session_id = self.record_new_session(&uid, &email)?;
+        Ok(self.account(uid, email, session_id, store, Some(session)))
+    }
+
+    /// Writes `device.json` for `uid` with a newly drawn session id, and answers the id.
+    fn record_new_session(&self, uid: &str, email: &str) -> Result<String> {
         let session_id = new_client_id();
         signed_in::write(
             &self.data,
             &SignedIn {
-                uid: Some(uid.clone()),
-                email: Some(email.clone()),
+                uid: Some(uid.to_string()),
+                email: Some(email.to_string()),
                 session_id: Some(session_id.clone()),
             },
         )?;
-        Ok(self.account(uid, email, session_id, store, Some(session)))
+        Ok(session_id)
     }
 
     fn account(
